@@ -1,0 +1,1 @@
+//! genviz-mlp
