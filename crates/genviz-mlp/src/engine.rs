@@ -1,0 +1,311 @@
+//! The native MLP: forward, backward and batched evaluation on feature-major tiles.
+
+use crate::kernels::{grad_weights, linear_forward, LANES};
+use crate::spec::{Activation, Head, MlpSpec};
+use genviz_core::{Batch, Dataset, Eval, Layout, Network, Result};
+use rayon::prelude::*;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Examples per tile. Tiles are a fixed function of the data size, never of the thread count,
+/// and their partial sums are added in tile order, so results are bit-identical on any number
+/// of threads. 128 keeps a tile's activations in L1/L2 for the paper's widths.
+pub const MAX_TILE: usize = 128;
+
+/// A multi-layer perceptron evaluated by genviz's own kernels.
+#[derive(Clone, Debug)]
+pub struct Mlp {
+    spec: MlpSpec,
+    layout: Arc<Layout>,
+    widths: Vec<usize>,
+    /// Offsets of each layer's weight and bias in the flat parameter vector.
+    offsets: Vec<(usize, usize)>,
+}
+
+/// One tile's activations: `acts[0]` is the input, `acts[l]` layer `l`'s output (logits last),
+/// each feature-major `[width, cols]`.
+struct Tile {
+    cols: usize,
+    n: usize,
+    acts: Vec<Vec<f32>>,
+}
+
+/// The tiles covering `n` examples.
+pub fn tiles(n: usize) -> Vec<Range<usize>> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let count = n.div_ceil(MAX_TILE);
+    let size = n.div_ceil(count).next_multiple_of(LANES).min(MAX_TILE);
+    (0..n).step_by(size).map(|s| s..(s + size).min(n)).collect()
+}
+
+impl Mlp {
+    /// Builds the network described by `spec`.
+    pub fn new(spec: MlpSpec) -> Result<Self> {
+        spec.validate()?;
+        let layout = Arc::new(spec.layout());
+        let widths = spec.widths();
+        let offsets = (0..widths.len() - 1)
+            .map(|k| {
+                let w = layout.get(&format!("layers.{k}.weight")).expect("layout has every layer");
+                let b = layout.get(&format!("layers.{k}.bias")).expect("layout has every layer");
+                (w.offset, b.offset)
+            })
+            .collect();
+        Ok(Mlp {
+            spec,
+            layout,
+            widths,
+            offsets,
+        })
+    }
+
+    /// The spec this network was built from.
+    pub fn spec(&self) -> &MlpSpec {
+        &self.spec
+    }
+
+    fn num_layers(&self) -> usize {
+        self.widths.len() - 1
+    }
+
+    /// Runs the forward pass of `n` row-major examples.
+    fn forward(&self, theta: &[f32], rows: &[f32], n: usize) -> Tile {
+        let cols = n.next_multiple_of(LANES).max(LANES);
+        let d = self.widths[0];
+        let mut input = vec![0f32; d * cols];
+        for b in 0..n {
+            for i in 0..d {
+                input[i * cols + b] = rows[b * d + i];
+            }
+        }
+        let mut acts = Vec::with_capacity(self.widths.len());
+        acts.push(input);
+        for l in 1..=self.num_layers() {
+            let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
+            let (wo, bo) = self.offsets[l - 1];
+            let mut out = vec![0f32; n_out * cols];
+            linear_forward(&theta[wo..wo + n_out * n_in], &theta[bo..bo + n_out], &acts[l - 1], &mut out, n_in, cols);
+            if l < self.num_layers() {
+                activate(self.spec.activation, &mut out);
+            }
+            acts.push(out);
+        }
+        Tile { cols, n, acts }
+    }
+
+    /// Backpropagates `dz` (gradient of the loss with respect to the logits) through `tile`,
+    /// adding parameter gradients into `grad`.
+    fn backward(&self, theta: &[f32], tile: &Tile, mut dz: Vec<f32>, grad: &mut [f32]) {
+        let cols = tile.cols;
+        for l in (1..=self.num_layers()).rev() {
+            let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
+            let (wo, bo) = self.offsets[l - 1];
+            let (gw, gb) = grad[wo..bo + n_out].split_at_mut(n_out * n_in);
+            grad_weights(&dz, &tile.acts[l - 1], gw, gb, n_in, cols);
+            if l > 1 {
+                let w = &theta[wo..wo + n_out * n_in];
+                let mut wt = vec![0f32; n_in * n_out];
+                for o in 0..n_out {
+                    for i in 0..n_in {
+                        wt[i * n_out + o] = w[o * n_in + i];
+                    }
+                }
+                let mut da = vec![0f32; n_in * cols];
+                linear_forward(&wt, &vec![0f32; n_in], &dz, &mut da, n_out, cols);
+                activation_backward(self.spec.activation, &tile.acts[l - 1], &mut da);
+                dz = da;
+            }
+        }
+    }
+
+    /// Logit of class `k` for column `b` of a tile.
+    fn logit(tile: &Tile, k: usize, b: usize) -> f32 {
+        tile.acts[tile.acts.len() - 1][k * tile.cols + b]
+    }
+
+    /// Loss and correctness of every example in `tile`, with optional gradient on the logits.
+    fn head(&self, tile: &Tile, labels: &[u32], coef: Option<(&[f32], &[bool])>) -> (f64, usize, Vec<f32>) {
+        let k_out = self.spec.output_dim();
+        let mut dz = vec![0f32; if coef.is_some() { k_out * tile.cols } else { 0 }];
+        let (mut loss, mut correct) = (0f64, 0usize);
+        let mut z = vec![0f64; k_out];
+        let mut grad_z = vec![0f64; k_out];
+        for b in 0..tile.n {
+            for (k, zk) in z.iter_mut().enumerate() {
+                *zk = f64::from(Self::logit(tile, k, b));
+            }
+            let y = labels[b] as usize;
+            let (c, reverse) = match coef {
+                Some((c, r)) => (f64::from(c[b]), r[b]),
+                None => (1.0, false),
+            };
+            let (l, predicted) = match self.spec.head {
+                Head::Sigmoid => sigmoid_loss(z[0], y, reverse, &mut grad_z),
+                Head::Softmax => softmax_loss(&z, y, reverse, &mut grad_z),
+            };
+            loss += c * l;
+            correct += usize::from(predicted == y);
+            if coef.is_some() {
+                for k in 0..k_out {
+                    dz[k * tile.cols + b] = (c * grad_z[k]) as f32;
+                }
+            }
+        }
+        (loss, correct, dz)
+    }
+
+    fn evaluate_one(&self, theta: &[f32], data: &Dataset) -> Eval {
+        let parts: Vec<(f64, usize)> = tiles(data.len())
+            .into_par_iter()
+            .map(|r| {
+                let tile = self.forward(theta, &data.features()[r.start * data.dim()..r.end * data.dim()], r.len());
+                let (loss, correct, _) = self.head(&tile, &data.labels()[r], None);
+                (loss, correct)
+            })
+            .collect();
+        let n = data.len().max(1) as f64;
+        let (loss, correct) = parts.iter().fold((0.0, 0), |(l, c), p| (l + p.0, c + p.1));
+        Eval {
+            loss: loss / n,
+            accuracy: correct as f64 / n,
+        }
+    }
+}
+
+/// Sigmoid cross-entropy on one logit. The reverse loss `-log(1 - p_y)` of a binary classifier
+/// is the ordinary loss with the other label, so it flips the target.
+fn sigmoid_loss(z: f64, y: usize, reverse: bool, grad: &mut [f64]) -> (f64, usize) {
+    let target = if reverse { 1 - y.min(1) } else { y.min(1) } as f64;
+    // softplus(z) - target * z, computed without overflow.
+    let loss = z.max(0.0) - target * z + (-z.abs()).exp().ln_1p();
+    grad[0] = 1.0 / (1.0 + (-z).exp()) - target;
+    (loss, usize::from(z > 0.0))
+}
+
+/// Softmax cross-entropy; the reverse form is `-log(1 - p_y) = lse(z) - lse_{j != y}(z)`.
+fn softmax_loss(z: &[f64], y: usize, reverse: bool, grad: &mut [f64]) -> (f64, usize) {
+    let max = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
+    let lse = max + sum.ln();
+    let mut predicted = 0;
+    for (k, &v) in z.iter().enumerate() {
+        grad[k] = (v - lse).exp();
+        if v > z[predicted] {
+            predicted = k;
+        }
+    }
+    let loss = if !reverse {
+        grad[y] -= 1.0;
+        lse - z[y]
+    } else {
+        let max_other = z.iter().enumerate().filter(|&(k, _)| k != y).map(|(_, &v)| v).fold(f64::NEG_INFINITY, f64::max);
+        let sum_other: f64 = z.iter().enumerate().filter(|&(k, _)| k != y).map(|(_, &v)| (v - max_other).exp()).sum();
+        let lse_other = max_other + sum_other.ln();
+        for (k, &v) in z.iter().enumerate() {
+            if k != y {
+                grad[k] -= (v - lse_other).exp();
+            }
+        }
+        lse - lse_other
+    };
+    (loss, predicted)
+}
+
+fn activate(act: Activation, v: &mut [f32]) {
+    match act {
+        Activation::Relu => v.iter_mut().for_each(|x| *x = x.max(0.0)),
+        Activation::Tanh => v.iter_mut().for_each(|x| *x = x.tanh()),
+        Activation::LeakyRelu { slope } => v.iter_mut().for_each(|x| {
+            if *x < 0.0 {
+                *x *= slope
+            }
+        }),
+    }
+}
+
+/// Multiplies `grad` by the activation's derivative, expressed through its output `a`.
+fn activation_backward(act: Activation, a: &[f32], grad: &mut [f32]) {
+    match act {
+        Activation::Relu => grad.iter_mut().zip(a).for_each(|(g, &a)| {
+            if a <= 0.0 {
+                *g = 0.0
+            }
+        }),
+        Activation::Tanh => grad.iter_mut().zip(a).for_each(|(g, &a)| *g *= 1.0 - a * a),
+        Activation::LeakyRelu { slope } => grad.iter_mut().zip(a).for_each(|(g, &a)| {
+            if a <= 0.0 {
+                *g *= slope
+            }
+        }),
+    }
+}
+
+impl Network for Mlp {
+    fn layout(&self) -> &Arc<Layout> {
+        &self.layout
+    }
+
+    fn num_classes(&self) -> usize {
+        self.spec.num_classes
+    }
+
+    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
+        thetas.par_iter().map(|theta| self.evaluate_one(theta, data)).collect()
+    }
+
+    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
+        let data = batch.data;
+        let d = data.dim();
+        let run = |r: Range<usize>| {
+            let tile = self.forward(theta, &data.features()[r.start * d..r.end * d], r.len());
+            let (loss, _, dz) = self.head(&tile, &data.labels()[r.clone()], Some((&batch.coef[r.clone()], &batch.reverse[r])));
+            let mut g = vec![0f32; theta.len()];
+            self.backward(theta, &tile, dz, &mut g);
+            (loss, g)
+        };
+        let parts: Vec<(f64, Vec<f32>)> = tiles(data.len()).into_par_iter().map(run).collect();
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        let mut loss = 0.0;
+        for (l, g) in parts {
+            loss += l;
+            grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+        }
+        loss
+    }
+
+    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
+        let d = self.widths[0];
+        let k_out = self.spec.output_dim();
+        let parts: Vec<Vec<f32>> = tiles(n)
+            .into_par_iter()
+            .map(|r| {
+                let tile = self.forward(theta, &inputs[r.start * d..r.end * d], r.len());
+                let mut out = Vec::with_capacity(r.len() * k_out);
+                for b in 0..r.len() {
+                    for k in 0..k_out {
+                        out.push(Self::logit(&tile, k, b));
+                    }
+                }
+                out
+            })
+            .collect();
+        parts.concat()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_everything_in_padded_blocks() {
+        assert_eq!(tiles(0), vec![]);
+        assert_eq!(tiles(200), vec![0..112, 112..200]);
+        assert_eq!(tiles(5), vec![0..5]);
+        let t = tiles(1000);
+        assert_eq!(t.last().unwrap().end, 1000);
+        assert!(t.iter().all(|r| r.len() <= MAX_TILE));
+    }
+}

@@ -1,0 +1,203 @@
+//! Whole-engine checks: gradients against finite differences, evaluation against a plain
+//! reference, thread-count independence, and safetensors import.
+
+use crate::*;
+use genviz_core::{io, rng, Batch, Dataset, Network, Params};
+use rand::Rng as _;
+
+fn data(n: usize, dim: usize, classes: usize, seed: u64) -> Dataset {
+    let mut r = rng::stream(seed, "test-data");
+    let x = (0..n * dim).map(|_| r.gen_range(-2.0..2.0)).collect();
+    let y = (0..n).map(|_| r.gen_range(0..classes as u32)).collect();
+    Dataset::new(x, y, dim, classes).unwrap()
+}
+
+/// A plain, one-example-at-a-time forward pass in f64.
+fn reference_logits(spec: &MlpSpec, theta: &[f32], x: &[f32]) -> Vec<f64> {
+    let widths = spec.widths();
+    let mut a: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    let mut off = 0;
+    for l in 1..widths.len() {
+        let (n_in, n_out) = (widths[l - 1], widths[l]);
+        let w = &theta[off..off + n_in * n_out];
+        let b = &theta[off + n_in * n_out..off + n_in * n_out + n_out];
+        off += n_in * n_out + n_out;
+        let mut z: Vec<f64> = (0..n_out)
+            .map(|o| b[o] as f64 + (0..n_in).map(|i| w[o * n_in + i] as f64 * a[i]).sum::<f64>())
+            .collect();
+        if l < widths.len() - 1 {
+            for v in &mut z {
+                *v = match spec.activation {
+                    Activation::Relu => v.max(0.0),
+                    Activation::Tanh => v.tanh(),
+                    Activation::LeakyRelu { slope } => if *v < 0.0 { *v * slope as f64 } else { *v },
+                };
+            }
+        }
+        a = z;
+    }
+    a
+}
+
+fn reference_loss(spec: &MlpSpec, theta: &[f32], d: &Dataset, coef: &[f32], reverse: &[bool]) -> f64 {
+    (0..d.len())
+        .map(|i| {
+            let z = reference_logits(spec, theta, d.row(i));
+            let y = d.labels()[i] as usize;
+            let l = match spec.head {
+                Head::Sigmoid => {
+                    let p1 = 1.0 / (1.0 + (-z[0]).exp());
+                    let p_y = if y == 1 { p1 } else { 1.0 - p1 };
+                    if reverse[i] { -(1.0 - p_y).ln() } else { -p_y.ln() }
+                }
+                Head::Softmax => {
+                    let m = z.iter().cloned().fold(f64::MIN, f64::max);
+                    let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
+                    let p_y = (z[y] - m).exp() / s;
+                    if reverse[i] { -(1.0 - p_y).ln() } else { -p_y.ln() }
+                }
+            };
+            coef[i] as f64 * l
+        })
+        .sum()
+}
+
+fn check_gradient(spec: MlpSpec) {
+    let mlp = Mlp::new(spec.clone()).unwrap();
+    let theta = init_params(&spec, Init::Pytorch, &mut rng::stream(3, "init")).into_values();
+    let d = data(37, spec.input_dim, spec.num_classes, 9);
+    let coef: Vec<f32> = (0..d.len()).map(|i| if i % 3 == 0 { 0.02 } else { 0.03 }).collect();
+    let reverse: Vec<bool> = (0..d.len()).map(|i| i % 4 == 1).collect();
+    let batch = Batch { data: &d, coef: &coef, reverse: &reverse };
+    let mut grad = vec![0f32; theta.len()];
+    let loss = mlp.loss_grad(&theta, &batch, &mut grad);
+    let want = reference_loss(&spec, &theta, &d, &coef, &reverse);
+    assert!((loss - want).abs() < 1e-5 * want.abs().max(1.0), "loss {loss} vs {want}");
+    // The reference is f64, so a tiny step is exact enough, and small enough that no ReLU
+    // changes side between the two evaluations (1e-4 still crossed a kink in the swiss-roll net).
+    let h = 1e-6f32;
+    for k in (0..theta.len()).step_by(7) {
+        let mut plus = theta.clone();
+        plus[k] += h;
+        let mut minus = theta.clone();
+        minus[k] -= h;
+        let fd = (reference_loss(&spec, &plus, &d, &coef, &reverse) - reference_loss(&spec, &minus, &d, &coef, &reverse))
+            / (plus[k] as f64 - minus[k] as f64);
+        let g = grad[k] as f64;
+        assert!((g - fd).abs() < 2e-3 * fd.abs().max(0.05), "param {k}: analytic {g} vs finite difference {fd}");
+    }
+}
+
+#[test]
+fn gradient_matches_finite_differences_sigmoid_tanh() {
+    check_gradient(MlpSpec { input_dim: 3, hidden: vec![9, 5], num_classes: 2, activation: Activation::Tanh, head: Head::Sigmoid });
+}
+
+#[test]
+fn gradient_matches_finite_differences_softmax_leaky() {
+    check_gradient(MlpSpec {
+        input_dim: 4,
+        hidden: vec![6, 7],
+        num_classes: 3,
+        activation: Activation::LeakyRelu { slope: 0.1 },
+        head: Head::Softmax,
+    });
+}
+
+#[test]
+fn gradient_matches_finite_differences_swiss_roll_net() {
+    check_gradient(MlpSpec::swiss_roll());
+}
+
+#[test]
+fn evaluate_matches_reference_for_many_thetas() {
+    let spec = MlpSpec::swiss_roll();
+    let mlp = Mlp::new(spec.clone()).unwrap();
+    let d = data(300, 2, 2, 1);
+    let thetas: Vec<Vec<f32>> = (0..5)
+        .map(|s| init_params(&spec, Init::GlorotUniform, &mut rng::stream(s, "init")).into_values())
+        .collect();
+    let refs: Vec<&[f32]> = thetas.iter().map(|t| t.as_slice()).collect();
+    let evals = mlp.evaluate(&refs, &d);
+    let coef = vec![1.0 / d.len() as f32; d.len()];
+    for (t, e) in thetas.iter().zip(&evals) {
+        let want = reference_loss(&spec, t, &d, &coef, &vec![false; d.len()]);
+        assert!((e.loss - want).abs() < 1e-5 * want, "{} vs {want}", e.loss);
+        let correct = (0..d.len())
+            .filter(|&i| (reference_logits(&spec, t, d.row(i))[0] > 0.0) as u32 == d.labels()[i])
+            .count();
+        assert_eq!(e.accuracy, correct as f64 / d.len() as f64);
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let spec = MlpSpec::swiss_roll();
+    let mlp = Mlp::new(spec.clone()).unwrap();
+    let theta = init_params(&spec, Init::GlorotUniform, &mut rng::stream(5, "init")).into_values();
+    let d = data(1000, 2, 2, 2);
+    let coef = vec![1e-3f32; d.len()];
+    let reverse = vec![false; d.len()];
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut g = vec![0f32; theta.len()];
+            let l = mlp.loss_grad(&theta, &Batch { data: &d, coef: &coef, reverse: &reverse }, &mut g);
+            (l, g, mlp.evaluate(&[&theta], &d)[0])
+        })
+    };
+    let (l1, g1, e1) = run(1);
+    let (l2, g2, e2) = run(2);
+    assert_eq!(l1.to_bits(), l2.to_bits());
+    assert!(g1.iter().zip(&g2).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert_eq!(e1, e2);
+}
+
+#[test]
+fn imports_pytorch_sequential_names_and_rejects_broken_chains() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = MlpSpec { input_dim: 2, hidden: vec![4, 3], num_classes: 2, activation: Activation::Relu, head: Head::Sigmoid };
+    let params = init_params(&spec, Init::Pytorch, &mut rng::stream(1, "init"));
+    // Rename to nn.Sequential style: Linear modules at indices 0, 2, 4.
+    let seq = genviz_core::Layout::new(params.layout().tensors().iter().map(|t| {
+        let k: usize = t.name.split('.').nth(1).unwrap().parse().unwrap();
+        (format!("{}.{}", 2 * k, t.name.rsplit('.').next().unwrap()), t.shape.clone(), t.role)
+    }))
+    .unwrap();
+    let seq_params = Params::from_vec(std::sync::Arc::new(seq), params.values().to_vec()).unwrap();
+    let path = dir.path().join("seq.safetensors");
+    io::write_safetensors(&path, &seq_params, Default::default()).unwrap();
+    let (mlp, loaded) = load_mlp(&path).unwrap();
+    assert_eq!(mlp.spec(), &spec);
+    assert_eq!(loaded.values(), params.values());
+
+    // A layer whose input width does not chain.
+    let broken = genviz_core::Layout::new([
+        ("0.weight".to_string(), vec![4, 2], genviz_core::Role::Weight),
+        ("0.bias".to_string(), vec![4], genviz_core::Role::Bias),
+        ("2.weight".to_string(), vec![1, 5], genviz_core::Role::Weight),
+        ("2.bias".to_string(), vec![1], genviz_core::Role::Bias),
+    ])
+    .unwrap();
+    let n = broken.len();
+    io::write_safetensors(&path, &Params::from_vec(std::sync::Arc::new(broken), vec![0.0; n]).unwrap(), Default::default()).unwrap();
+    let err = load_mlp(&path).unwrap_err().to_string();
+    assert!(err.contains("seq.safetensors") && err.contains("`2.weight`") && err.contains("[1, 5]") && err.contains("[1, 4]"), "{err}");
+}
+
+#[test]
+fn glorot_init_has_zero_biases_and_bounded_kernels() {
+    let spec = MlpSpec::swiss_roll();
+    let p = init_params(&spec, Init::GlorotUniform, &mut rng::stream(0, "init"));
+    assert_eq!(p.layout().len(), 3614);
+    for t in p.layout().tensors() {
+        let v = p.tensor(t);
+        if t.name.ends_with("bias") {
+            assert!(v.iter().all(|&x| x == 0.0));
+        } else {
+            let limit = (6.0 / (t.shape[0] + t.shape[1]) as f32).sqrt();
+            assert!(v.iter().all(|&x| x.abs() <= limit));
+        }
+    }
+}
+
