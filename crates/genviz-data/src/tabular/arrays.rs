@@ -1,0 +1,132 @@
+//! numpy arrays: a features `.npy` with a labels `.npy`, or the `x_<split>`/`y_<split>` pair of
+//! an `.npz` archive (the layout genviz's own `data.npz` uses).
+
+use super::{check_num_classes, class_count, class_label};
+use genviz_core::io::{read_npy_f32, read_npy_i64, Npz};
+use genviz_core::{Dataset, Error, Result};
+use std::path::Path;
+
+/// Where an array came from, for error messages: a file, and the array's name inside an `.npz`.
+struct Source<'a> {
+    path: &'a Path,
+    array: Option<String>,
+}
+
+impl Source<'_> {
+    fn error(&self, message: String) -> Error {
+        match &self.array {
+            Some(name) => Error::bad_file(self.path, format!("array `{name}`: {message}")),
+            None => Error::bad_file(self.path, message),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.array {
+            Some(name) => format!("array `{name}` of {}", self.path.display()),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+/// Reads features from one `.npy` file and labels from another.
+///
+/// `features` must be float32 or float64, 2-D `[examples, features]` (1-D means one feature);
+/// `labels` must be integers, 1-D (or `[examples, 1]`) with one label per example.
+/// `num_classes` defaults to one more than the largest label.
+///
+/// # Errors
+/// Unreadable files, wrong dtypes or shapes, mismatched lengths, non-finite features and
+/// labels that are negative or out of range, each naming the file and the element.
+pub fn read_npy(features: &Path, labels: &Path, num_classes: Option<usize>) -> Result<Dataset> {
+    check_num_classes(num_classes)?;
+    let x = read_npy_f32(features)?;
+    let y = read_npy_i64(labels)?;
+    let x_source = Source {
+        path: features,
+        array: None,
+    };
+    let y_source = Source {
+        path: labels,
+        array: None,
+    };
+    assemble(x, &x_source, y, &y_source, num_classes)
+}
+
+/// Reads split `split` ("train", "test", ...) of an `.npz` archive: features from array
+/// `x_<split>` and labels from `y_<split>`, with the same rules as [`read_npy`].
+///
+/// # Errors
+/// As [`read_npy`]; a missing array names the arrays the file does have.
+pub fn read_npz_split(path: &Path, split: &str, num_classes: Option<usize>) -> Result<Dataset> {
+    check_num_classes(num_classes)?;
+    let (x_name, y_name) = (format!("x_{split}"), format!("y_{split}"));
+    let mut npz = Npz::open(path)?;
+    let x = npz.f32(&x_name)?;
+    let y = npz.i64(&y_name)?;
+    let x_source = Source {
+        path,
+        array: Some(x_name),
+    };
+    let y_source = Source {
+        path,
+        array: Some(y_name),
+    };
+    assemble(x, &x_source, y, &y_source, num_classes)
+}
+
+/// Checks shapes, values and labels, then builds the data set.
+fn assemble(
+    (features, x_shape): (Vec<f32>, Vec<usize>),
+    x_source: &Source,
+    (raw_labels, y_shape): (Vec<i64>, Vec<usize>),
+    y_source: &Source,
+    num_classes: Option<usize>,
+) -> Result<Dataset> {
+    let (n, dim) = match x_shape[..] {
+        [n] => (n, 1),
+        [n, d] => (n, d),
+        _ => {
+            return Err(x_source.error(format!(
+                "expected a 2-D array [examples, features] (or 1-D for one feature), \
+                 found shape {x_shape:?}"
+            )))
+        }
+    };
+    if n == 0 || dim == 0 {
+        return Err(x_source.error(format!(
+            "shape {x_shape:?} holds no data; expected at least one example and one feature"
+        )));
+    }
+    if !matches!(y_shape[..], [_] | [_, 1]) {
+        return Err(y_source.error(format!(
+            "expected a 1-D array of integer labels, found shape {y_shape:?}"
+        )));
+    }
+    if raw_labels.len() != n {
+        return Err(y_source.error(format!(
+            "has {} labels but {} has {n} examples; expected one label per example",
+            raw_labels.len(),
+            x_source.describe()
+        )));
+    }
+    if let Some(i) = features.iter().position(|v| !v.is_finite()) {
+        return Err(x_source.error(format!(
+            "element [{}, {}] is {}; expected a finite number",
+            i / dim,
+            i % dim,
+            features[i]
+        )));
+    }
+    let labels = raw_labels
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            class_label(v, num_classes).map_err(|m| y_source.error(format!("element [{i}]: {m}")))
+        })
+        .collect::<Result<Vec<u32>>>()?;
+    let num_classes = class_count(&labels, num_classes);
+    Dataset::new(features, labels, dim, num_classes).map_err(|e| x_source.error(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests;

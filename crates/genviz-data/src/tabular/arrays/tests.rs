@@ -1,0 +1,184 @@
+use super::*;
+use genviz_core::io::{write_npy, write_npz, NpyArray};
+use std::path::PathBuf;
+
+struct Files {
+    _dir: tempfile::TempDir,
+    x: PathBuf,
+    y: PathBuf,
+}
+
+fn npy_pair(x: NpyArray, y: NpyArray) -> Files {
+    let dir = tempfile::tempdir().unwrap();
+    let (xp, yp) = (dir.path().join("feats.npy"), dir.path().join("labs.npy"));
+    write_npy(&xp, &x).unwrap();
+    write_npy(&yp, &y).unwrap();
+    Files {
+        _dir: dir,
+        x: xp,
+        y: yp,
+    }
+}
+
+fn pair_error(x: NpyArray, y: NpyArray, num_classes: Option<usize>) -> String {
+    let f = npy_pair(x, y);
+    read_npy(&f.x, &f.y, num_classes).unwrap_err().to_string()
+}
+
+#[test]
+fn npy_round_trip() {
+    let values = vec![0.5f32, -1.0, 2.0, 3.25, 4.0, -5.5];
+    let f = npy_pair(
+        NpyArray::F32(values.clone(), vec![3, 2]),
+        NpyArray::I64(vec![1, 0, 2], vec![3]),
+    );
+    let d = read_npy(&f.x, &f.y, None).unwrap();
+    assert_eq!((d.len(), d.dim(), d.num_classes()), (3, 2, 3));
+    assert_eq!(d.features(), &values[..]);
+    assert_eq!(d.labels(), &[1, 0, 2]);
+
+    let f = npy_pair(
+        NpyArray::F64(vec![1.0, 2.0], vec![2]),
+        NpyArray::I64(vec![0, 1], vec![2, 1]),
+    );
+    let d = read_npy(&f.x, &f.y, Some(5)).unwrap();
+    assert_eq!(
+        (d.dim(), d.num_classes(), d.features()),
+        (1, 5, &[1.0, 2.0][..])
+    );
+}
+
+#[test]
+fn npz_round_trip_by_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.npz");
+    write_npz(
+        &path,
+        &[
+            (
+                "x_train",
+                NpyArray::F32(vec![1.0, 2.0, 3.0, 4.0], vec![2, 2]),
+            ),
+            ("y_train", NpyArray::I64(vec![0, 1], vec![2])),
+            ("x_test", NpyArray::F64(vec![5.0, 6.0], vec![1, 2])),
+            ("y_test", NpyArray::I64(vec![1], vec![1])),
+        ],
+    )
+    .unwrap();
+    let train = read_npz_split(&path, "train", None).unwrap();
+    assert_eq!(train.features(), &[1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(train.labels(), &[0, 1]);
+    let test = read_npz_split(&path, "test", Some(2)).unwrap();
+    assert_eq!(
+        (test.features(), test.labels()),
+        (&[5.0, 6.0][..], &[1][..])
+    );
+    let msg = read_npz_split(&path, "valid", None)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("data.npz") && msg.contains("x_valid"), "{msg}");
+}
+
+#[test]
+fn npz_errors_name_file_and_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.npz");
+    write_npz(
+        &path,
+        &[
+            (
+                "x_train",
+                NpyArray::F32(vec![1.0, f32::INFINITY], vec![2, 1]),
+            ),
+            ("y_train", NpyArray::I64(vec![0, 1], vec![2])),
+        ],
+    )
+    .unwrap();
+    let msg = read_npz_split(&path, "train", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("data.npz") && msg.contains("array `x_train`"),
+        "{msg}"
+    );
+    assert!(msg.contains("element [1, 0] is inf"), "{msg}");
+}
+
+#[test]
+fn mismatched_lengths_name_both_files() {
+    let msg = pair_error(
+        NpyArray::F32(vec![0.0; 6], vec![3, 2]),
+        NpyArray::I64(vec![0, 1], vec![2]),
+        None,
+    );
+    assert!(
+        msg.contains("labs.npy") && msg.contains("feats.npy"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("2 labels") && msg.contains("3 examples"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn wrong_dimensionality_is_rejected() {
+    let msg = pair_error(
+        NpyArray::F32(vec![0.0; 8], vec![2, 2, 2]),
+        NpyArray::I64(vec![0, 1], vec![2]),
+        None,
+    );
+    assert!(
+        msg.contains("feats.npy") && msg.contains("[2, 2, 2]"),
+        "{msg}"
+    );
+    let msg = pair_error(
+        NpyArray::F32(vec![0.0; 4], vec![2, 2]),
+        NpyArray::I64(vec![0, 1, 0, 1], vec![2, 2]),
+        None,
+    );
+    assert!(msg.contains("labs.npy") && msg.contains("1-D"), "{msg}");
+    let msg = pair_error(
+        NpyArray::F32(vec![], vec![0, 2]),
+        NpyArray::I64(vec![], vec![0]),
+        None,
+    );
+    assert!(
+        msg.contains("feats.npy") && msg.contains("no data"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn bad_values_and_labels_are_rejected() {
+    let msg = pair_error(
+        NpyArray::F32(vec![0.0, 1.0, f32::NAN, 2.0], vec![2, 2]),
+        NpyArray::I64(vec![0, 1], vec![2]),
+        None,
+    );
+    assert!(
+        msg.contains("feats.npy") && msg.contains("element [1, 0] is NaN"),
+        "{msg}"
+    );
+    let msg = pair_error(
+        NpyArray::F32(vec![0.0; 4], vec![2, 2]),
+        NpyArray::I64(vec![0, -3], vec![2]),
+        None,
+    );
+    assert!(msg.contains("labs.npy") && msg.contains("element [1]") && msg.contains("negative"));
+    let msg = pair_error(
+        NpyArray::F32(vec![0.0; 4], vec![2, 2]),
+        NpyArray::I64(vec![4, 0], vec![2]),
+        Some(3),
+    );
+    assert!(
+        msg.contains("element [0]") && msg.contains("out of range for 3"),
+        "{msg}"
+    );
+    let msg = pair_error(
+        NpyArray::F32(vec![0.0; 4], vec![2, 2]),
+        NpyArray::F32(vec![0.5, 1.0], vec![2]),
+        None,
+    );
+    assert!(msg.contains("labs.npy") && msg.contains("integer"), "{msg}");
+}
