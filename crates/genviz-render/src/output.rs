@@ -1,0 +1,81 @@
+//! Drawing into memory and writing the PNG atomically.
+
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use genviz_core::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::register_fonts;
+
+/// What a drawing closure returns: any plotters error, boxed.
+pub(crate) type DrawResult = std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// The whole figure, in pixels.
+pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Draws a `size` picture (white background) with `draw`, then encodes it as PNG into a
+/// temporary `.png` file next to `path` and renames it into place. Nothing touches the disk
+/// unless drawing succeeded; the temporary file is removed if writing or renaming fails.
+pub(crate) fn write_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area) -> DrawResult,
+) -> Result<()> {
+    register_fonts();
+    let file_name = path.file_name().ok_or_else(|| {
+        Error::invalid(format!(
+            "{}: output path has no file name to write a PNG to",
+            path.display()
+        ))
+    })?;
+    let (w, h) = size;
+    let mut buffer = vec![255u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, (w, h)).into_drawing_area();
+        draw(&root).map_err(|e| {
+            Error::invalid(format!(
+                "{}: drawing the figure failed: {e}",
+                path.display()
+            ))
+        })?;
+        root.present().map_err(|e| {
+            Error::invalid(format!(
+                "{}: drawing the figure failed: {e}",
+                path.display()
+            ))
+        })?;
+    }
+
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{}.tmp{}-{}.png",
+        file_name.to_string_lossy(),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = image::save_buffer_with_format(
+        &tmp,
+        &buffer,
+        w,
+        h,
+        image::ColorType::Rgb8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| match e {
+        image::ImageError::IoError(e) => e,
+        other => io::Error::other(other.to_string()),
+    })
+    .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}

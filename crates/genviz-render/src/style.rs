@@ -1,0 +1,127 @@
+//! Colours, fonts and tick formatting shared by the figures.
+
+use plotters::style::{FontDesc, FontFamily, FontStyle, IntoFont, RGBColor, TextStyle};
+
+/// Strong per-class colours for training points (class 0 blue, class 1 red, ...).
+const CLASS_STRONG: [RGBColor; 8] = [
+    RGBColor(31, 74, 160),
+    RGBColor(188, 26, 38),
+    RGBColor(26, 128, 60),
+    RGBColor(214, 96, 0),
+    RGBColor(112, 56, 160),
+    RGBColor(130, 78, 20),
+    RGBColor(196, 20, 128),
+    RGBColor(70, 70, 70),
+];
+
+/// Pale per-class colours for predicted regions, matching [`CLASS_STRONG`].
+const CLASS_PALE: [RGBColor; 8] = [
+    RGBColor(196, 216, 242),
+    RGBColor(250, 206, 196),
+    RGBColor(200, 234, 206),
+    RGBColor(253, 222, 186),
+    RGBColor(222, 206, 238),
+    RGBColor(232, 214, 190),
+    RGBColor(246, 202, 230),
+    RGBColor(220, 220, 220),
+];
+
+/// The strong colour of class `c` (cycling after eight classes).
+pub(crate) fn class_strong(c: usize) -> RGBColor {
+    CLASS_STRONG[c % CLASS_STRONG.len()]
+}
+
+/// The pale region colour of class `c` (cycling after eight classes).
+pub(crate) fn class_pale(c: usize) -> RGBColor {
+    CLASS_PALE[c % CLASS_PALE.len()]
+}
+
+/// Line colours for curves (the "tab10" palette).
+const SERIES: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// The line colour of the `i`-th distinct curve label.
+pub(crate) fn series_color(i: usize) -> RGBColor {
+    SERIES[i % SERIES.len()]
+}
+
+/// The regular sans-serif font at `size` pixels.
+pub(crate) fn font(size: f64) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().into()
+}
+
+/// The bold sans-serif font at `size` pixels.
+pub(crate) fn bold(size: f64) -> TextStyle<'static> {
+    // Not `.into_font().style(Bold)`: plotters' `FontDesc::style` keeps the regular glyphs.
+    FontDesc::new(FontFamily::SansSerif, size, FontStyle::Bold).into()
+}
+
+/// A tick label for a linear axis: at most three decimals, no trailing zeros, no "-0".
+pub(crate) fn linear_tick(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A tick label for a log axis: plain decimals between 0.001 and 10000, otherwise `1e-5` style.
+pub(crate) fn log_tick(v: f64) -> String {
+    if !(v.is_finite() && v > 0.0) {
+        return String::new();
+    }
+    if (1e-3..1e4).contains(&v) {
+        // Enough significant digits for 2, 3, 5 subdivisions; trailing zeros trimmed.
+        let decimals = (-(v.log10().floor()) as i32).max(0) as usize + 1;
+        let s = format!("{v:.decimals$}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_tidy() {
+        assert_eq!(linear_tick(10.0), "10");
+        assert_eq!(linear_tick(-2.5), "-2.5");
+        assert_eq!(linear_tick(-0.0001), "0");
+        assert_eq!(log_tick(0.01), "0.01");
+        assert_eq!(log_tick(0.2), "0.2");
+        assert_eq!(log_tick(1.0), "1");
+        assert_eq!(log_tick(300.0), "300");
+        assert_eq!(log_tick(1e-5), "1e-5");
+    }
+
+    #[test]
+    fn regular_and_bold_fonts_are_both_registered() {
+        use plotters::prelude::*;
+        crate::register_fonts();
+        crate::register_fonts();
+        let mut buf = vec![255u8; 200 * 50 * 3];
+        let area = BitMapBackend::with_buffer(&mut buf, (200, 50)).into_drawing_area();
+        let text = "Generalization";
+        let regular = area.estimate_text_size(text, &font(20.0)).unwrap();
+        let heavy = area.estimate_text_size(text, &bold(20.0)).unwrap();
+        assert!(regular.0 > 100, "{regular:?}");
+        assert!(
+            heavy.0 > regular.0,
+            "bold {heavy:?} should be wider than {regular:?}"
+        );
+    }
+}
