@@ -97,7 +97,7 @@ impl Mlp {
 
     /// Backpropagates `dz` (gradient of the loss with respect to the logits) through `tile`,
     /// adding parameter gradients into `grad`.
-    fn backward(&self, theta: &[f32], tile: &Tile, mut dz: Vec<f32>, grad: &mut [f32]) {
+    fn backward(&self, transposed: &[Vec<f32>], tile: &Tile, mut dz: Vec<f32>, grad: &mut [f32]) {
         let cols = tile.cols;
         for l in (1..=self.num_layers()).rev() {
             let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
@@ -105,19 +105,29 @@ impl Mlp {
             let (gw, gb) = grad[wo..bo + n_out].split_at_mut(n_out * n_in);
             grad_weights(&dz, &tile.acts[l - 1], gw, gb, n_in, cols);
             if l > 1 {
-                let w = &theta[wo..wo + n_out * n_in];
-                let mut wt = vec![0f32; n_in * n_out];
-                for o in 0..n_out {
-                    for i in 0..n_in {
-                        wt[i * n_out + o] = w[o * n_in + i];
-                    }
-                }
                 let mut da = vec![0f32; n_in * cols];
-                linear_forward(&wt, &vec![0f32; n_in], &dz, &mut da, n_out, cols);
+                linear_forward(&transposed[l - 1], &vec![0f32; n_in], &dz, &mut da, n_out, cols);
                 activation_backward(self.spec.activation, &tile.acts[l - 1], &mut da);
                 dz = da;
             }
         }
+    }
+
+    /// Each layer's weight transposed to `[in, out]`, for backpropagating to its input.
+    fn transposed_weights(&self, theta: &[f32]) -> Vec<Vec<f32>> {
+        (1..=self.num_layers())
+            .map(|l| {
+                let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
+                let w = &theta[self.offsets[l - 1].0..][..n_out * n_in];
+                let mut wt = vec![0f32; n_in * n_out];
+                for (o, row) in w.chunks_exact(n_in).enumerate() {
+                    for (i, &v) in row.iter().enumerate() {
+                        wt[i * n_out + o] = v;
+                    }
+                }
+                wt
+            })
+            .collect()
     }
 
     /// Logit of class `k` for column `b` of a tile.
@@ -217,28 +227,25 @@ fn activate(act: Activation, v: &mut [f32]) {
     match act {
         Activation::Relu => v.iter_mut().for_each(|x| *x = x.max(0.0)),
         Activation::Tanh => v.iter_mut().for_each(|x| *x = x.tanh()),
-        Activation::LeakyRelu { slope } => v.iter_mut().for_each(|x| {
-            if *x < 0.0 {
-                *x *= slope
-            }
-        }),
+        Activation::LeakyRelu { slope } => v
+            .iter_mut()
+            .for_each(|x| *x = if *x < 0.0 { *x * slope } else { *x }),
     }
 }
 
 /// Multiplies `grad` by the activation's derivative, expressed through its output `a`.
 fn activation_backward(act: Activation, a: &[f32], grad: &mut [f32]) {
     match act {
-        Activation::Relu => grad.iter_mut().zip(a).for_each(|(g, &a)| {
-            if a <= 0.0 {
-                *g = 0.0
-            }
-        }),
+        // Selects rather than branches, so the loops vectorise.
+        Activation::Relu => grad
+            .iter_mut()
+            .zip(a)
+            .for_each(|(g, &a)| *g = if a > 0.0 { *g } else { 0.0 }),
         Activation::Tanh => grad.iter_mut().zip(a).for_each(|(g, &a)| *g *= 1.0 - a * a),
-        Activation::LeakyRelu { slope } => grad.iter_mut().zip(a).for_each(|(g, &a)| {
-            if a <= 0.0 {
-                *g *= slope
-            }
-        }),
+        Activation::LeakyRelu { slope } => grad
+            .iter_mut()
+            .zip(a)
+            .for_each(|(g, &a)| *g *= if a > 0.0 { 1.0 } else { slope }),
     }
 }
 
@@ -258,11 +265,12 @@ impl Network for Mlp {
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         let data = batch.data;
         let d = data.dim();
+        let transposed = self.transposed_weights(theta);
         let run = |r: Range<usize>| {
             let tile = self.forward(theta, &data.features()[r.start * d..r.end * d], r.len());
             let (loss, _, dz) = self.head(&tile, &data.labels()[r.clone()], Some((&batch.coef[r.clone()], &batch.reverse[r])));
             let mut g = vec![0f32; theta.len()];
-            self.backward(theta, &tile, dz, &mut g);
+            self.backward(&transposed, &tile, dz, &mut g);
             (loss, g)
         };
         let parts: Vec<(f64, Vec<f32>)> = tiles(data.len()).into_par_iter().map(run).collect();

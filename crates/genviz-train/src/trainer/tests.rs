@@ -1,0 +1,170 @@
+use super::*;
+use crate::poison::PoisonWeight;
+use genviz_data::{train_test_split, SwissRoll};
+use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+fn swiss_roll(seed: u64) -> (Dataset, Dataset) {
+    let all = SwissRoll::default().generate(&mut rng::stream(seed, "data"));
+    train_test_split(&all, 200, &mut rng::stream(seed, "split")).unwrap()
+}
+
+fn config(steps: u64) -> TrainConfig {
+    TrainConfig {
+        steps,
+        optimizer: OptimizerConfig::adam(),
+        schedule: LrSchedule::constant(0.01),
+        batch_size: None,
+        clip_norm: Some(8.0),
+        weight_decay: 0.0,
+        log_every: 100,
+        checkpoint_every: 100,
+        poison: None,
+    }
+}
+
+fn request<'a>(net: &'a Mlp, train: &'a Dataset, test: &'a Dataset, config: &'a TrainConfig) -> TrainRequest<'a> {
+    let init = init_params(net.spec(), Init::GlorotUniform, &mut rng::stream(1, "init"));
+    TrainRequest { network: net, init, train, test, config, poison: None, seed: 1, out_dir: None, metadata: HashMap::new() }
+}
+
+#[test]
+fn clean_training_fits_the_swiss_roll_and_writes_a_run() {
+    let (train_set, test_set) = swiss_roll(1237);
+    let net = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let cfg = config(300);
+    let dir = tempfile::tempdir().unwrap();
+    let mut req = request(&net, &train_set, &test_set, &cfg);
+    req.out_dir = Some(dir.path());
+    let mut logged = 0;
+    let out = train(req, &mut |_| logged += 1).unwrap();
+    assert_eq!(logged, 3);
+    let first = &out.history[0];
+    assert!(out.final_metrics.train_loss < first.train_loss, "{:?}", out.history);
+    assert!(out.final_metrics.train_acc > 0.7, "{:?}", out.final_metrics);
+    for step in [0, 100, 200, 300] {
+        assert!(dir.path().join(format!("checkpoints/step_{step:08}.safetensors")).exists());
+    }
+    let mut npz = genviz_core::io::Npz::open(&dir.path().join("trajectory.npz")).unwrap();
+    let (params, shape) = npz.f32("params").unwrap();
+    assert_eq!(shape, vec![4, 3614]);
+    assert_eq!(&params[3 * 3614..], out.params.values());
+    let csv = std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+}
+
+#[test]
+fn same_seed_gives_identical_weights_with_one_and_two_threads() {
+    let (train_set, test_set) = swiss_roll(7);
+    let net = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let mut cfg = config(200);
+    cfg.poison = Some(PoisonConfig::gen_viz_swiss_roll());
+    let run = |threads| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let mut req = request(&net, &train_set, &test_set, &cfg);
+            req.poison = Some(PoisonPool::Fresh(Box::new(|n, rng| {
+                let pairs = SwissRoll { points_per_class: n.div_ceil(2), ..SwissRoll::default() };
+                let d = genviz_data::shuffle(&pairs.generate(rng), rng);
+                d.select(&(0..n).collect::<Vec<_>>())
+            })));
+            train(req, &mut |_| {}).unwrap().params
+        })
+    };
+    let one = run(1);
+    let two = run(2);
+    assert!(one.values().iter().zip(two.values()).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+#[test]
+fn reverse_and_flipped_poison_agree_for_two_classes_and_beta_zero_is_clean() {
+    let (train_set, test_set) = swiss_roll(3);
+    let (poison_set, _) = swiss_roll(4);
+    let net = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let run = |poison: Option<PoisonConfig>| {
+        let mut cfg = config(50);
+        cfg.poison = poison.clone();
+        let mut req = request(&net, &train_set, &test_set, &cfg);
+        req.poison = poison.map(|_| PoisonPool::Fixed(poison_set.clone()));
+        train(req, &mut |_| {}).unwrap().params
+    };
+    let fixed = |form, beta| PoisonConfig { form, weight: PoisonWeight::Beta { beta, count: None }, fresh: false };
+    let flipped = run(Some(fixed(PoisonForm::Flipped, 0.5)));
+    let reverse = run(Some(fixed(PoisonForm::Reverse, 0.5)));
+    assert_eq!(flipped, reverse);
+    let clean = run(None);
+    assert_ne!(clean, flipped);
+    let zero = run(Some(fixed(PoisonForm::Flipped, 0.0)));
+    let diff: f32 = zero.values().iter().zip(clean.values()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(diff < 1e-5, "beta = 0 should train like the clean objective, max difference {diff}");
+}
+
+/// A network that turns non-finite after a number of gradient calls.
+struct Exploding {
+    inner: Mlp,
+    calls: AtomicUsize,
+    fail_at: usize,
+}
+
+impl Network for Exploding {
+    fn layout(&self) -> &Arc<genviz_core::Layout> {
+        self.inner.layout()
+    }
+    fn num_classes(&self) -> usize {
+        2
+    }
+    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
+        self.inner.evaluate(thetas, data)
+    }
+    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
+        let l = self.inner.loss_grad(theta, batch, grad);
+        if self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_at {
+            f64::NAN
+        } else {
+            l
+        }
+    }
+    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
+        self.inner.logits(theta, inputs, n)
+    }
+}
+
+#[test]
+fn non_finite_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint() {
+    let (train_set, test_set) = swiss_roll(5);
+    let inner = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let net = Exploding { inner: inner.clone(), calls: AtomicUsize::new(0), fail_at: 150 };
+    let cfg = config(300);
+    let dir = tempfile::tempdir().unwrap();
+    let init = init_params(inner.spec(), Init::GlorotUniform, &mut rng::stream(1, "init"));
+    let req = TrainRequest {
+        network: &net,
+        init,
+        train: &train_set,
+        test: &test_set,
+        config: &cfg,
+        poison: None,
+        seed: 1,
+        out_dir: Some(dir.path()),
+        metadata: HashMap::new(),
+    };
+    let err = train(req, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("step 150") && err.contains("NaN") && err.contains("step_00000100.safetensors"), "{err}");
+    let ckpt = genviz_core::io::read_safetensors(&dir.path().join("checkpoints/step_00000100.safetensors")).unwrap();
+    assert!(ckpt.tensors.iter().all(|t| t.values.iter().all(|v| v.is_finite())));
+    assert!(!dir.path().join("checkpoints/step_00000200.safetensors").exists());
+    assert!(std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap().lines().count() == 2);
+}
+
+#[test]
+fn minibatches_cover_every_example_each_epoch() {
+    let data = Dataset::new((0..20).map(|v| v as f32).collect(), (0..10).map(|i| i % 2).collect(), 2, 2).unwrap();
+    let mut plan = BatchPlan::new(10, Some(5), 3);
+    let mut seen: Vec<f32> = Vec::new();
+    for _ in 0..2 {
+        seen.extend(plan.next(&data).features().iter().step_by(2));
+    }
+    seen.sort_by(f32::total_cmp);
+    assert_eq!(seen, (0..10).map(|v| 2.0 * v as f32).collect::<Vec<_>>());
+}
