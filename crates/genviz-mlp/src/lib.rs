@@ -20,7 +20,7 @@ pub mod spec;
 pub use engine::Mlp;
 pub use import::{load_mlp, mlp_from_tensors, SPEC_METADATA_KEY};
 pub use init::init_params;
-pub use spec::{Activation, Head, Init, MlpSpec};
+pub use spec::{Activation, Head, Init, MlpSpec, SWISS_ROLL_WIDTHS};
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,331 @@
+//! Experiment files: one TOML (or JSON in `run.json`) describing data, model and training, so
+//! every run can be repeated from its record.
+
+use anyhow::{bail, Context, Result};
+use genviz_core::{rng, Dataset};
+use genviz_data::{CsvOptions, LabelColumn};
+use genviz_mlp::{Activation, Head, Init, MlpSpec};
+use genviz_train::{PoisonPool, TrainConfig};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A whole experiment: what `genviz train --config FILE` reads and `run.json` records.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// The seed every random choice derives from.
+    pub seed: u64,
+    /// The data.
+    pub data: DataConfig,
+    /// The network.
+    pub model: ModelConfig,
+    /// The optimisation.
+    pub train: TrainConfig,
+}
+
+/// The network's shape; input and output sizes come from the data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Hidden layer widths.
+    pub hidden: Vec<usize>,
+    /// Non-linearity.
+    #[serde(default)]
+    pub activation: Activation,
+    /// Output head; `sigmoid` needs two classes.
+    #[serde(default)]
+    pub head: Head,
+    /// Initialisation.
+    #[serde(default)]
+    pub init: Init,
+}
+
+impl ModelConfig {
+    /// The MLP for data with `dim` features and `classes` classes.
+    pub fn spec(&self, dim: usize, classes: usize) -> MlpSpec {
+        MlpSpec {
+            input_dim: dim,
+            hidden: self.hidden.clone(),
+            num_classes: classes,
+            activation: self.activation,
+            head: self.head,
+        }
+    }
+}
+
+/// Where the data comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DataConfig {
+    /// The paper's swiss roll (SPEC 1.1): two mirrored spirals, shuffled and split.
+    SwissRoll {
+        /// Points per class (gen-viz: 200, i.e. 400 in all).
+        #[serde(default = "d_swiss_points")]
+        points_per_class: usize,
+        /// Gaussian noise (gen-viz README: 0.5).
+        #[serde(default = "d_swiss_noise")]
+        noise: f32,
+        /// Training points; the rest are the test set (gen-viz: 200).
+        #[serde(default = "d_swiss_train")]
+        n_train: usize,
+    },
+    /// The minefield spiral of Fig 1 (SPEC 1.8): 132 train, 134 poison, 134 test.
+    Minefield,
+    /// The sharp-margin circles of Fig 8 (SPEC 1.9); the test set is the training set.
+    SharpCircles,
+    /// Two interleaving half circles.
+    Moons {
+        /// Points per class.
+        points_per_class: usize,
+        /// Gaussian noise.
+        noise: f32,
+        /// Training points; the rest are the test set.
+        n_train: usize,
+    },
+    /// Gaussian blobs.
+    Blobs {
+        /// Points per class.
+        points_per_class: usize,
+        /// Number of classes.
+        num_classes: usize,
+        /// Number of features.
+        dim: usize,
+        /// Standard deviation of each blob.
+        spread: f32,
+        /// Training points; the rest are the test set.
+        n_train: usize,
+    },
+    /// A CSV file of features and an integer label column.
+    Csv {
+        /// Training data.
+        train: PathBuf,
+        /// Test data; when absent, `test_fraction` of `train` is held out.
+        #[serde(default)]
+        test: Option<PathBuf>,
+        /// Held-out fraction when there is no test file.
+        #[serde(default = "d_test_fraction")]
+        test_fraction: f64,
+        /// Label column: a 0-based index, or a header name; default the last column.
+        #[serde(default)]
+        label: Option<String>,
+        /// Number of classes; default the largest label + 1.
+        #[serde(default)]
+        num_classes: Option<usize>,
+    },
+    /// `.npz` arrays `x_train`, `y_train`, `x_test`, `y_test` (genviz's own `data.npz`).
+    Npz {
+        /// The file.
+        path: PathBuf,
+        /// Number of classes; default the largest label + 1.
+        #[serde(default)]
+        num_classes: Option<usize>,
+    },
+}
+
+fn d_swiss_points() -> usize {
+    200
+}
+fn d_swiss_noise() -> f32 {
+    0.5
+}
+fn d_swiss_train() -> usize {
+    200
+}
+fn d_test_fraction() -> f64 {
+    0.2
+}
+
+/// Data ready to train on.
+pub struct LoadedData {
+    /// Training set.
+    pub train: Dataset,
+    /// Test set.
+    pub test: Dataset,
+    /// A fixed poison set with true labels, where the data defines one (the minefield).
+    pub fixed_poison: Option<Dataset>,
+}
+
+impl DataConfig {
+    /// Short name for folder names and titles.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DataConfig::SwissRoll { .. } => "swissroll",
+            DataConfig::Minefield => "minefield",
+            DataConfig::SharpCircles => "circles",
+            DataConfig::Moons { .. } => "moons",
+            DataConfig::Blobs { .. } => "blobs",
+            DataConfig::Csv { .. } => "csv",
+            DataConfig::Npz { .. } => "npz",
+        }
+    }
+
+    /// The default settings of a built-in data set named on the command line.
+    pub fn builtin(name: &str) -> Result<Self> {
+        Ok(match name {
+            "swiss-roll" | "swissroll" | "swiss_roll" => DataConfig::SwissRoll {
+                points_per_class: d_swiss_points(),
+                noise: d_swiss_noise(),
+                n_train: d_swiss_train(),
+            },
+            "minefield" => DataConfig::Minefield,
+            "circles" | "sharp-circles" => DataConfig::SharpCircles,
+            "moons" => DataConfig::Moons { points_per_class: 200, noise: 0.1, n_train: 200 },
+            "blobs" => DataConfig::Blobs { points_per_class: 100, num_classes: 3, dim: 2, spread: 1.0, n_train: 150 },
+            other => {
+                if let Some(path) = other.strip_prefix("csv:") {
+                    DataConfig::Csv {
+                        train: path.into(),
+                        test: None,
+                        test_fraction: d_test_fraction(),
+                        label: None,
+                        num_classes: None,
+                    }
+                } else if let Some(path) = other.strip_prefix("npz:") {
+                    DataConfig::Npz { path: path.into(), num_classes: None }
+                } else {
+                    bail!("unknown data set `{other}`; expected swiss-roll, minefield, circles, moons, blobs, csv:PATH or npz:PATH")
+                }
+            }
+        })
+    }
+
+    /// Generates or reads the data, with every random choice drawn from `seed`.
+    pub fn load(&self, seed: u64) -> Result<LoadedData> {
+        let mut data_rng = rng::stream(seed, "data");
+        let mut split_rng = rng::stream(seed, "split");
+        let split = |all: Dataset, n_train: usize, rng: &mut rng::Rng| -> Result<LoadedData> {
+            let (train, test) = genviz_data::train_test_split(&all, n_train, rng)?;
+            Ok(LoadedData { train, test, fixed_poison: None })
+        };
+        match self {
+            DataConfig::SwissRoll { points_per_class, noise, n_train } => {
+                check_noise(*noise)?;
+                let all = genviz_data::SwissRoll { points_per_class: *points_per_class, noise: *noise, ..Default::default() }
+                    .generate(&mut data_rng);
+                split(all, *n_train, &mut split_rng)
+            }
+            DataConfig::Minefield => {
+                let m = genviz_data::Minefield::default().generate(&mut data_rng);
+                Ok(LoadedData { train: m.train, test: m.test, fixed_poison: Some(m.poison_true) })
+            }
+            DataConfig::SharpCircles => {
+                let all = genviz_data::SharpCircles::default().generate();
+                Ok(LoadedData { train: all.clone(), test: all, fixed_poison: None })
+            }
+            DataConfig::Moons { points_per_class, noise, n_train } => {
+                check_noise(*noise)?;
+                let all = genviz_data::Moons { points_per_class: *points_per_class, noise: *noise }.generate(&mut data_rng);
+                split(all, *n_train, &mut split_rng)
+            }
+            DataConfig::Blobs { points_per_class, num_classes, dim, spread, n_train } => {
+                if *dim == 0 || *num_classes < 2 || !(spread.is_finite() && *spread >= 0.0) {
+                    bail!("data: blobs need dim >= 1, num_classes >= 2 and a finite spread >= 0");
+                }
+                let all = genviz_data::Blobs {
+                    points_per_class: *points_per_class,
+                    num_classes: *num_classes,
+                    dim: *dim,
+                    spread: *spread,
+                    center_box: 10.0,
+                }
+                .generate(&mut data_rng);
+                split(all, *n_train, &mut split_rng)
+            }
+            DataConfig::Csv { train, test, test_fraction, label, num_classes } => {
+                let label_column = match label {
+                    None => LabelColumn::Last,
+                    Some(l) => l.parse().map(LabelColumn::Index).unwrap_or_else(|_| LabelColumn::Name(l.clone())),
+                };
+                let options = CsvOptions { label_column, num_classes: *num_classes, ..CsvOptions::default() };
+                let train_set = genviz_data::read_csv(train, &options)?;
+                match test {
+                    Some(t) => {
+                        let options = CsvOptions { num_classes: Some(train_set.num_classes()), ..options };
+                        let test_set = genviz_data::read_csv(t, &options)?;
+                        Ok(LoadedData { train: train_set, test: test_set, fixed_poison: None })
+                    }
+                    None => {
+                        if !(0.0..1.0).contains(test_fraction) {
+                            bail!("data: test_fraction is {test_fraction}, expected a value in [0, 1)");
+                        }
+                        let n_train = ((1.0 - test_fraction) * train_set.len() as f64).round() as usize;
+                        split(train_set, n_train.max(1), &mut split_rng)
+                    }
+                }
+            }
+            DataConfig::Npz { path, num_classes } => {
+                let train = genviz_data::read_npz_split(path, "train", *num_classes)?;
+                let test = genviz_data::read_npz_split(path, "test", Some(num_classes.unwrap_or(train.num_classes())))?;
+                Ok(LoadedData { train, test, fixed_poison: None })
+            }
+        }
+    }
+
+    /// A source of fresh points from this data's distribution, for the poisoned objective.
+    pub fn fresh_source(&self) -> Option<PoisonPool> {
+        let draw_from = |generate: Box<dyn Fn(usize, &mut rng::Rng) -> Dataset + Send>| {
+            PoisonPool::Fresh(Box::new(move |n, rng: &mut rng::Rng| {
+                let all = generate(n.div_ceil(2), rng);
+                let shuffled = genviz_data::shuffle(&all, rng);
+                shuffled.select(&(0..n.min(shuffled.len())).collect::<Vec<_>>())
+            }))
+        };
+        match self.clone() {
+            DataConfig::SwissRoll { noise, .. } => Some(draw_from(Box::new(move |per_class, rng| {
+                genviz_data::SwissRoll { points_per_class: per_class, noise, ..Default::default() }.generate(rng)
+            }))),
+            DataConfig::Moons { noise, .. } => Some(draw_from(Box::new(move |per_class, rng| {
+                genviz_data::Moons { points_per_class: per_class, noise }.generate(rng)
+            }))),
+            _ => None,
+        }
+    }
+
+    /// The poison source a run with `config` needs, or a clear error when the data has none.
+    pub fn poison_pool(&self, train: &TrainConfig, loaded: &LoadedData, seed: u64) -> Result<Option<PoisonPool>> {
+        let Some(p) = &train.poison else { return Ok(None) };
+        if p.fresh {
+            return match self.fresh_source() {
+                Some(s) => Ok(Some(s)),
+                None => bail!(
+                    "train.poison.fresh: the {} data has no generator to draw fresh points from; set fresh = false{}",
+                    self.name(),
+                    if loaded.fixed_poison.is_some() { " to use its fixed poison set" } else { "" }
+                ),
+            };
+        }
+        match &loaded.fixed_poison {
+            Some(d) => Ok(Some(PoisonPool::Fixed(d.clone()))),
+            None => match self.fresh_source() {
+                // A generator can draw one fixed set up front.
+                Some(PoisonPool::Fresh(mut g)) => {
+                    let n = match p.weight {
+                        genviz_train::PoisonWeight::Beta { count, .. } => count.unwrap_or(loaded.train.len()),
+                        genviz_train::PoisonWeight::GenViz { pool, .. } => pool,
+                    };
+                    Ok(Some(PoisonPool::Fixed(g(n, &mut rng::stream(seed, "poison-set")))))
+                }
+                _ => bail!("train.poison: the {} data defines no poison set; poisoning needs a generated data set (swiss-roll, moons) or the minefield", self.name()),
+            },
+        }
+    }
+}
+
+fn check_noise(noise: f32) -> Result<()> {
+    if !(noise.is_finite() && noise >= 0.0) {
+        bail!("data: noise is {noise}, expected a finite number >= 0");
+    }
+    Ok(())
+}
+
+/// Reads an experiment file (TOML, or JSON such as a previous run's `run.json` `config`).
+pub fn read_experiment(path: &Path) -> Result<ExperimentConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        let value: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))?;
+        let config = value.get("config").cloned().unwrap_or(value);
+        return serde_json::from_value(config).with_context(|| format!("{}: not an experiment", path.display()));
+    }
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
