@@ -169,8 +169,18 @@ impl DataConfig {
             },
             "minefield" => DataConfig::Minefield,
             "circles" | "sharp-circles" => DataConfig::SharpCircles,
-            "moons" => DataConfig::Moons { points_per_class: 200, noise: 0.1, n_train: 200 },
-            "blobs" => DataConfig::Blobs { points_per_class: 100, num_classes: 3, dim: 2, spread: 1.0, n_train: 150 },
+            "moons" => DataConfig::Moons {
+                points_per_class: 200,
+                noise: 0.1,
+                n_train: 200,
+            },
+            "blobs" => DataConfig::Blobs {
+                points_per_class: 100,
+                num_classes: 3,
+                dim: 2,
+                spread: 1.0,
+                n_train: 150,
+            },
             other => {
                 if let Some(path) = other.strip_prefix("csv:") {
                     DataConfig::Csv {
@@ -181,7 +191,10 @@ impl DataConfig {
                         num_classes: None,
                     }
                 } else if let Some(path) = other.strip_prefix("npz:") {
-                    DataConfig::Npz { path: path.into(), num_classes: None }
+                    DataConfig::Npz {
+                        path: path.into(),
+                        num_classes: None,
+                    }
                 } else {
                     bail!("unknown data set `{other}`; expected swiss-roll, minefield, circles, moons, blobs, csv:PATH or npz:PATH")
                 }
@@ -195,29 +208,63 @@ impl DataConfig {
         let mut split_rng = rng::stream(seed, "split");
         let split = |all: Dataset, n_train: usize, rng: &mut rng::Rng| -> Result<LoadedData> {
             let (train, test) = genviz_data::train_test_split(&all, n_train, rng)?;
-            Ok(LoadedData { train, test, fixed_poison: None })
+            Ok(LoadedData {
+                train,
+                test,
+                fixed_poison: None,
+            })
         };
         match self {
-            DataConfig::SwissRoll { points_per_class, noise, n_train } => {
+            DataConfig::SwissRoll {
+                points_per_class,
+                noise,
+                n_train,
+            } => {
                 check_noise(*noise)?;
-                let all = genviz_data::SwissRoll { points_per_class: *points_per_class, noise: *noise, ..Default::default() }
-                    .generate(&mut data_rng);
+                let all = genviz_data::SwissRoll {
+                    points_per_class: *points_per_class,
+                    noise: *noise,
+                    ..Default::default()
+                }
+                .generate(&mut data_rng);
                 split(all, *n_train, &mut split_rng)
             }
             DataConfig::Minefield => {
                 let m = genviz_data::Minefield::default().generate(&mut data_rng);
-                Ok(LoadedData { train: m.train, test: m.test, fixed_poison: Some(m.poison_true) })
+                Ok(LoadedData {
+                    train: m.train,
+                    test: m.test,
+                    fixed_poison: Some(m.poison_true),
+                })
             }
             DataConfig::SharpCircles => {
                 let all = genviz_data::SharpCircles::default().generate();
-                Ok(LoadedData { train: all.clone(), test: all, fixed_poison: None })
+                Ok(LoadedData {
+                    train: all.clone(),
+                    test: all,
+                    fixed_poison: None,
+                })
             }
-            DataConfig::Moons { points_per_class, noise, n_train } => {
+            DataConfig::Moons {
+                points_per_class,
+                noise,
+                n_train,
+            } => {
                 check_noise(*noise)?;
-                let all = genviz_data::Moons { points_per_class: *points_per_class, noise: *noise }.generate(&mut data_rng);
+                let all = genviz_data::Moons {
+                    points_per_class: *points_per_class,
+                    noise: *noise,
+                }
+                .generate(&mut data_rng);
                 split(all, *n_train, &mut split_rng)
             }
-            DataConfig::Blobs { points_per_class, num_classes, dim, spread, n_train } => {
+            DataConfig::Blobs {
+                points_per_class,
+                num_classes,
+                dim,
+                spread,
+                n_train,
+            } => {
                 if *dim == 0 || *num_classes < 2 || !(spread.is_finite() && *spread >= 0.0) {
                     bail!("data: blobs need dim >= 1, num_classes >= 2 and a finite spread >= 0");
                 }
@@ -231,32 +278,61 @@ impl DataConfig {
                 .generate(&mut data_rng);
                 split(all, *n_train, &mut split_rng)
             }
-            DataConfig::Csv { train, test, test_fraction, label, num_classes } => {
+            DataConfig::Csv {
+                train,
+                test,
+                test_fraction,
+                label,
+                num_classes,
+            } => {
                 let label_column = match label {
                     None => LabelColumn::Last,
-                    Some(l) => l.parse().map(LabelColumn::Index).unwrap_or_else(|_| LabelColumn::Name(l.clone())),
+                    Some(l) => l
+                        .parse()
+                        .map(LabelColumn::Index)
+                        .unwrap_or_else(|_| LabelColumn::Name(l.clone())),
                 };
-                let options = CsvOptions { label_column, num_classes: *num_classes, ..CsvOptions::default() };
+                let options = CsvOptions {
+                    label_column,
+                    num_classes: *num_classes,
+                    ..CsvOptions::default()
+                };
                 let train_set = genviz_data::read_csv(train, &options)?;
                 match test {
                     Some(t) => {
-                        let options = CsvOptions { num_classes: Some(train_set.num_classes()), ..options };
+                        let options = CsvOptions {
+                            num_classes: Some(train_set.num_classes()),
+                            ..options
+                        };
                         let test_set = genviz_data::read_csv(t, &options)?;
-                        Ok(LoadedData { train: train_set, test: test_set, fixed_poison: None })
+                        Ok(LoadedData {
+                            train: train_set,
+                            test: test_set,
+                            fixed_poison: None,
+                        })
                     }
                     None => {
                         if !(0.0..1.0).contains(test_fraction) {
                             bail!("data: test_fraction is {test_fraction}, expected a value in [0, 1)");
                         }
-                        let n_train = ((1.0 - test_fraction) * train_set.len() as f64).round() as usize;
+                        let n_train =
+                            ((1.0 - test_fraction) * train_set.len() as f64).round() as usize;
                         split(train_set, n_train.max(1), &mut split_rng)
                     }
                 }
             }
             DataConfig::Npz { path, num_classes } => {
                 let train = genviz_data::read_npz_split(path, "train", *num_classes)?;
-                let test = genviz_data::read_npz_split(path, "test", Some(num_classes.unwrap_or(train.num_classes())))?;
-                Ok(LoadedData { train, test, fixed_poison: None })
+                let test = genviz_data::read_npz_split(
+                    path,
+                    "test",
+                    Some(num_classes.unwrap_or(train.num_classes())),
+                )?;
+                Ok(LoadedData {
+                    train,
+                    test,
+                    fixed_poison: None,
+                })
             }
         }
     }
@@ -271,19 +347,37 @@ impl DataConfig {
             }))
         };
         match self.clone() {
-            DataConfig::SwissRoll { noise, .. } => Some(draw_from(Box::new(move |per_class, rng| {
-                genviz_data::SwissRoll { points_per_class: per_class, noise, ..Default::default() }.generate(rng)
-            }))),
+            DataConfig::SwissRoll { noise, .. } => {
+                Some(draw_from(Box::new(move |per_class, rng| {
+                    genviz_data::SwissRoll {
+                        points_per_class: per_class,
+                        noise,
+                        ..Default::default()
+                    }
+                    .generate(rng)
+                })))
+            }
             DataConfig::Moons { noise, .. } => Some(draw_from(Box::new(move |per_class, rng| {
-                genviz_data::Moons { points_per_class: per_class, noise }.generate(rng)
+                genviz_data::Moons {
+                    points_per_class: per_class,
+                    noise,
+                }
+                .generate(rng)
             }))),
             _ => None,
         }
     }
 
     /// The poison source a run with `config` needs, or a clear error when the data has none.
-    pub fn poison_pool(&self, train: &TrainConfig, loaded: &LoadedData, seed: u64) -> Result<Option<PoisonPool>> {
-        let Some(p) = &train.poison else { return Ok(None) };
+    pub fn poison_pool(
+        &self,
+        train: &TrainConfig,
+        loaded: &LoadedData,
+        seed: u64,
+    ) -> Result<Option<PoisonPool>> {
+        let Some(p) = &train.poison else {
+            return Ok(None);
+        };
         if p.fresh {
             return match self.fresh_source() {
                 Some(s) => Ok(Some(s)),
@@ -320,12 +414,14 @@ fn check_noise(noise: f32) -> Result<()> {
 
 /// Reads an experiment file (TOML, or JSON such as a previous run's `run.json` `config`).
 pub fn read_experiment(path: &Path) -> Result<ExperimentConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     if path.extension().is_some_and(|e| e == "json") {
-        let value: serde_json::Value =
-            serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: invalid JSON", path.display()))?;
         let config = value.get("config").cloned().unwrap_or(value);
-        return serde_json::from_value(config).with_context(|| format!("{}: not an experiment", path.display()));
+        return serde_json::from_value(config)
+            .with_context(|| format!("{}: not an experiment", path.display()));
     }
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

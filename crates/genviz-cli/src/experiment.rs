@@ -46,21 +46,33 @@ pub struct RunResult {
     pub final_metrics: FinalMetrics,
     /// The training data.
     pub train: genviz_core::Dataset,
-    /// The test data.
-    pub test: genviz_core::Dataset,
 }
 
 /// Trains `config` into `dir`: `run.json`, `model.safetensors`, `metrics.csv`, `checkpoints/`,
 /// `trajectory.npz`, `data.npz`, `training_curves.png` and, for 2-D data,
 /// `decision_boundary.png`.
-pub fn run(config: &ExperimentConfig, dir: &Path, command: &str, label: &str, bars: &progress::Bars) -> Result<RunResult> {
+pub fn run(
+    config: &ExperimentConfig,
+    dir: &Path,
+    command: &str,
+    label: &str,
+    bars: &progress::Bars,
+) -> Result<RunResult> {
     let all = Instant::now();
     config.train.validate()?;
     let loaded = config.data.load(config.seed).context("loading the data")?;
-    let spec = config.model.spec(loaded.train.dim(), loaded.train.num_classes());
+    let spec = config
+        .model
+        .spec(loaded.train.dim(), loaded.train.num_classes());
     let net = Mlp::new(spec.clone())?;
-    let init = init_params(&spec, config.model.init, &mut rng::stream(config.seed, "init"));
-    let poison = config.data.poison_pool(&config.train, &loaded, config.seed)?;
+    let init = init_params(
+        &spec,
+        config.model.init,
+        &mut rng::stream(config.seed, "init"),
+    );
+    let poison = config
+        .data
+        .poison_pool(&config.train, &loaded, config.seed)?;
     run_dir::write_data(dir, &loaded.train, &loaded.test)?;
     let data_s = all.elapsed().as_secs_f64();
 
@@ -80,17 +92,26 @@ pub fn run(config: &ExperimentConfig, dir: &Path, command: &str, label: &str, ba
     };
     let outcome = train(request, &mut |row| {
         bar.set_position(row.step);
-        bar.set_message(format!("train {:.1}%  test {:.1}%", 100.0 * row.train_acc, 100.0 * row.test_acc));
+        bar.set_message(format!(
+            "train {:.1}%  test {:.1}%",
+            100.0 * row.train_acc,
+            100.0 * row.test_acc
+        ));
     });
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             bar.abandon_with_message("failed");
-            return Err(e).with_context(|| format!("training {label} (run folder {})", dir.display()));
+            return Err(e)
+                .with_context(|| format!("training {label} (run folder {})", dir.display()));
         }
     };
     let m = outcome.final_metrics;
-    bar.finish_with_message(format!("train {:.1}%  test {:.1}%", 100.0 * m.train_acc, 100.0 * m.test_acc));
+    bar.finish_with_message(format!(
+        "train {:.1}%  test {:.1}%",
+        100.0 * m.train_acc,
+        100.0 * m.test_acc
+    ));
     write_safetensors(&dir.join("model.safetensors"), &outcome.params, metadata)?;
 
     let figures_start = Instant::now();
@@ -104,7 +125,13 @@ pub fn run(config: &ExperimentConfig, dir: &Path, command: &str, label: &str, ba
             }
             _ => figures::extent_of(&loaded.train),
         };
-        let panel = figures::boundary_panel(&net, outcome.params.values(), &loaded.train, extent, title(label, &m));
+        let panel = figures::boundary_panel(
+            &net,
+            outcome.params.values(),
+            &loaded.train,
+            extent,
+            title(label, &m),
+        );
         genviz_render::draw_decision_boundaries(&dir.join("decision_boundary.png"), &[panel])?;
     }
     let figures_s = figures_start.elapsed().as_secs_f64();
@@ -131,11 +158,14 @@ pub fn run(config: &ExperimentConfig, dir: &Path, command: &str, label: &str, ba
         theta: outcome.params.into_values(),
         final_metrics: m,
         train: loaded.train,
-        test: loaded.test,
     })
 }
 
 /// A panel title with the model's accuracies, as in the paper's Fig 3.
 pub fn title(label: &str, m: &FinalMetrics) -> String {
-    format!("{label}: train {:.1}%, test {:.1}%", 100.0 * m.train_acc, 100.0 * m.test_acc)
+    format!(
+        "{label}: train {:.1}%, test {:.1}%",
+        100.0 * m.train_acc,
+        100.0 * m.test_acc
+    )
 }

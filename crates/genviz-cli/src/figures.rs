@@ -12,7 +12,13 @@ pub const BOUNDARY_RESOLUTION: usize = 500;
 
 /// A decision-boundary panel of a 2-D classifier: predicted class at the centre of every grid
 /// cell, and the points marked correct or misclassified.
-pub fn boundary_panel(net: &dyn Network, theta: &[f32], points: &Dataset, extent: (f32, f32, f32, f32), title: String) -> BoundaryPanel {
+pub fn boundary_panel(
+    net: &dyn Network,
+    theta: &[f32],
+    points: &Dataset,
+    extent: (f32, f32, f32, f32),
+    title: String,
+) -> BoundaryPanel {
     let (x0, x1, y0, y1) = extent;
     let n = BOUNDARY_RESOLUTION;
     let mut grid = Vec::with_capacity(2 * n * n);
@@ -59,7 +65,13 @@ pub fn curves(history: &[MetricRow]) -> (Vec<Curve>, Vec<Curve>) {
         values: history.iter().map(f).collect(),
     };
     (
-        vec![curve("train", |r| r.train_loss), curve("test", |r| r.test_loss)],
-        vec![curve("train", |r| r.train_acc), curve("test", |r| r.test_acc)],
+        vec![
+            curve("train", |r| r.train_loss),
+            curve("test", |r| r.test_loss),
+        ],
+        vec![
+            curve("train", |r| r.train_acc),
+            curve("test", |r| r.test_acc),
+        ],
     )
 }

@@ -26,6 +26,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train one network (flags, or a TOML experiment file) into a run folder.
+    ///
+    /// Without `--config`, the experiment is the paper's clean swiss-roll net (Adam, full batch,
+    /// clipping at 8, the authors' learning-rate steps); each flag changes one thing. Examples:
+    ///
+    ///   genviz train --steps 20000
+    ///
+    ///   genviz train --poison gen-viz                    (the paper's bad minimum)
+    ///
+    ///   genviz train --data moons --hidden 32,32 --optimizer sgd --lr 0.1 --momentum 0.9
+    ///
+    ///   genviz train --data csv:points.csv --head softmax --batch-size 32
+    ///
+    ///   genviz train --config experiment.toml            (or a previous run's run.json)
+    ///
+    /// The run folder holds run.json (full config, seed, timings, final accuracies),
+    /// model.safetensors (PyTorch names: layers.0.weight [out, in], ...), metrics.csv,
+    /// checkpoints/, trajectory.npz, data.npz and figures.
+    #[command(verbatim_doc_comment)]
     Train(commands::train::TrainArgs),
     /// Evaluate a trained model (a run folder or a safetensors file) on data.
     Eval(commands::eval::EvalArgs),

@@ -10,16 +10,20 @@ pub struct Bars {
 impl Bars {
     /// Bars drawn on stderr when it is a terminal.
     pub fn new() -> Self {
-        Bars { multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()) }
+        Bars {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+        }
     }
 
     /// A bar for a job of `len` steps, with an ETA.
     pub fn add(&self, label: &str, len: u64) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new(len));
         bar.set_style(
-            ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} steps, {elapsed} (eta {eta}) {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>20} [{bar:30}] {pos}/{len} steps, {elapsed} (eta {eta}) {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_prefix(label.to_string());
         bar

@@ -32,7 +32,9 @@ pub fn prepare(out: Option<&Path>, name: &str) -> Result<PathBuf> {
 
 /// `YYYYMMDD-HHMMSS` in UTC.
 pub fn timestamp() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;
@@ -44,7 +46,12 @@ pub fn timestamp() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}-{:02}{:02}{:02}", rem / 3600, rem / 60 % 60, rem % 60)
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 /// Saves the exact data of a run as `data.npz` (`x_train`, `y_train`, `x_test`, `y_test`;
@@ -53,11 +60,22 @@ pub fn write_data(dir: &Path, train: &Dataset, test: &Dataset) -> Result<()> {
     let arrays = |d: &Dataset| {
         (
             NpyArray::F32(d.features().to_vec(), vec![d.len(), d.dim()]),
-            NpyArray::I64(d.labels().iter().map(|&y| i64::from(y)).collect(), vec![d.len()]),
+            NpyArray::I64(
+                d.labels().iter().map(|&y| i64::from(y)).collect(),
+                vec![d.len()],
+            ),
         )
     };
     let (xtr, ytr) = arrays(train);
     let (xte, yte) = arrays(test);
-    write_npz(&dir.join("data.npz"), &[("x_train", xtr), ("y_train", ytr), ("x_test", xte), ("y_test", yte)])?;
+    write_npz(
+        &dir.join("data.npz"),
+        &[
+            ("x_train", xtr),
+            ("y_train", ytr),
+            ("x_test", xte),
+            ("y_test", yte),
+        ],
+    )?;
     Ok(())
 }

@@ -17,9 +17,16 @@ pub struct Dataset {
 impl Dataset {
     /// Builds a data set, checking that the sizes agree, the features are finite and every
     /// label is below `num_classes`.
-    pub fn new(features: Vec<f32>, labels: Vec<u32>, dim: usize, num_classes: usize) -> Result<Self> {
+    pub fn new(
+        features: Vec<f32>,
+        labels: Vec<u32>,
+        dim: usize,
+        num_classes: usize,
+    ) -> Result<Self> {
         if dim == 0 {
-            return Err(Error::invalid("a data set needs at least one feature column"));
+            return Err(Error::invalid(
+                "a data set needs at least one feature column",
+            ));
         }
         if features.len() != labels.len() * dim {
             return Err(Error::invalid(format!(

@@ -145,8 +145,12 @@ pub fn read_safetensors(path: &Path) -> Result<TensorFile> {
         let view = st
             .tensor(&name)
             .map_err(|e| bad(format!("tensor `{name}`: {e}")))?;
-        let values = decode(view.dtype(), view.data())
-            .ok_or_else(|| bad(format!("tensor `{name}` has dtype {:?}; expected F32, F64, F16 or BF16", view.dtype())))?;
+        let values = decode(view.dtype(), view.data()).ok_or_else(|| {
+            bad(format!(
+                "tensor `{name}` has dtype {:?}; expected F32, F64, F16 or BF16",
+                view.dtype()
+            ))
+        })?;
         tensors.push(NamedTensor {
             name,
             shape: view.shape().to_vec(),
@@ -195,22 +199,38 @@ fn f16_to_f32(h: u16) -> f32 {
 
 /// Builds [`Params`] for `layout` from a tensor file, matching tensors by name and checking
 /// every shape; extra tensors in the file are an error too, so nothing is silently ignored.
-pub fn params_from_tensors(layout: std::sync::Arc<Layout>, file: &TensorFile, path: &Path) -> Result<Params> {
+pub fn params_from_tensors(
+    layout: std::sync::Arc<Layout>,
+    file: &TensorFile,
+    path: &Path,
+) -> Result<Params> {
     let mut params = Params::zeros(layout.clone());
     for spec in layout.tensors() {
         let t = file.get(&spec.name).ok_or_else(|| {
-            Error::bad_file(path, format!("tensor `{}` is missing; the model expects shape {:?}", spec.name, spec.shape))
+            Error::bad_file(
+                path,
+                format!(
+                    "tensor `{}` is missing; the model expects shape {:?}",
+                    spec.name, spec.shape
+                ),
+            )
         })?;
         if t.shape != spec.shape {
             return Err(Error::bad_file(
                 path,
-                format!("tensor `{}` has shape {:?}, the model expects {:?}", spec.name, t.shape, spec.shape),
+                format!(
+                    "tensor `{}` has shape {:?}, the model expects {:?}",
+                    spec.name, t.shape, spec.shape
+                ),
             ));
         }
         params.values_mut()[spec.range()].copy_from_slice(&t.values);
     }
     if let Some(extra) = file.tensors.iter().find(|t| layout.get(&t.name).is_none()) {
-        return Err(Error::bad_file(path, format!("tensor `{}` is not part of the model", extra.name)));
+        return Err(Error::bad_file(
+            path,
+            format!("tensor `{}` is not part of the model", extra.name),
+        ));
     }
     Ok(params)
 }
@@ -228,7 +248,11 @@ pub enum NpyArray {
 
 fn shaped<T: Clone>(path: &Path, name: &str, values: &[T], shape: &[usize]) -> Result<ArrayD<T>> {
     ArrayD::from_shape_vec(IxDyn(shape), values.to_vec()).map_err(|_| {
-        Error::invalid(format!("{}: array `{name}` has {} values, not the shape {shape:?}", path.display(), values.len()))
+        Error::invalid(format!(
+            "{}: array `{name}` has {} values, not the shape {shape:?}",
+            path.display(),
+            values.len()
+        ))
     })
 }
 
@@ -326,7 +350,10 @@ impl Npz {
                 &self.path,
                 format!("no array `{name}` (the file has {})", names.join(", ")),
             ),
-            _ => Error::bad_file(&self.path, format!("array `{name}`: expected {expected}: {e}")),
+            _ => Error::bad_file(
+                &self.path,
+                format!("array `{name}`: expected {expected}: {e}"),
+            ),
         }
     }
 }
@@ -339,7 +366,10 @@ pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
     }
     match ArrayD::<f64>::read_npy(open()?) {
         Ok(a) => Ok((a.iter().map(|&v| v as f32).collect(), a.shape().to_vec())),
-        Err(e) => Err(Error::bad_file(path, format!("expected a float32 or float64 .npy array: {e}"))),
+        Err(e) => Err(Error::bad_file(
+            path,
+            format!("expected a float32 or float64 .npy array: {e}"),
+        )),
     }
 }
 
@@ -360,7 +390,10 @@ pub fn read_npy_i64(path: &Path) -> Result<(Vec<i64>, Vec<usize>)> {
     try_int!(i16);
     try_int!(u16);
     try_int!(i8);
-    Err(Error::bad_file(path, "expected an .npy array of integer labels (int8..int64 or uint8..uint32)"))
+    Err(Error::bad_file(
+        path,
+        "expected an .npy array of integer labels (int8..int64 or uint8..uint32)",
+    ))
 }
 
 #[cfg(test)]
@@ -400,8 +433,15 @@ mod tests {
             ])
             .unwrap(),
         );
-        let err = params_from_tensors(other, &file, &path).unwrap_err().to_string();
-        assert!(err.contains("layers.0.weight") && err.contains("[2, 3]") && err.contains("m.safetensors"), "{err}");
+        let err = params_from_tensors(other, &file, &path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("layers.0.weight")
+                && err.contains("[2, 3]")
+                && err.contains("m.safetensors"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -417,7 +457,10 @@ mod tests {
         )
         .unwrap();
         let mut npz = Npz::open(&path).unwrap();
-        assert_eq!(npz.f32("x").unwrap(), (vec![1.0, 2.0, 3.0, 4.0], vec![2, 2]));
+        assert_eq!(
+            npz.f32("x").unwrap(),
+            (vec![1.0, 2.0, 3.0, 4.0], vec![2, 2])
+        );
         assert_eq!(npz.i64("y").unwrap(), (vec![0, 1], vec![2]));
         let err = npz.f32("z").unwrap_err().to_string();
         assert!(err.contains("no array `z`"), "{err}");

@@ -75,7 +75,9 @@ impl Layout {
         let mut offset = 0;
         for (name, shape, role) in tensors {
             if specs.iter().any(|t| t.name == name) {
-                return Err(Error::invalid(format!("tensor `{name}` appears twice in the layout")));
+                return Err(Error::invalid(format!(
+                    "tensor `{name}` appears twice in the layout"
+                )));
             }
             let spec = TensorSpec {
                 name,

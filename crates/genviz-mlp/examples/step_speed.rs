@@ -8,14 +8,31 @@ fn main() {
     let theta = init_params(&spec, Init::GlorotUniform, &mut rng::stream(0, "init")).into_values();
     let mut r = rng::stream(0, "d");
     let n = 200;
-    let d = Dataset::new((0..2 * n).map(|_| r.gen_range(-15.0..15.0)).collect(), (0..n).map(|i| (i % 2) as u32).collect(), 2, 2).unwrap();
+    let d = Dataset::new(
+        (0..2 * n).map(|_| r.gen_range(-15.0..15.0)).collect(),
+        (0..n).map(|i| (i % 2) as u32).collect(),
+        2,
+        2,
+    )
+    .unwrap();
     let coef = vec![1.0 / n as f32; n];
     let rev = vec![false; n];
-    let b = Batch { data: &d, coef: &coef, reverse: &rev };
+    let b = Batch {
+        data: &d,
+        coef: &coef,
+        reverse: &rev,
+    };
     let mut g = vec![0f32; theta.len()];
-    for _ in 0..200 { mlp.loss_grad(&theta, &b, &mut g); }
+    for _ in 0..200 {
+        mlp.loss_grad(&theta, &b, &mut g);
+    }
     let t = std::time::Instant::now();
     let reps = 5000;
-    for _ in 0..reps { mlp.loss_grad(&theta, &b, &mut g); }
-    println!("loss_grad: {:.1} us", t.elapsed().as_secs_f64() * 1e6 / reps as f64);
+    for _ in 0..reps {
+        mlp.loss_grad(&theta, &b, &mut g);
+    }
+    println!(
+        "loss_grad: {:.1} us",
+        t.elapsed().as_secs_f64() * 1e6 / reps as f64
+    );
 }

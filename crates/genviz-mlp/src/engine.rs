@@ -48,8 +48,12 @@ impl Mlp {
         let widths = spec.widths();
         let offsets = (0..widths.len() - 1)
             .map(|k| {
-                let w = layout.get(&format!("layers.{k}.weight")).expect("layout has every layer");
-                let b = layout.get(&format!("layers.{k}.bias")).expect("layout has every layer");
+                let w = layout
+                    .get(&format!("layers.{k}.weight"))
+                    .expect("layout has every layer");
+                let b = layout
+                    .get(&format!("layers.{k}.bias"))
+                    .expect("layout has every layer");
                 (w.offset, b.offset)
             })
             .collect();
@@ -86,7 +90,14 @@ impl Mlp {
             let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
             let (wo, bo) = self.offsets[l - 1];
             let mut out = vec![0f32; n_out * cols];
-            linear_forward(&theta[wo..wo + n_out * n_in], &theta[bo..bo + n_out], &acts[l - 1], &mut out, n_in, cols);
+            linear_forward(
+                &theta[wo..wo + n_out * n_in],
+                &theta[bo..bo + n_out],
+                &acts[l - 1],
+                &mut out,
+                n_in,
+                cols,
+            );
             if l < self.num_layers() {
                 activate(self.spec.activation, &mut out);
             }
@@ -106,7 +117,14 @@ impl Mlp {
             grad_weights(&dz, &tile.acts[l - 1], gw, gb, n_in, cols);
             if l > 1 {
                 let mut da = vec![0f32; n_in * cols];
-                linear_forward(&transposed[l - 1], &vec![0f32; n_in], &dz, &mut da, n_out, cols);
+                linear_forward(
+                    &transposed[l - 1],
+                    &vec![0f32; n_in],
+                    &dz,
+                    &mut da,
+                    n_out,
+                    cols,
+                );
                 activation_backward(self.spec.activation, &tile.acts[l - 1], &mut da);
                 dz = da;
             }
@@ -136,7 +154,12 @@ impl Mlp {
     }
 
     /// Loss and correctness of every example in `tile`, with optional gradient on the logits.
-    fn head(&self, tile: &Tile, labels: &[u32], coef: Option<(&[f32], &[bool])>) -> (f64, usize, Vec<f32>) {
+    fn head(
+        &self,
+        tile: &Tile,
+        labels: &[u32],
+        coef: Option<(&[f32], &[bool])>,
+    ) -> (f64, usize, Vec<f32>) {
         let k_out = self.spec.output_dim();
         let mut dz = vec![0f32; if coef.is_some() { k_out * tile.cols } else { 0 }];
         let (mut loss, mut correct) = (0f64, 0usize);
@@ -170,7 +193,11 @@ impl Mlp {
         let parts: Vec<(f64, usize)> = tiles(data.len())
             .into_par_iter()
             .map(|r| {
-                let tile = self.forward(theta, &data.features()[r.start * data.dim()..r.end * data.dim()], r.len());
+                let tile = self.forward(
+                    theta,
+                    &data.features()[r.start * data.dim()..r.end * data.dim()],
+                    r.len(),
+                );
                 let (loss, correct, _) = self.head(&tile, &data.labels()[r], None);
                 (loss, correct)
             })
@@ -210,8 +237,18 @@ fn softmax_loss(z: &[f64], y: usize, reverse: bool, grad: &mut [f64]) -> (f64, u
         grad[y] -= 1.0;
         lse - z[y]
     } else {
-        let max_other = z.iter().enumerate().filter(|&(k, _)| k != y).map(|(_, &v)| v).fold(f64::NEG_INFINITY, f64::max);
-        let sum_other: f64 = z.iter().enumerate().filter(|&(k, _)| k != y).map(|(_, &v)| (v - max_other).exp()).sum();
+        let max_other = z
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != y)
+            .map(|(_, &v)| v)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let sum_other: f64 = z
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| k != y)
+            .map(|(_, &v)| (v - max_other).exp())
+            .sum();
         let lse_other = max_other + sum_other.ln();
         for (k, &v) in z.iter().enumerate() {
             if k != y {
@@ -259,7 +296,10 @@ impl Network for Mlp {
     }
 
     fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
-        thetas.par_iter().map(|theta| self.evaluate_one(theta, data)).collect()
+        thetas
+            .par_iter()
+            .map(|theta| self.evaluate_one(theta, data))
+            .collect()
     }
 
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
@@ -268,7 +308,11 @@ impl Network for Mlp {
         let transposed = self.transposed_weights(theta);
         let run = |r: Range<usize>| {
             let tile = self.forward(theta, &data.features()[r.start * d..r.end * d], r.len());
-            let (loss, _, dz) = self.head(&tile, &data.labels()[r.clone()], Some((&batch.coef[r.clone()], &batch.reverse[r])));
+            let (loss, _, dz) = self.head(
+                &tile,
+                &data.labels()[r.clone()],
+                Some((&batch.coef[r.clone()], &batch.reverse[r])),
+            );
             let mut g = vec![0f32; theta.len()];
             self.backward(&transposed, &tile, dz, &mut g);
             (loss, g)

@@ -31,7 +31,12 @@ pub fn mlp_from_tensors(file: &TensorFile, path: &Path) -> Result<(Mlp, Params)>
             .name
             .rsplit_once('.')
             .filter(|(_, k)| *k == "weight" || *k == "bias")
-            .ok_or_else(|| bad(format!("tensor `{}` is not a `<layer>.weight` or `<layer>.bias` of an MLP", t.name)))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "tensor `{}` is not a `<layer>.weight` or `<layer>.bias` of an MLP",
+                    t.name
+                ))
+            })?;
         let digits = stem.rsplit('.').next().unwrap_or(stem);
         let index: u64 = digits
             .parse()
@@ -41,12 +46,17 @@ pub fn mlp_from_tensors(file: &TensorFile, path: &Path) -> Result<(Mlp, Params)>
     layers.sort_by_key(|&(i, kind, _)| (i, kind != "weight"));
     let weights: Vec<_> = layers.iter().filter(|l| l.1 == "weight").collect();
     if weights.is_empty() {
-        return Err(bad("no `.weight` tensor found; expected an MLP's linear layers".into()));
+        return Err(bad(
+            "no `.weight` tensor found; expected an MLP's linear layers".into(),
+        ));
     }
     let mut widths = Vec::new();
     for (k, &&(index, _, w)) in weights.iter().enumerate() {
         if w.shape.len() != 2 {
-            return Err(bad(format!("tensor `{}` has shape {:?}; a linear layer's weight is 2-D [out, in]", w.name, w.shape)));
+            return Err(bad(format!(
+                "tensor `{}` has shape {:?}; a linear layer's weight is 2-D [out, in]",
+                w.name, w.shape
+            )));
         }
         let (out, inp) = (w.shape[0], w.shape[1]);
         match widths.last() {
@@ -63,21 +73,37 @@ pub fn mlp_from_tensors(file: &TensorFile, path: &Path) -> Result<(Mlp, Params)>
         let bias = layers.iter().find(|l| l.0 == index && l.1 == "bias");
         match bias {
             Some(&(_, _, b)) if b.shape != [out] => {
-                return Err(bad(format!("tensor `{}` has shape {:?}, the model expects [{out}]", b.name, b.shape)))
+                return Err(bad(format!(
+                    "tensor `{}` has shape {:?}, the model expects [{out}]",
+                    b.name, b.shape
+                )))
             }
-            None => return Err(bad(format!("tensor `{}` has no bias; expected a `.bias` of shape [{out}] beside it", w.name))),
+            None => {
+                return Err(bad(format!(
+                    "tensor `{}` has no bias; expected a `.bias` of shape [{out}] beside it",
+                    w.name
+                )))
+            }
             _ => {}
         }
     }
     if layers.len() != 2 * weights.len() {
-        let orphan = layers.iter().find(|l| l.1 == "bias" && !weights.iter().any(|w| w.0 == l.0)).map_or("?", |l| l.2.name.as_str());
-        return Err(bad(format!("tensor `{orphan}` is a bias without a weight of the same layer")));
+        let orphan = layers
+            .iter()
+            .find(|l| l.1 == "bias" && !weights.iter().any(|w| w.0 == l.0))
+            .map_or("?", |l| l.2.name.as_str());
+        return Err(bad(format!(
+            "tensor `{orphan}` is a bias without a weight of the same layer"
+        )));
     }
     let outputs = *widths.last().unwrap();
     let spec = match file.metadata.get(SPEC_METADATA_KEY) {
         Some(json) => {
-            let spec: MlpSpec = serde_json::from_str(json)
-                .map_err(|e| bad(format!("metadata `{SPEC_METADATA_KEY}` is not a valid MLP spec: {e}")))?;
+            let spec: MlpSpec = serde_json::from_str(json).map_err(|e| {
+                bad(format!(
+                    "metadata `{SPEC_METADATA_KEY}` is not a valid MLP spec: {e}"
+                ))
+            })?;
             if spec.widths() != widths {
                 return Err(bad(format!(
                     "metadata `{SPEC_METADATA_KEY}` describes widths {:?} but the tensors chain as {widths:?}",
@@ -91,7 +117,11 @@ pub fn mlp_from_tensors(file: &TensorFile, path: &Path) -> Result<(Mlp, Params)>
             hidden: widths[1..widths.len() - 1].to_vec(),
             num_classes: outputs.max(2),
             activation: Activation::Relu,
-            head: if outputs == 1 { Head::Sigmoid } else { Head::Softmax },
+            head: if outputs == 1 {
+                Head::Sigmoid
+            } else {
+                Head::Softmax
+            },
         },
     };
     let mlp = Mlp::new(spec)?;

@@ -14,7 +14,11 @@ pub fn init_params(spec: &MlpSpec, init: Init, rng: &mut Rng) -> Params {
     let layout = Arc::new(spec.layout());
     let mut params = Params::zeros(layout.clone());
     for t in layout.tensors() {
-        let fan_in = if t.role == Role::Weight { t.shape[1] } else { layout_fan_in(&layout, &t.name) };
+        let fan_in = if t.role == Role::Weight {
+            t.shape[1]
+        } else {
+            layout_fan_in(&layout, &t.name)
+        };
         let fan_out = t.shape[0];
         let limit = match (init, t.role) {
             (Init::GlorotUniform, Role::Weight) => (6.0 / (fan_in + fan_out) as f64).sqrt(),
@@ -22,7 +26,11 @@ pub fn init_params(spec: &MlpSpec, init: Init, rng: &mut Rng) -> Params {
             (Init::Pytorch, _) => 1.0 / (fan_in as f64).sqrt(),
         };
         for v in &mut params.values_mut()[t.range()] {
-            *v = if limit > 0.0 { rng.gen_range(-limit..limit) as f32 } else { 0.0 };
+            *v = if limit > 0.0 {
+                rng.gen_range(-limit..limit) as f32
+            } else {
+                0.0
+            };
         }
     }
     params

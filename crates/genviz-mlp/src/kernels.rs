@@ -21,7 +21,14 @@ const VEC: usize = 8;
 const ROWS: usize = 4;
 
 /// `out[o, b] = bias[o] + sum_i w[o, i] * inp[i, b]` for a row-major `w` of `[n_out, n_in]`.
-pub fn linear_forward(w: &[f32], bias: &[f32], inp: &[f32], out: &mut [f32], n_in: usize, cols: usize) {
+pub fn linear_forward(
+    w: &[f32],
+    bias: &[f32],
+    inp: &[f32],
+    out: &mut [f32],
+    n_in: usize,
+    cols: usize,
+) {
     let n_out = bias.len();
     assert!(cols % LANES == 0 && w.len() == n_out * n_in);
     assert!(inp.len() >= n_in * cols && out.len() >= n_out * cols);
@@ -36,7 +43,14 @@ pub fn linear_forward(w: &[f32], bias: &[f32], inp: &[f32], out: &mut [f32], n_i
 }
 
 /// `dw[o, i] += sum_b dz[o, b] * a[i, b]` and `db[o] += sum_b dz[o, b]`.
-pub fn grad_weights(dz: &[f32], a: &[f32], dw: &mut [f32], db: &mut [f32], n_in: usize, cols: usize) {
+pub fn grad_weights(
+    dz: &[f32],
+    a: &[f32],
+    dw: &mut [f32],
+    db: &mut [f32],
+    n_in: usize,
+    cols: usize,
+) {
     let n_out = db.len();
     assert!(cols % LANES == 0 && dw.len() == n_out * n_in);
     assert!(dz.len() >= n_out * cols && a.len() >= n_in * cols);
@@ -74,7 +88,14 @@ fn tree_sum(v: &[f32; VEC]) -> f32 {
     ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
 }
 
-fn portable_linear_forward(w: &[f32], bias: &[f32], inp: &[f32], out: &mut [f32], n_in: usize, cols: usize) {
+fn portable_linear_forward(
+    w: &[f32],
+    bias: &[f32],
+    inp: &[f32],
+    out: &mut [f32],
+    n_in: usize,
+    cols: usize,
+) {
     for (o, &b0) in bias.iter().enumerate() {
         let row = &mut out[o * cols..(o + 1) * cols];
         row.fill(b0);
@@ -111,7 +132,14 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn linear_forward(w: &[f32], bias: &[f32], inp: &[f32], out: &mut [f32], n_in: usize, cols: usize) {
+    pub unsafe fn linear_forward(
+        w: &[f32],
+        bias: &[f32],
+        inp: &[f32],
+        out: &mut [f32],
+        n_in: usize,
+        cols: usize,
+    ) {
         let n_out = bias.len();
         let mut o = 0;
         while o < n_out {
@@ -248,7 +276,11 @@ mod tests {
 
     fn values(n: usize, seed: u32) -> Vec<f32> {
         (0..n)
-            .map(|i| (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) % 1000) as f32 / 500.0 - 1.0)
+            .map(|i| {
+                (((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) % 1000) as f32
+                    / 500.0
+                    - 1.0
+            })
             .collect()
     }
 
@@ -277,13 +309,19 @@ mod tests {
         let mut slow = vec![0.0; n_out * cols];
         linear_forward(&w, &bias, &inp, &mut fast, n_in, cols);
         portable_linear_forward(&w, &bias, &inp, &mut slow, n_in, cols);
-        assert!(fast.iter().zip(&slow).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(fast
+            .iter()
+            .zip(&slow)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
         let mut dw_fast = vec![0.0; n_out * n_in];
         let mut db = vec![0.0; n_out];
         grad_weights(&fast, &inp, &mut dw_fast, &mut db, n_in, cols);
         let mut dw_slow = vec![0.0; n_out * n_in];
         portable_grad_weights(&fast, &inp, &mut dw_slow, n_in, cols);
-        assert!(dw_fast.iter().zip(&dw_slow).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(dw_fast
+            .iter()
+            .zip(&dw_slow)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
     #[test]
@@ -298,7 +336,9 @@ mod tests {
             let want_b: f64 = (0..cols).map(|b| dz[o * cols + b] as f64).sum();
             assert!((db[o] as f64 - want_b).abs() < 1e-4);
             for i in 0..n_in {
-                let want: f64 = (0..cols).map(|b| dz[o * cols + b] as f64 * a[i * cols + b] as f64).sum();
+                let want: f64 = (0..cols)
+                    .map(|b| dz[o * cols + b] as f64 * a[i * cols + b] as f64)
+                    .sum();
                 assert!((dw[o * n_in + i] as f64 - want).abs() < 1e-4);
             }
         }

@@ -80,7 +80,9 @@ impl MlpSpec {
             return Err(Error::invalid("model: input_dim must be at least 1"));
         }
         if let Some(i) = self.hidden.iter().position(|&w| w == 0) {
-            return Err(Error::invalid(format!("model: hidden layer {i} has width 0")));
+            return Err(Error::invalid(format!(
+                "model: hidden layer {i} has width 0"
+            )));
         }
         if self.num_classes < 2 {
             return Err(Error::invalid(format!(
@@ -96,7 +98,9 @@ impl MlpSpec {
         }
         if let Activation::LeakyRelu { slope } = self.activation {
             if !(slope.is_finite() && slope >= 0.0) {
-                return Err(Error::invalid(format!("model: leaky-ReLU slope {slope} must be finite and >= 0")));
+                return Err(Error::invalid(format!(
+                    "model: leaky-ReLU slope {slope} must be finite and >= 0"
+                )));
             }
         }
         Ok(())

@@ -23,14 +23,25 @@ fn reference_logits(spec: &MlpSpec, theta: &[f32], x: &[f32]) -> Vec<f64> {
         let b = &theta[off + n_in * n_out..off + n_in * n_out + n_out];
         off += n_in * n_out + n_out;
         let mut z: Vec<f64> = (0..n_out)
-            .map(|o| b[o] as f64 + (0..n_in).map(|i| w[o * n_in + i] as f64 * a[i]).sum::<f64>())
+            .map(|o| {
+                b[o] as f64
+                    + (0..n_in)
+                        .map(|i| w[o * n_in + i] as f64 * a[i])
+                        .sum::<f64>()
+            })
             .collect();
         if l < widths.len() - 1 {
             for v in &mut z {
                 *v = match spec.activation {
                     Activation::Relu => v.max(0.0),
                     Activation::Tanh => v.tanh(),
-                    Activation::LeakyRelu { slope } => if *v < 0.0 { *v * slope as f64 } else { *v },
+                    Activation::LeakyRelu { slope } => {
+                        if *v < 0.0 {
+                            *v * slope as f64
+                        } else {
+                            *v
+                        }
+                    }
                 };
             }
         }
@@ -39,7 +50,13 @@ fn reference_logits(spec: &MlpSpec, theta: &[f32], x: &[f32]) -> Vec<f64> {
     a
 }
 
-fn reference_loss(spec: &MlpSpec, theta: &[f32], d: &Dataset, coef: &[f32], reverse: &[bool]) -> f64 {
+fn reference_loss(
+    spec: &MlpSpec,
+    theta: &[f32],
+    d: &Dataset,
+    coef: &[f32],
+    reverse: &[bool],
+) -> f64 {
     (0..d.len())
         .map(|i| {
             let z = reference_logits(spec, theta, d.row(i));
@@ -48,13 +65,21 @@ fn reference_loss(spec: &MlpSpec, theta: &[f32], d: &Dataset, coef: &[f32], reve
                 Head::Sigmoid => {
                     let p1 = 1.0 / (1.0 + (-z[0]).exp());
                     let p_y = if y == 1 { p1 } else { 1.0 - p1 };
-                    if reverse[i] { -(1.0 - p_y).ln() } else { -p_y.ln() }
+                    if reverse[i] {
+                        -(1.0 - p_y).ln()
+                    } else {
+                        -p_y.ln()
+                    }
                 }
                 Head::Softmax => {
                     let m = z.iter().cloned().fold(f64::MIN, f64::max);
                     let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
                     let p_y = (z[y] - m).exp() / s;
-                    if reverse[i] { -(1.0 - p_y).ln() } else { -p_y.ln() }
+                    if reverse[i] {
+                        -(1.0 - p_y).ln()
+                    } else {
+                        -p_y.ln()
+                    }
                 }
             };
             coef[i] as f64 * l
@@ -66,13 +91,22 @@ fn check_gradient(spec: MlpSpec) {
     let mlp = Mlp::new(spec.clone()).unwrap();
     let theta = init_params(&spec, Init::Pytorch, &mut rng::stream(3, "init")).into_values();
     let d = data(37, spec.input_dim, spec.num_classes, 9);
-    let coef: Vec<f32> = (0..d.len()).map(|i| if i % 3 == 0 { 0.02 } else { 0.03 }).collect();
+    let coef: Vec<f32> = (0..d.len())
+        .map(|i| if i % 3 == 0 { 0.02 } else { 0.03 })
+        .collect();
     let reverse: Vec<bool> = (0..d.len()).map(|i| i % 4 == 1).collect();
-    let batch = Batch { data: &d, coef: &coef, reverse: &reverse };
+    let batch = Batch {
+        data: &d,
+        coef: &coef,
+        reverse: &reverse,
+    };
     let mut grad = vec![0f32; theta.len()];
     let loss = mlp.loss_grad(&theta, &batch, &mut grad);
     let want = reference_loss(&spec, &theta, &d, &coef, &reverse);
-    assert!((loss - want).abs() < 1e-5 * want.abs().max(1.0), "loss {loss} vs {want}");
+    assert!(
+        (loss - want).abs() < 1e-5 * want.abs().max(1.0),
+        "loss {loss} vs {want}"
+    );
     // The reference is f64, so a tiny step is exact enough, and small enough that no ReLU
     // changes side between the two evaluations (1e-4 still crossed a kink in the swiss-roll net).
     let h = 1e-6f32;
@@ -81,16 +115,26 @@ fn check_gradient(spec: MlpSpec) {
         plus[k] += h;
         let mut minus = theta.clone();
         minus[k] -= h;
-        let fd = (reference_loss(&spec, &plus, &d, &coef, &reverse) - reference_loss(&spec, &minus, &d, &coef, &reverse))
+        let fd = (reference_loss(&spec, &plus, &d, &coef, &reverse)
+            - reference_loss(&spec, &minus, &d, &coef, &reverse))
             / (plus[k] as f64 - minus[k] as f64);
         let g = grad[k] as f64;
-        assert!((g - fd).abs() < 2e-3 * fd.abs().max(0.05), "param {k}: analytic {g} vs finite difference {fd}");
+        assert!(
+            (g - fd).abs() < 2e-3 * fd.abs().max(0.05),
+            "param {k}: analytic {g} vs finite difference {fd}"
+        );
     }
 }
 
 #[test]
 fn gradient_matches_finite_differences_sigmoid_tanh() {
-    check_gradient(MlpSpec { input_dim: 3, hidden: vec![9, 5], num_classes: 2, activation: Activation::Tanh, head: Head::Sigmoid });
+    check_gradient(MlpSpec {
+        input_dim: 3,
+        hidden: vec![9, 5],
+        num_classes: 2,
+        activation: Activation::Tanh,
+        head: Head::Sigmoid,
+    });
 }
 
 #[test]
@@ -139,10 +183,21 @@ fn results_do_not_depend_on_thread_count() {
     let coef = vec![1e-3f32; d.len()];
     let reverse = vec![false; d.len()];
     let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let mut g = vec![0f32; theta.len()];
-            let l = mlp.loss_grad(&theta, &Batch { data: &d, coef: &coef, reverse: &reverse }, &mut g);
+            let l = mlp.loss_grad(
+                &theta,
+                &Batch {
+                    data: &d,
+                    coef: &coef,
+                    reverse: &reverse,
+                },
+                &mut g,
+            );
             (l, g, mlp.evaluate(&[&theta], &d)[0])
         })
     };
@@ -156,12 +211,22 @@ fn results_do_not_depend_on_thread_count() {
 #[test]
 fn imports_pytorch_sequential_names_and_rejects_broken_chains() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = MlpSpec { input_dim: 2, hidden: vec![4, 3], num_classes: 2, activation: Activation::Relu, head: Head::Sigmoid };
+    let spec = MlpSpec {
+        input_dim: 2,
+        hidden: vec![4, 3],
+        num_classes: 2,
+        activation: Activation::Relu,
+        head: Head::Sigmoid,
+    };
     let params = init_params(&spec, Init::Pytorch, &mut rng::stream(1, "init"));
     // Rename to nn.Sequential style: Linear modules at indices 0, 2, 4.
     let seq = genviz_core::Layout::new(params.layout().tensors().iter().map(|t| {
         let k: usize = t.name.split('.').nth(1).unwrap().parse().unwrap();
-        (format!("{}.{}", 2 * k, t.name.rsplit('.').next().unwrap()), t.shape.clone(), t.role)
+        (
+            format!("{}.{}", 2 * k, t.name.rsplit('.').next().unwrap()),
+            t.shape.clone(),
+            t.role,
+        )
     }))
     .unwrap();
     let seq_params = Params::from_vec(std::sync::Arc::new(seq), params.values().to_vec()).unwrap();
@@ -173,16 +238,35 @@ fn imports_pytorch_sequential_names_and_rejects_broken_chains() {
 
     // A layer whose input width does not chain.
     let broken = genviz_core::Layout::new([
-        ("0.weight".to_string(), vec![4, 2], genviz_core::Role::Weight),
+        (
+            "0.weight".to_string(),
+            vec![4, 2],
+            genviz_core::Role::Weight,
+        ),
         ("0.bias".to_string(), vec![4], genviz_core::Role::Bias),
-        ("2.weight".to_string(), vec![1, 5], genviz_core::Role::Weight),
+        (
+            "2.weight".to_string(),
+            vec![1, 5],
+            genviz_core::Role::Weight,
+        ),
         ("2.bias".to_string(), vec![1], genviz_core::Role::Bias),
     ])
     .unwrap();
     let n = broken.len();
-    io::write_safetensors(&path, &Params::from_vec(std::sync::Arc::new(broken), vec![0.0; n]).unwrap(), Default::default()).unwrap();
+    io::write_safetensors(
+        &path,
+        &Params::from_vec(std::sync::Arc::new(broken), vec![0.0; n]).unwrap(),
+        Default::default(),
+    )
+    .unwrap();
     let err = load_mlp(&path).unwrap_err().to_string();
-    assert!(err.contains("seq.safetensors") && err.contains("`2.weight`") && err.contains("[1, 5]") && err.contains("[1, 4]"), "{err}");
+    assert!(
+        err.contains("seq.safetensors")
+            && err.contains("`2.weight`")
+            && err.contains("[1, 5]")
+            && err.contains("[1, 4]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -200,4 +284,3 @@ fn glorot_init_has_zero_biases_and_bounded_kernels() {
         }
     }
 }
-

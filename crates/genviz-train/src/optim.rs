@@ -71,28 +71,40 @@ impl OptimizerConfig {
             if (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(Error::invalid(format!("optimizer: {name} is {v}, expected a value in [0, 1)")))
+                Err(Error::invalid(format!(
+                    "optimizer: {name} is {v}, expected a value in [0, 1)"
+                )))
             }
         };
         match *self {
             OptimizerConfig::Sgd { momentum, nesterov } => {
                 unit("momentum", momentum)?;
                 if nesterov && momentum == 0.0 {
-                    return Err(Error::invalid("optimizer: Nesterov momentum needs momentum > 0"));
+                    return Err(Error::invalid(
+                        "optimizer: Nesterov momentum needs momentum > 0",
+                    ));
                 }
             }
             OptimizerConfig::Adam { beta1, beta2, eps } => {
                 unit("beta1", beta1)?;
                 unit("beta2", beta2)?;
                 if !(eps > 0.0) {
-                    return Err(Error::invalid(format!("optimizer: eps is {eps}, expected > 0")));
+                    return Err(Error::invalid(format!(
+                        "optimizer: eps is {eps}, expected > 0"
+                    )));
                 }
             }
-            OptimizerConfig::Rmsprop { alpha, eps, momentum } => {
+            OptimizerConfig::Rmsprop {
+                alpha,
+                eps,
+                momentum,
+            } => {
                 unit("alpha", alpha)?;
                 unit("momentum", momentum)?;
                 if !(eps > 0.0) {
-                    return Err(Error::invalid(format!("optimizer: eps is {eps}, expected > 0")));
+                    return Err(Error::invalid(format!(
+                        "optimizer: eps is {eps}, expected > 0"
+                    )));
                 }
             }
         }
@@ -148,15 +160,29 @@ impl Optimizer {
             OptimizerConfig::Adam { beta1, beta2, eps } => {
                 let c1 = 1.0 - beta1.powi(t);
                 let c2 = (1.0 - beta2.powi(t)).sqrt();
-                for (((p, &g), m), v) in theta.iter_mut().zip(grad).zip(&mut self.first).zip(&mut self.second) {
+                for (((p, &g), m), v) in theta
+                    .iter_mut()
+                    .zip(grad)
+                    .zip(&mut self.first)
+                    .zip(&mut self.second)
+                {
                     let g = g + wd * *p;
                     *m = beta1 * *m + (1.0 - beta1) * g;
                     *v = beta2 * *v + (1.0 - beta2) * g * g;
                     *p -= lr * (*m / c1) / (v.sqrt() / c2 + eps);
                 }
             }
-            OptimizerConfig::Rmsprop { alpha, eps, momentum } => {
-                for (((p, &g), buf), v) in theta.iter_mut().zip(grad).zip(&mut self.first).zip(&mut self.second) {
+            OptimizerConfig::Rmsprop {
+                alpha,
+                eps,
+                momentum,
+            } => {
+                for (((p, &g), buf), v) in theta
+                    .iter_mut()
+                    .zip(grad)
+                    .zip(&mut self.first)
+                    .zip(&mut self.second)
+                {
                     let g = g + wd * *p;
                     *v = alpha * *v + (1.0 - alpha) * g * g;
                     let d = g / (v.sqrt() + eps);
@@ -175,7 +201,11 @@ impl Optimizer {
 /// Scales `grad` so its global Euclidean norm is at most `max_norm` (`tf.clip_by_global_norm`);
 /// returns the norm before clipping.
 pub fn clip_global_norm(grad: &mut [f32], max_norm: Option<f64>) -> f64 {
-    let norm = grad.iter().map(|&g| f64::from(g) * f64::from(g)).sum::<f64>().sqrt();
+    let norm = grad
+        .iter()
+        .map(|&g| f64::from(g) * f64::from(g))
+        .sum::<f64>()
+        .sqrt();
     if let Some(max) = max_norm {
         if norm > max {
             let s = (max / norm) as f32;
@@ -197,16 +227,48 @@ mod tests {
             let g: Vec<f32> = x.iter().map(|v| 2.0 * (v - 3.0)).collect();
             opt.step(&mut x, &g, lr);
         }
-        assert!(x.iter().all(|v| (v - 3.0).abs() < 1e-2), "{config:?}: {x:?}");
+        assert!(
+            x.iter().all(|v| (v - 3.0).abs() < 1e-2),
+            "{config:?}: {x:?}"
+        );
     }
 
     #[test]
     fn every_optimizer_minimises_a_quadratic() {
-        converges(OptimizerConfig::Sgd { momentum: 0.0, nesterov: false }, 0.1, 200);
-        converges(OptimizerConfig::Sgd { momentum: 0.9, nesterov: false }, 0.02, 500);
-        converges(OptimizerConfig::Sgd { momentum: 0.9, nesterov: true }, 0.02, 500);
+        converges(
+            OptimizerConfig::Sgd {
+                momentum: 0.0,
+                nesterov: false,
+            },
+            0.1,
+            200,
+        );
+        converges(
+            OptimizerConfig::Sgd {
+                momentum: 0.9,
+                nesterov: false,
+            },
+            0.02,
+            500,
+        );
+        converges(
+            OptimizerConfig::Sgd {
+                momentum: 0.9,
+                nesterov: true,
+            },
+            0.02,
+            500,
+        );
         converges(OptimizerConfig::adam(), 0.1, 2000);
-        converges(OptimizerConfig::Rmsprop { alpha: 0.9, eps: 1e-7, momentum: 0.0 }, 0.01, 2000);
+        converges(
+            OptimizerConfig::Rmsprop {
+                alpha: 0.9,
+                eps: 1e-7,
+                momentum: 0.0,
+            },
+            0.01,
+            2000,
+        );
     }
 
     #[test]
@@ -229,7 +291,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_hyper_parameters() {
-        assert!(OptimizerConfig::Adam { beta1: 1.0, beta2: 0.9, eps: 1e-8 }.validate().is_err());
-        assert!(OptimizerConfig::Sgd { momentum: 0.0, nesterov: true }.validate().is_err());
+        assert!(OptimizerConfig::Adam {
+            beta1: 1.0,
+            beta2: 0.9,
+            eps: 1e-8
+        }
+        .validate()
+        .is_err());
+        assert!(OptimizerConfig::Sgd {
+            momentum: 0.0,
+            nesterov: true
+        }
+        .validate()
+        .is_err());
     }
 }

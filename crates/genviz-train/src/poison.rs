@@ -92,18 +92,26 @@ impl PoisonConfig {
         match self.weight {
             PoisonWeight::Beta { beta, count } => {
                 if !(0.0..=1.0).contains(&beta) {
-                    return Err(Error::invalid(format!("poison: beta is {beta}, expected a value in [0, 1]")));
+                    return Err(Error::invalid(format!(
+                        "poison: beta is {beta}, expected a value in [0, 1]"
+                    )));
                 }
                 if count == Some(0) {
                     return Err(Error::invalid("poison: count must be at least 1"));
                 }
                 if self.fresh && count.is_none() {
-                    return Err(Error::invalid("poison: a fresh poison set needs `count`, the points drawn per step"));
+                    return Err(Error::invalid(
+                        "poison: a fresh poison set needs `count`, the points drawn per step",
+                    ));
                 }
             }
-            PoisonWeight::GenViz { pool, distrfrac, .. } => {
+            PoisonWeight::GenViz {
+                pool, distrfrac, ..
+            } => {
                 if pool == 0 || !(distrfrac.is_finite() && distrfrac >= 0.0) {
-                    return Err(Error::invalid("poison: gen_viz needs pool >= 1 and distrfrac >= 0"));
+                    return Err(Error::invalid(
+                        "poison: gen_viz needs pool >= 1 and distrfrac >= 0",
+                    ));
                 }
             }
         }
@@ -127,7 +135,11 @@ impl PoisonConfig {
                 } else {
                     4.0 * distrfrac
                 };
-                let pool = if self.fresh { pool } else { pool.min(fixed_len) };
+                let pool = if self.fresh {
+                    pool
+                } else {
+                    pool.min(fixed_len)
+                };
                 ((pool as f64 * f).floor() as usize).min(pool)
             }
         }
@@ -178,9 +190,23 @@ mod tests {
 
     #[test]
     fn fixed_beta_validation() {
-        let bad = PoisonConfig { form: PoisonForm::Reverse, weight: PoisonWeight::Beta { beta: 1.5, count: None }, fresh: false };
+        let bad = PoisonConfig {
+            form: PoisonForm::Reverse,
+            weight: PoisonWeight::Beta {
+                beta: 1.5,
+                count: None,
+            },
+            fresh: false,
+        };
         assert!(bad.validate().unwrap_err().to_string().contains("beta"));
-        let fresh_without_count = PoisonConfig { fresh: true, weight: PoisonWeight::Beta { beta: 0.5, count: None }, ..bad };
+        let fresh_without_count = PoisonConfig {
+            fresh: true,
+            weight: PoisonWeight::Beta {
+                beta: 0.5,
+                count: None,
+            },
+            ..bad
+        };
         assert!(fresh_without_count.validate().is_err());
     }
 }

@@ -43,13 +43,22 @@ impl LrSchedule {
     /// Checks the schedule.
     pub fn validate(&self) -> Result<()> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::invalid(format!("schedule: lr is {}, expected a positive number", self.lr)));
+            return Err(Error::invalid(format!(
+                "schedule: lr is {}, expected a positive number",
+                self.lr
+            )));
         }
         if !(self.gamma.is_finite() && self.gamma > 0.0) {
-            return Err(Error::invalid(format!("schedule: gamma is {}, expected a positive number", self.gamma)));
+            return Err(Error::invalid(format!(
+                "schedule: gamma is {}, expected a positive number",
+                self.gamma
+            )));
         }
         if self.milestones.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(Error::invalid(format!("schedule: milestones {:?} must increase", self.milestones)));
+            return Err(Error::invalid(format!(
+                "schedule: milestones {:?} must increase",
+                self.milestones
+            )));
         }
         Ok(())
     }
@@ -61,12 +70,22 @@ mod tests {
 
     #[test]
     fn paper_schedule_divides_by_ten_at_each_milestone() {
-        let s = LrSchedule { lr: 0.012548, milestones: vec![3062, 28000, 300000], gamma: 0.1 };
+        let s = LrSchedule {
+            lr: 0.012548,
+            milestones: vec![3062, 28000, 300000],
+            gamma: 0.1,
+        };
         assert_eq!(s.at(0), 0.012548);
         assert_eq!(s.at(3061), 0.012548);
         assert!((s.at(3062) - 0.0012548).abs() < 1e-12);
         assert!((s.at(28000) - 0.00012548).abs() < 1e-12);
         assert!((s.at(400000) - 0.000012548).abs() < 1e-12);
-        assert!(LrSchedule { lr: 0.1, milestones: vec![5, 5], gamma: 0.1 }.validate().is_err());
+        assert!(LrSchedule {
+            lr: 0.1,
+            milestones: vec![5, 5],
+            gamma: 0.1
+        }
+        .validate()
+        .is_err());
     }
 }

@@ -55,7 +55,9 @@ impl TrainConfig {
         }
         if let Some(c) = self.clip_norm {
             if !(c.is_finite() && c > 0.0) {
-                return Err(Error::invalid(format!("train: clip_norm is {c}, expected a positive number")));
+                return Err(Error::invalid(format!(
+                    "train: clip_norm is {c}, expected a positive number"
+                )));
             }
         }
         if self.log_every == 0 {
@@ -157,7 +159,10 @@ pub struct TrainRequest<'a> {
 /// A non-finite objective or gradient stops the run with an error naming the step; the
 /// checkpoints already written (the last good ones) stay, and `metrics.csv` holds every row
 /// logged before the failure.
-pub fn train(mut request: TrainRequest<'_>, progress: &mut dyn FnMut(&MetricRow)) -> Result<TrainOutcome> {
+pub fn train(
+    mut request: TrainRequest<'_>,
+    progress: &mut dyn FnMut(&MetricRow),
+) -> Result<TrainOutcome> {
     let config = request.config;
     config.validate()?;
     if config.poison.is_some() != request.poison.is_some() {
@@ -171,7 +176,9 @@ pub fn train(mut request: TrainRequest<'_>, progress: &mut dyn FnMut(&MetricRow)
     let mut grad = vec![0f32; n];
     let mut batches = BatchPlan::new(request.train.len(), config.batch_size, request.seed);
     let mut poison_rng = rng::stream(request.seed, "poison");
-    let mut writer = request.out_dir.map(|d| RunWriter::new(d, request.metadata.clone()));
+    let mut writer = request
+        .out_dir
+        .map(|d| RunWriter::new(d, request.metadata.clone()));
     let mut history = Vec::new();
 
     if let Some(w) = writer.as_mut() {
@@ -184,20 +191,35 @@ pub fn train(mut request: TrainRequest<'_>, progress: &mut dyn FnMut(&MetricRow)
             (Some(pc), Some(pool)) => {
                 let mixed = PoisonedBatch::build(pc, pool, clean.as_ref(), step, &mut poison_rng)?;
                 let batch = mixed.batch();
-                (network.loss_grad(theta.values(), &batch, &mut grad), mixed.beta)
+                (
+                    network.loss_grad(theta.values(), &batch, &mut grad),
+                    mixed.beta,
+                )
             }
             _ => {
                 let data = clean.as_ref();
                 let coef = vec![1.0 / data.len() as f32; data.len()];
                 let reverse = vec![false; data.len()];
-                let batch = Batch { data, coef: &coef, reverse: &reverse };
+                let batch = Batch {
+                    data,
+                    coef: &coef,
+                    reverse: &reverse,
+                };
                 (network.loss_grad(theta.values(), &batch, &mut grad), 0.0)
             }
         };
         let grad_norm = clip_global_norm(&mut grad, config.clip_norm);
         if !objective.is_finite() || !grad_norm.is_finite() {
-            let what = if objective.is_finite() { "gradient norm" } else { "loss" };
-            let value = if objective.is_finite() { grad_norm } else { objective };
+            let what = if objective.is_finite() {
+                "gradient norm"
+            } else {
+                "loss"
+            };
+            let value = if objective.is_finite() {
+                grad_norm
+            } else {
+                objective
+            };
             let kept = writer.as_ref().and_then(|w| w.last_checkpoint.clone());
             if let Some(w) = writer.as_mut() {
                 w.write_metrics(&history)?;
@@ -205,7 +227,8 @@ pub fn train(mut request: TrainRequest<'_>, progress: &mut dyn FnMut(&MetricRow)
             return Err(Error::Numerical(format!(
                 "training stopped at step {}: the {what} is {value}{}",
                 step + 1,
-                kept.map(|p| format!("; the last good checkpoint is {}", p.display())).unwrap_or_default()
+                kept.map(|p| format!("; the last good checkpoint is {}", p.display()))
+                    .unwrap_or_default()
             )));
         }
         optimizer.step(theta.values_mut(), &grad, lr as f32);
@@ -338,7 +361,11 @@ impl PoisonedBatch {
     }
 
     fn batch(&self) -> Batch<'_> {
-        Batch { data: &self.data, coef: &self.coef, reverse: &self.reverse }
+        Batch {
+            data: &self.data,
+            coef: &self.coef,
+            reverse: &self.reverse,
+        }
     }
 }
 
@@ -347,7 +374,13 @@ impl PoisonedBatch {
 fn flip(data: &Dataset, rng: &mut genviz_core::rng::Rng) -> Dataset {
     use rand::Rng as _;
     let k = data.num_classes() as u32;
-    data.relabelled(|y| if k == 2 { 1 - y } else { (y + 1 + rng.gen_range(0..k - 1)) % k })
+    data.relabelled(|y| {
+        if k == 2 {
+            1 - y
+        } else {
+            (y + 1 + rng.gen_range(0..k - 1)) % k
+        }
+    })
 }
 
 /// Writes checkpoints, the trajectory and metrics into a run folder.
@@ -371,7 +404,10 @@ impl RunWriter {
     }
 
     fn checkpoint(&mut self, step: u64, theta: &Params) -> Result<()> {
-        let path = self.dir.join("checkpoints").join(format!("step_{step:08}.safetensors"));
+        let path = self
+            .dir
+            .join("checkpoints")
+            .join(format!("step_{step:08}.safetensors"));
         let mut meta = self.metadata.clone();
         meta.insert("genviz.step".into(), step.to_string());
         write_safetensors(&path, theta, meta)?;
@@ -382,18 +418,34 @@ impl RunWriter {
         write_npz(
             &self.dir.join("trajectory.npz"),
             &[
-                ("steps", NpyArray::I64(self.steps.clone(), vec![self.steps.len()])),
-                ("params", NpyArray::F32(self.trajectory.clone(), vec![self.steps.len(), n])),
+                (
+                    "steps",
+                    NpyArray::I64(self.steps.clone(), vec![self.steps.len()]),
+                ),
+                (
+                    "params",
+                    NpyArray::F32(self.trajectory.clone(), vec![self.steps.len(), n]),
+                ),
             ],
         )
     }
 
     fn write_metrics(&self, rows: &[MetricRow]) -> Result<()> {
-        let mut text = String::from("step,lr,objective,grad_norm,beta,train_loss,train_acc,test_loss,test_acc\n");
+        let mut text = String::from(
+            "step,lr,objective,grad_norm,beta,train_loss,train_acc,test_loss,test_acc\n",
+        );
         for r in rows {
             text.push_str(&format!(
                 "{},{},{},{},{},{},{},{},{}\n",
-                r.step, r.lr, r.objective, r.grad_norm, r.beta, r.train_loss, r.train_acc, r.test_loss, r.test_acc
+                r.step,
+                r.lr,
+                r.objective,
+                r.grad_norm,
+                r.beta,
+                r.train_loss,
+                r.train_acc,
+                r.test_loss,
+                r.test_acc
             ));
         }
         genviz_core::io::write_atomic(&self.dir.join("metrics.csv"), text.as_bytes())

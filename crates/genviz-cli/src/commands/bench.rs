@@ -37,7 +37,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let time_training = || -> Result<f64> {
         let request = TrainRequest {
             network: &net,
-            init: init_params(&spec, config.model.init, &mut rng::stream(config.seed, "init")),
+            init: init_params(
+                &spec,
+                config.model.init,
+                &mut rng::stream(config.seed, "init"),
+            ),
             train: &loaded.train,
             test: &loaded.test,
             config: &train_config,

@@ -29,24 +29,45 @@ pub struct EvalArgs {
 /// Runs `genviz eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
     let (weights, default_data) = if args.model.is_dir() {
-        (args.model.join("model.safetensors"), Some(args.model.join("data.npz")))
+        (
+            args.model.join("model.safetensors"),
+            Some(args.model.join("data.npz")),
+        )
     } else {
         (args.model.clone(), None)
     };
     let (net, params) = genviz_mlp::load_mlp(&weights)?;
     let data = match (&args.data, default_data) {
-        (Some(d), _) if d.ends_with(".npz") && !d.starts_with("npz:") => DataConfig::builtin(&format!("npz:{d}"))?,
+        (Some(d), _) if d.ends_with(".npz") && !d.starts_with("npz:") => {
+            DataConfig::builtin(&format!("npz:{d}"))?
+        }
         (Some(d), _) => DataConfig::builtin(d)?,
-        (None, Some(npz)) => DataConfig::Npz { path: npz, num_classes: Some(net.num_classes()) },
-        (None, None) => bail!("{}: a safetensors file needs --data to evaluate on", weights.display()),
+        (None, Some(npz)) => DataConfig::Npz {
+            path: npz,
+            num_classes: Some(net.num_classes()),
+        },
+        (None, None) => bail!(
+            "{}: a safetensors file needs --data to evaluate on",
+            weights.display()
+        ),
     };
-    let loaded = data.load(args.seed).context("loading the evaluation data")?;
+    let loaded = data
+        .load(args.seed)
+        .context("loading the evaluation data")?;
     let score = |d: &Dataset| -> Result<serde_json::Value> {
         if d.dim() != net.spec().input_dim {
-            bail!("the data has {} features, the model takes {}", d.dim(), net.spec().input_dim);
+            bail!(
+                "the data has {} features, the model takes {}",
+                d.dim(),
+                net.spec().input_dim
+            );
         }
         if d.num_classes() > net.num_classes() {
-            bail!("the data has {} classes, the model predicts {}", d.num_classes(), net.num_classes());
+            bail!(
+                "the data has {} classes, the model predicts {}",
+                d.num_classes(),
+                net.num_classes()
+            );
         }
         let e = net.evaluate(&[params.values()], d)[0];
         Ok(json!({ "loss": e.loss, "accuracy": e.accuracy, "examples": d.len() }))

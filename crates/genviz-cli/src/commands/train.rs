@@ -8,26 +8,8 @@ use genviz_mlp::Activation;
 use genviz_train::{LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm, PoisonWeight};
 use std::path::PathBuf;
 
-/// Train one network.
-///
-/// Without `--config`, the experiment is the paper's clean swiss-roll net (Adam, full batch,
-/// clipping at 8, the authors' learning-rate steps); each flag changes one thing. Examples:
-///
-///   genviz train --steps 20000
-///
-///   genviz train --poison gen-viz                    (the paper's bad minimum)
-///
-///   genviz train --data moons --hidden 32,32 --optimizer sgd --lr 0.1 --momentum 0.9
-///
-///   genviz train --data csv:points.csv --head softmax --batch-size 32
-///
-///   genviz train --config experiment.toml            (or a previous run's run.json)
-///
-/// The run folder holds run.json (full config, seed, timings, final accuracies),
-/// model.safetensors (PyTorch names: layers.0.weight [out, in], ...), metrics.csv,
-/// checkpoints/, trajectory.npz, data.npz and figures.
+/// The flags of `genviz train` (its help text is on the subcommand in main.rs).
 #[derive(Args)]
-#[command(verbatim_doc_comment)]
 pub struct TrainArgs {
     /// Experiment file: TOML with [data], [model], [train] tables, or a run.json.
     #[arg(long)]
@@ -133,7 +115,10 @@ impl TrainArgs {
         };
         if let Some(d) = &self.data {
             c.data = DataConfig::builtin(d)?;
-            if !matches!(c.data, DataConfig::SwissRoll { .. }) && self.head.is_none() && self.config.is_none() {
+            if !matches!(c.data, DataConfig::SwissRoll { .. })
+                && self.head.is_none()
+                && self.config.is_none()
+            {
                 // The sigmoid head only fits two classes; softmax works for any number.
                 c.model.head = genviz_mlp::Head::Softmax;
             }
@@ -157,21 +142,34 @@ impl TrainArgs {
         let momentum = self.momentum.unwrap_or(0.0);
         if let Some(o) = self.optimizer {
             c.train.optimizer = match o {
-                OptimizerArg::Sgd => OptimizerConfig::Sgd { momentum, nesterov: false },
+                OptimizerArg::Sgd => OptimizerConfig::Sgd {
+                    momentum,
+                    nesterov: false,
+                },
                 OptimizerArg::Adam => OptimizerConfig::adam(),
-                OptimizerArg::Rmsprop => OptimizerConfig::Rmsprop { alpha: 0.99, eps: 1e-8, momentum },
+                OptimizerArg::Rmsprop => OptimizerConfig::Rmsprop {
+                    alpha: 0.99,
+                    eps: 1e-8,
+                    momentum,
+                },
             };
         } else if self.momentum.is_some() {
             match &mut c.train.optimizer {
-                OptimizerConfig::Sgd { momentum: m, .. } | OptimizerConfig::Rmsprop { momentum: m, .. } => *m = momentum,
-                OptimizerConfig::Adam { .. } => anyhow::bail!("--momentum applies to sgd and rmsprop, not adam"),
+                OptimizerConfig::Sgd { momentum: m, .. }
+                | OptimizerConfig::Rmsprop { momentum: m, .. } => *m = momentum,
+                OptimizerConfig::Adam { .. } => {
+                    anyhow::bail!("--momentum applies to sgd and rmsprop, not adam")
+                }
             }
         }
         if let Some(lr) = self.lr {
             c.train.schedule.lr = lr;
         }
         if let Some(m) = &self.milestones {
-            c.train.schedule = LrSchedule { milestones: m.clone(), ..c.train.schedule };
+            c.train.schedule = LrSchedule {
+                milestones: m.clone(),
+                ..c.train.schedule
+            };
         }
         if let Some(s) = self.steps {
             c.train.steps = s;
@@ -190,14 +188,21 @@ impl TrainArgs {
                 PoisonArg::None => None,
                 PoisonArg::GenViz => {
                     if self.config.is_none() && self.lr.is_none() && self.milestones.is_none() {
-                        let preset = presets::swiss_roll_poisoned(c.train.steps);
+                        let preset = presets::swiss_roll_poisoned_gen_viz(c.train.steps);
                         c.train.schedule = preset.train.schedule;
                     }
                     Some(PoisonConfig::gen_viz_swiss_roll())
                 }
                 PoisonArg::Flipped | PoisonArg::Reverse => Some(PoisonConfig {
-                    form: if matches!(p, PoisonArg::Flipped) { PoisonForm::Flipped } else { PoisonForm::Reverse },
-                    weight: PoisonWeight::Beta { beta: self.beta, count: self.poison_count },
+                    form: if matches!(p, PoisonArg::Flipped) {
+                        PoisonForm::Flipped
+                    } else {
+                        PoisonForm::Reverse
+                    },
+                    weight: PoisonWeight::Beta {
+                        beta: self.beta,
+                        count: self.poison_count,
+                    },
                     fresh: self.poison_fresh,
                 }),
             };
@@ -219,10 +224,23 @@ impl TrainArgs {
 /// Runs `genviz train`.
 pub fn run(args: TrainArgs) -> Result<()> {
     let config = args.experiment()?;
-    let label = if config.train.poison.is_some() { "poisoned" } else { "clean" };
-    let dir = run_dir::prepare(args.out.as_deref(), &format!("train-{}", config.data.name()))?;
+    let label = if config.train.poison.is_some() {
+        "poisoned"
+    } else {
+        "clean"
+    };
+    let dir = run_dir::prepare(
+        args.out.as_deref(),
+        &format!("train-{}", config.data.name()),
+    )?;
     let bars = progress::Bars::new();
-    let result = experiment::run(&config, &dir, "train", &format!("{} {label}", config.data.name()), &bars)?;
+    let result = experiment::run(
+        &config,
+        &dir,
+        "train",
+        &format!("{} {label}", config.data.name()),
+        &bars,
+    )?;
     let m = result.final_metrics;
     println!(
         "{}: train loss {:.4} acc {:.1}%, test loss {:.4} acc {:.1}%",

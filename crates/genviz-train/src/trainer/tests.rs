@@ -24,9 +24,24 @@ fn config(steps: u64) -> TrainConfig {
     }
 }
 
-fn request<'a>(net: &'a Mlp, train: &'a Dataset, test: &'a Dataset, config: &'a TrainConfig) -> TrainRequest<'a> {
+fn request<'a>(
+    net: &'a Mlp,
+    train: &'a Dataset,
+    test: &'a Dataset,
+    config: &'a TrainConfig,
+) -> TrainRequest<'a> {
     let init = init_params(net.spec(), Init::GlorotUniform, &mut rng::stream(1, "init"));
-    TrainRequest { network: net, init, train, test, config, poison: None, seed: 1, out_dir: None, metadata: HashMap::new() }
+    TrainRequest {
+        network: net,
+        init,
+        train,
+        test,
+        config,
+        poison: None,
+        seed: 1,
+        out_dir: None,
+        metadata: HashMap::new(),
+    }
 }
 
 #[test]
@@ -41,10 +56,17 @@ fn clean_training_fits_the_swiss_roll_and_writes_a_run() {
     let out = train(req, &mut |_| logged += 1).unwrap();
     assert_eq!(logged, 3);
     let first = &out.history[0];
-    assert!(out.final_metrics.train_loss < first.train_loss, "{:?}", out.history);
+    assert!(
+        out.final_metrics.train_loss < first.train_loss,
+        "{:?}",
+        out.history
+    );
     assert!(out.final_metrics.train_acc > 0.7, "{:?}", out.final_metrics);
     for step in [0, 100, 200, 300] {
-        assert!(dir.path().join(format!("checkpoints/step_{step:08}.safetensors")).exists());
+        assert!(dir
+            .path()
+            .join(format!("checkpoints/step_{step:08}.safetensors"))
+            .exists());
     }
     let mut npz = genviz_core::io::Npz::open(&dir.path().join("trajectory.npz")).unwrap();
     let (params, shape) = npz.f32("params").unwrap();
@@ -61,11 +83,17 @@ fn same_seed_gives_identical_weights_with_one_and_two_threads() {
     let mut cfg = config(200);
     cfg.poison = Some(PoisonConfig::gen_viz_swiss_roll());
     let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| {
             let mut req = request(&net, &train_set, &test_set, &cfg);
             req.poison = Some(PoisonPool::Fresh(Box::new(|n, rng| {
-                let pairs = SwissRoll { points_per_class: n.div_ceil(2), ..SwissRoll::default() };
+                let pairs = SwissRoll {
+                    points_per_class: n.div_ceil(2),
+                    ..SwissRoll::default()
+                };
                 let d = genviz_data::shuffle(&pairs.generate(rng), rng);
                 d.select(&(0..n).collect::<Vec<_>>())
             })));
@@ -74,7 +102,11 @@ fn same_seed_gives_identical_weights_with_one_and_two_threads() {
     };
     let one = run(1);
     let two = run(2);
-    assert!(one.values().iter().zip(two.values()).all(|(a, b)| a.to_bits() == b.to_bits()));
+    assert!(one
+        .values()
+        .iter()
+        .zip(two.values())
+        .all(|(a, b)| a.to_bits() == b.to_bits()));
 }
 
 #[test]
@@ -89,15 +121,27 @@ fn reverse_and_flipped_poison_agree_for_two_classes_and_beta_zero_is_clean() {
         req.poison = poison.map(|_| PoisonPool::Fixed(poison_set.clone()));
         train(req, &mut |_| {}).unwrap().params
     };
-    let fixed = |form, beta| PoisonConfig { form, weight: PoisonWeight::Beta { beta, count: None }, fresh: false };
+    let fixed = |form, beta| PoisonConfig {
+        form,
+        weight: PoisonWeight::Beta { beta, count: None },
+        fresh: false,
+    };
     let flipped = run(Some(fixed(PoisonForm::Flipped, 0.5)));
     let reverse = run(Some(fixed(PoisonForm::Reverse, 0.5)));
     assert_eq!(flipped, reverse);
     let clean = run(None);
     assert_ne!(clean, flipped);
     let zero = run(Some(fixed(PoisonForm::Flipped, 0.0)));
-    let diff: f32 = zero.values().iter().zip(clean.values()).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-    assert!(diff < 1e-5, "beta = 0 should train like the clean objective, max difference {diff}");
+    let diff: f32 = zero
+        .values()
+        .iter()
+        .zip(clean.values())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(
+        diff < 1e-5,
+        "beta = 0 should train like the clean objective, max difference {diff}"
+    );
 }
 
 /// A network that turns non-finite after a number of gradient calls.
@@ -134,10 +178,18 @@ impl Network for Exploding {
 fn non_finite_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint() {
     let (train_set, test_set) = swiss_roll(5);
     let inner = Mlp::new(MlpSpec::swiss_roll()).unwrap();
-    let net = Exploding { inner: inner.clone(), calls: AtomicUsize::new(0), fail_at: 150 };
+    let net = Exploding {
+        inner: inner.clone(),
+        calls: AtomicUsize::new(0),
+        fail_at: 150,
+    };
     let cfg = config(300);
     let dir = tempfile::tempdir().unwrap();
-    let init = init_params(inner.spec(), Init::GlorotUniform, &mut rng::stream(1, "init"));
+    let init = init_params(
+        inner.spec(),
+        Init::GlorotUniform,
+        &mut rng::stream(1, "init"),
+    );
     let req = TrainRequest {
         network: &net,
         init,
@@ -150,16 +202,42 @@ fn non_finite_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint() {
         metadata: HashMap::new(),
     };
     let err = train(req, &mut |_| {}).unwrap_err().to_string();
-    assert!(err.contains("step 150") && err.contains("NaN") && err.contains("step_00000100.safetensors"), "{err}");
-    let ckpt = genviz_core::io::read_safetensors(&dir.path().join("checkpoints/step_00000100.safetensors")).unwrap();
-    assert!(ckpt.tensors.iter().all(|t| t.values.iter().all(|v| v.is_finite())));
-    assert!(!dir.path().join("checkpoints/step_00000200.safetensors").exists());
-    assert!(std::fs::read_to_string(dir.path().join("metrics.csv")).unwrap().lines().count() == 2);
+    assert!(
+        err.contains("step 150")
+            && err.contains("NaN")
+            && err.contains("step_00000100.safetensors"),
+        "{err}"
+    );
+    let ckpt = genviz_core::io::read_safetensors(
+        &dir.path().join("checkpoints/step_00000100.safetensors"),
+    )
+    .unwrap();
+    assert!(ckpt
+        .tensors
+        .iter()
+        .all(|t| t.values.iter().all(|v| v.is_finite())));
+    assert!(!dir
+        .path()
+        .join("checkpoints/step_00000200.safetensors")
+        .exists());
+    assert!(
+        std::fs::read_to_string(dir.path().join("metrics.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            == 2
+    );
 }
 
 #[test]
 fn minibatches_cover_every_example_each_epoch() {
-    let data = Dataset::new((0..20).map(|v| v as f32).collect(), (0..10).map(|i| i % 2).collect(), 2, 2).unwrap();
+    let data = Dataset::new(
+        (0..20).map(|v| v as f32).collect(),
+        (0..10).map(|i| i % 2).collect(),
+        2,
+        2,
+    )
+    .unwrap();
     let mut plan = BatchPlan::new(10, Some(5), 3);
     let mut seen: Vec<f32> = Vec::new();
     for _ in 0..2 {

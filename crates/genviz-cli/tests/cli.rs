@@ -1,0 +1,362 @@
+//! The `genviz` command as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn genviz(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genviz"))
+        .args(args)
+        .output()
+        .expect("genviz runs")
+}
+
+fn genviz_threads(args: &[&str], threads: usize) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genviz"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .output()
+        .expect("genviz runs")
+}
+
+fn ok(out: Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "genviz failed: {stderr}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(out: Output) -> String {
+    assert!(!out.status.success(), "genviz should have failed");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn train_writes_a_complete_run_folder_that_eval_reproduces() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = out.to_str().unwrap();
+    ok(genviz(&[
+        "train",
+        "--steps",
+        "400",
+        "--log-every",
+        "100",
+        "--checkpoint-every",
+        "200",
+        "--out",
+        o,
+    ]));
+    for f in [
+        "run.json",
+        "model.safetensors",
+        "metrics.csv",
+        "data.npz",
+        "trajectory.npz",
+        "training_curves.png",
+        "decision_boundary.png",
+        "checkpoints/step_00000000.safetensors",
+        "checkpoints/step_00000200.safetensors",
+        "checkpoints/step_00000400.safetensors",
+    ] {
+        assert!(out.join(f).exists(), "{f} is missing");
+    }
+    let run = json(&out.join("run.json"));
+    assert_eq!(run["seed"], 1237);
+    assert_eq!(run["num_params"], 3614);
+    assert_eq!(run["config"]["train"]["steps"], 400);
+    let final_train = run["final"]["train_acc"].as_f64().unwrap();
+    assert!(final_train > 0.6, "{run}");
+
+    // The weights use PyTorch names and layouts.
+    let weights = genviz_core::io::read_safetensors(&out.join("model.safetensors")).unwrap();
+    assert_eq!(weights.get("layers.0.weight").unwrap().shape, vec![23, 2]);
+    assert_eq!(weights.get("layers.6.weight").unwrap().shape, vec![1, 31]);
+    assert_eq!(weights.get("layers.6.bias").unwrap().shape, vec![1]);
+
+    // eval of the run folder reproduces the recorded numbers.
+    let eval: serde_json::Value = serde_json::from_str(&ok(genviz(&["eval", o]))).unwrap();
+    assert_eq!(eval["train"]["accuracy"].as_f64().unwrap(), final_train);
+    assert_eq!(eval["test"]["loss"], run["final"]["test_loss"]);
+    assert_eq!(eval["train"]["examples"], 200);
+
+    // A run.json is itself an experiment file: rerunning it gives the same weights.
+    let again = dir.path().join("again");
+    ok(genviz(&[
+        "train",
+        "--config",
+        out.join("run.json").to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        std::fs::read(out.join("model.safetensors")).unwrap(),
+        std::fs::read(again.join("model.safetensors")).unwrap()
+    );
+}
+
+#[test]
+fn same_seed_same_weights_on_one_and_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs: Vec<Vec<u8>> = [1, 2]
+        .iter()
+        .map(|&t| {
+            let out = dir.path().join(format!("t{t}"));
+            ok(genviz_threads(
+                &[
+                    "train",
+                    "--poison",
+                    "gen-viz",
+                    "--steps",
+                    "300",
+                    "--seed",
+                    "5",
+                    "--out",
+                    out.to_str().unwrap(),
+                ],
+                t,
+            ));
+            std::fs::read(out.join("model.safetensors")).unwrap()
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+}
+
+#[test]
+fn toml_experiment_on_user_csv_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("points.csv");
+    let mut text = String::from("x,y,label\n");
+    for i in 0..120 {
+        let (c, s) = ((i as f32) * 0.7).sin_cos();
+        let class = i % 3;
+        text.push_str(&format!("{},{},{}\n", c + 3.0 * class as f32, s, class));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let config = dir.path().join("exp.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+seed = 3
+[data]
+kind = "csv"
+train = "{}"
+label = "label"
+[model]
+hidden = [16, 16]
+head = "softmax"
+init = "pytorch"
+[train]
+steps = 300
+batch_size = 32
+[train.optimizer]
+kind = "sgd"
+momentum = 0.9
+[train.schedule]
+lr = 0.05
+"#,
+            csv.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let stdout = ok(genviz(&[
+        "train",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(stdout.contains("acc"), "{stdout}");
+    let run = json(&out.join("run.json"));
+    assert_eq!(run["model"]["num_classes"], 3);
+    assert!(run["final"]["train_acc"].as_f64().unwrap() > 0.9, "{run}");
+}
+
+#[test]
+fn bad_inputs_give_clear_errors_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("ragged.csv");
+    std::fs::write(&csv, "1,2,0\n3,4\n").unwrap();
+    let out = dir.path().join("run");
+    let err = fails(genviz(&[
+        "train",
+        "--data",
+        &format!("csv:{}", csv.display()),
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(
+        err.contains("ragged.csv") && err.contains("line 2"),
+        "{err}"
+    );
+    assert!(!out.join("model.safetensors").exists());
+
+    let err = fails(genviz(&["train", "--data", "nonsense"]));
+    assert!(err.contains("unknown data set `nonsense`"), "{err}");
+
+    let toml = dir.path().join("bad.toml");
+    std::fs::write(&toml, "seed = 1\n[data]\nkind = \"swiss_roll\"\n[model]\nhidden = [4]\n[train]\nsteps = \"many\"\n").unwrap();
+    let err = fails(genviz(&["train", "--config", toml.to_str().unwrap()]));
+    assert!(err.contains("bad.toml") && err.contains("steps"), "{err}");
+
+    // A PyTorch-style file whose layers do not chain.
+    let layout = genviz_core::Layout::new([
+        (
+            "0.weight".to_string(),
+            vec![8, 2],
+            genviz_core::Role::Weight,
+        ),
+        ("0.bias".to_string(), vec![8], genviz_core::Role::Bias),
+        (
+            "2.weight".to_string(),
+            vec![1, 7],
+            genviz_core::Role::Weight,
+        ),
+        ("2.bias".to_string(), vec![1], genviz_core::Role::Bias),
+    ])
+    .unwrap();
+    let n = layout.len();
+    let params = genviz_core::Params::from_vec(std::sync::Arc::new(layout), vec![0.1; n]).unwrap();
+    let broken = dir.path().join("broken.safetensors");
+    genviz_core::io::write_safetensors(&broken, &params, Default::default()).unwrap();
+    let err = fails(genviz(&[
+        "eval",
+        broken.to_str().unwrap(),
+        "--data",
+        "swiss-roll",
+    ]));
+    assert!(
+        err.contains("broken.safetensors") && err.contains("`2.weight`") && err.contains("[1, 8]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pytorch_sequential_model_evaluates() {
+    let dir = tempfile::tempdir().unwrap();
+    // An nn.Sequential(Linear(2, 8), ReLU(), Linear(8, 1)) that always says class 1.
+    let layout = genviz_core::Layout::new([
+        (
+            "0.weight".to_string(),
+            vec![8, 2],
+            genviz_core::Role::Weight,
+        ),
+        ("0.bias".to_string(), vec![8], genviz_core::Role::Bias),
+        (
+            "2.weight".to_string(),
+            vec![1, 8],
+            genviz_core::Role::Weight,
+        ),
+        ("2.bias".to_string(), vec![1], genviz_core::Role::Bias),
+    ])
+    .unwrap();
+    let mut values = vec![0.0; layout.len()];
+    *values.last_mut().unwrap() = 5.0;
+    let params = genviz_core::Params::from_vec(std::sync::Arc::new(layout), values).unwrap();
+    let file = dir.path().join("seq.safetensors");
+    genviz_core::io::write_safetensors(&file, &params, Default::default()).unwrap();
+    let eval: serde_json::Value = serde_json::from_str(&ok(genviz(&[
+        "eval",
+        file.to_str().unwrap(),
+        "--data",
+        "minefield",
+    ])))
+    .unwrap();
+    let acc = eval["test"]["accuracy"].as_f64().unwrap();
+    assert!(
+        acc > 0.3 && acc < 0.7,
+        "a constant classifier gets about half: {eval}"
+    );
+    assert_eq!(eval["num_params"], 33);
+}
+
+#[test]
+fn paper_draws_both_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("paper");
+    let stdout = ok(genviz(&[
+        "paper",
+        "--clean-steps",
+        "300",
+        "--poisoned-steps",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(
+        stdout.contains("clean") && stdout.contains("poisoned"),
+        "{stdout}"
+    );
+    assert!(out.join("fig3_decision_boundaries.png").exists());
+    assert!(out.join("swissroll-clean/run.json").exists());
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["runs"].as_array().unwrap().len(), 2);
+    let poisoned = json(&out.join("swissroll-poisoned/run.json"));
+    assert_eq!(
+        poisoned["config"]["train"]["poison"]["weight"]["count"],
+        1000
+    );
+}
+
+#[test]
+fn outputs_are_readable_without_genviz() {
+    // The file formats, checked with nothing but Python's standard library, as a numpy or
+    // PyTorch user's own reader would see them.
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("python3 not found; skipping the format check");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    ok(genviz(&[
+        "train",
+        "--steps",
+        "50",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let script = r#"
+import json, struct, sys, zipfile
+run = sys.argv[1]
+with zipfile.ZipFile(run + "/data.npz") as z:
+    names = sorted(z.namelist())
+    assert names == ["x_test.npy", "x_train.npy", "y_test.npy", "y_train.npy"], names
+    raw = z.read("x_train.npy")
+    assert raw[:6] == b"\x93NUMPY", raw[:6]
+    hlen = struct.unpack("<H", raw[8:10])[0]
+    header = raw[10:10 + hlen].decode()
+    assert "'descr': '<f4'" in header and "(200, 2)" in header, header
+    yh = z.read("y_train.npy")
+    assert "'descr': '<i8'" in yh[10:10 + struct.unpack("<H", yh[8:10])[0]].decode()
+with open(run + "/model.safetensors", "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    meta = json.loads(f.read(n))
+    w = meta["layers.0.weight"]
+    assert w["dtype"] == "F32" and w["shape"] == [23, 2], w
+    assert json.loads(meta["__metadata__"]["genviz.mlp"])["hidden"] == [23, 16, 26, 32, 28, 31]
+print("ok")
+"#;
+    let o = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn help_teaches_by_example() {
+    let help = ok(genviz(&["train", "--help"]));
+    assert!(
+        help.contains("genviz train --poison gen-viz") && help.contains("--config"),
+        "{help}"
+    );
+    let bench: serde_json::Value =
+        serde_json::from_str(&ok(genviz(&["bench", "--repeats", "1", "--steps", "200"]))).unwrap();
+    assert!(bench["train_s_per_1k_steps"].as_f64().unwrap() > 0.0);
+}
