@@ -55,12 +55,20 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Train(args) => commands::train::run(args),
-        Command::Eval(args) => commands::eval::run(args),
-        Command::Paper(args) => commands::paper::run(args),
-        Command::Bench(args) => commands::bench::run(args),
-    };
+    // Everything runs inside the thread pool (RAYON_NUM_THREADS threads, default one per
+    // core): parallel loops then split work with the other workers instead of parking the
+    // main thread and waking it per call, which costs more than a small training step.
+    let result = rayon::ThreadPoolBuilder::new()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|pool| {
+            pool.install(|| match cli.command {
+                Command::Train(args) => commands::train::run(args),
+                Command::Eval(args) => commands::eval::run(args),
+                Command::Paper(args) => commands::paper::run(args),
+                Command::Bench(args) => commands::bench::run(args),
+            })
+        });
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);

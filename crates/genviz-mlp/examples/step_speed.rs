@@ -3,6 +3,13 @@ use genviz_core::{rng, Batch, Dataset, Network};
 use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
 use rand::Rng as _;
 fn main() {
+    rayon::ThreadPoolBuilder::new()
+        .build()
+        .unwrap()
+        .install(run);
+}
+
+fn run() {
     let spec = MlpSpec::swiss_roll();
     let mlp = Mlp::new(spec.clone()).unwrap();
     let theta = init_params(&spec, Init::GlorotUniform, &mut rng::stream(0, "init")).into_values();

@@ -11,8 +11,8 @@
 //! (Zen 4 runs AVX-512 as two 256-bit halves, so AVX2 reaches the same peak here; a hand
 //! kernel was needed because LLVM left the blocked loops scalar.)
 
-/// Columns are padded to a multiple of this.
-pub const LANES: usize = 16;
+/// Columns are padded to a multiple of this (one AVX2 vector of `f32`).
+pub const LANES: usize = 8;
 
 /// Width of one hardware vector of `f32` in the AVX2 kernels, and of the portable lanes.
 const VEC: usize = 8;
@@ -30,19 +30,76 @@ pub fn linear_forward(
     cols: usize,
 ) {
     let n_out = bias.len();
-    assert!(cols % LANES == 0 && w.len() == n_out * n_in);
-    assert!(inp.len() >= n_in * cols && out.len() >= n_out * cols);
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked above); every access is within the
-        // slices, whose lengths were checked above.
-        unsafe { avx2::linear_forward(w, bias, inp, out, n_in, cols) };
-        return;
-    }
-    portable_linear_forward(w, bias, inp, out, n_in, cols);
+    assert!(w.len() == n_out * n_in);
+    strided_product(
+        w,
+        WeightOrder { row: n_in, col: 1 },
+        Some(bias),
+        inp,
+        out,
+        n_out,
+        n_in,
+        cols,
+    );
 }
 
-/// `dw[o, i] += sum_b dz[o, b] * a[i, b]` and `db[o] += sum_b dz[o, b]`.
+/// `da[i, b] = sum_o w[o, i] * dz[o, b]`: backpropagation to a layer's input through its
+/// row-major `w` of `[n_out, n_in]`, reading `w` transposed in place.
+pub fn linear_backward_input(
+    w: &[f32],
+    dz: &[f32],
+    da: &mut [f32],
+    n_in: usize,
+    n_out: usize,
+    cols: usize,
+) {
+    assert!(w.len() == n_out * n_in);
+    strided_product(
+        w,
+        WeightOrder { row: 1, col: n_in },
+        None,
+        dz,
+        da,
+        n_in,
+        n_out,
+        cols,
+    );
+}
+
+/// Where weight `(r, k)` of a product lives: `w[r * row + k * col]`.
+#[derive(Clone, Copy)]
+struct WeightOrder {
+    row: usize,
+    col: usize,
+}
+
+/// `out[r, b] = bias[r] + sum_k w(r, k) * inp[k, b]` for `rows` outputs and `inner` inputs.
+#[allow(clippy::too_many_arguments)]
+fn strided_product(
+    w: &[f32],
+    order: WeightOrder,
+    bias: Option<&[f32]>,
+    inp: &[f32],
+    out: &mut [f32],
+    rows: usize,
+    inner: usize,
+    cols: usize,
+) {
+    assert!(cols % LANES == 0);
+    assert!(inp.len() >= inner * cols && out.len() >= rows * cols);
+    assert!(bias.is_none_or(|b| b.len() == rows));
+    assert!(rows == 0 || inner == 0 || (rows - 1) * order.row + (inner - 1) * order.col < w.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked above); every index stays within the
+        // slices, whose lengths were checked above.
+        unsafe { avx2::strided_product(w, order, bias, inp, out, rows, inner, cols) };
+        return;
+    }
+    portable_strided_product(w, order, bias, inp, out, rows, inner, cols);
+}
+
+/// `dw[o, i] = sum_b dz[o, b] * a[i, b]` and `db[o] = sum_b dz[o, b]` (overwriting both).
 pub fn grad_weights(
     dz: &[f32],
     a: &[f32],
@@ -55,7 +112,7 @@ pub fn grad_weights(
     assert!(cols % LANES == 0 && dw.len() == n_out * n_in);
     assert!(dz.len() >= n_out * cols && a.len() >= n_in * cols);
     for (o, dbo) in db.iter_mut().enumerate() {
-        *dbo += row_sum(&dz[o * cols..(o + 1) * cols]);
+        *dbo = row_sum(&dz[o * cols..(o + 1) * cols]);
     }
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
@@ -88,20 +145,23 @@ fn tree_sum(v: &[f32; VEC]) -> f32 {
     ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]))
 }
 
-fn portable_linear_forward(
+#[allow(clippy::too_many_arguments)]
+fn portable_strided_product(
     w: &[f32],
-    bias: &[f32],
+    order: WeightOrder,
+    bias: Option<&[f32]>,
     inp: &[f32],
     out: &mut [f32],
-    n_in: usize,
+    rows: usize,
+    inner: usize,
     cols: usize,
 ) {
-    for (o, &b0) in bias.iter().enumerate() {
-        let row = &mut out[o * cols..(o + 1) * cols];
-        row.fill(b0);
-        for i in 0..n_in {
-            let wv = w[o * n_in + i];
-            let x = &inp[i * cols..(i + 1) * cols];
+    for r in 0..rows {
+        let row = &mut out[r * cols..(r + 1) * cols];
+        row.fill(bias.map_or(0.0, |b| b[r]));
+        for k in 0..inner {
+            let wv = w[r * order.row + k * order.col];
+            let x = &inp[k * cols..(k + 1) * cols];
             for (acc, &xv) in row.iter_mut().zip(x) {
                 *acc = wv.mul_add(xv, *acc);
             }
@@ -121,74 +181,90 @@ fn portable_grad_weights(dz: &[f32], a: &[f32], dw: &mut [f32], n_in: usize, col
                     acc[l] = dc[l].mul_add(xc[l], acc[l]);
                 }
             }
-            dw[o * n_in + i] += tree_sum(&acc);
+            dw[o * n_in + i] = tree_sum(&acc);
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{tree_sum, LANES, ROWS, VEC};
+    use super::{tree_sum, WeightOrder, ROWS, VEC};
     use std::arch::x86_64::*;
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn linear_forward(
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn strided_product(
         w: &[f32],
-        bias: &[f32],
+        order: WeightOrder,
+        bias: Option<&[f32]>,
         inp: &[f32],
         out: &mut [f32],
-        n_in: usize,
+        rows: usize,
+        inner: usize,
         cols: usize,
     ) {
-        let n_out = bias.len();
-        let mut o = 0;
-        while o < n_out {
-            let rows = (n_out - o).min(ROWS);
-            match rows {
-                4 => forward_rows::<4>(w, bias, inp, out, o, n_in, cols),
-                3 => forward_rows::<3>(w, bias, inp, out, o, n_in, cols),
-                2 => forward_rows::<2>(w, bias, inp, out, o, n_in, cols),
-                _ => forward_rows::<1>(w, bias, inp, out, o, n_in, cols),
+        let mut r = 0;
+        while r < rows {
+            let block = (rows - r).min(ROWS);
+            let mut b = 0;
+            while b < cols {
+                // Two vectors of columns where they fit, one for the last 8.
+                let two = b + 2 * VEC <= cols;
+                match (block, two) {
+                    (4, true) => product_tile::<4, 2>(w, order, bias, inp, out, r, inner, cols, b),
+                    (4, false) => product_tile::<4, 1>(w, order, bias, inp, out, r, inner, cols, b),
+                    (3, true) => product_tile::<3, 2>(w, order, bias, inp, out, r, inner, cols, b),
+                    (3, false) => product_tile::<3, 1>(w, order, bias, inp, out, r, inner, cols, b),
+                    (2, true) => product_tile::<2, 2>(w, order, bias, inp, out, r, inner, cols, b),
+                    (2, false) => product_tile::<2, 1>(w, order, bias, inp, out, r, inner, cols, b),
+                    (_, true) => product_tile::<1, 2>(w, order, bias, inp, out, r, inner, cols, b),
+                    (_, false) => product_tile::<1, 1>(w, order, bias, inp, out, r, inner, cols, b),
+                }
+                b += if two { 2 * VEC } else { VEC };
             }
-            o += rows;
+            r += block;
         }
     }
 
-    /// Rows `o0..o0+R` of the output, 16 columns at a time: `2R` accumulators in registers.
+    /// Rows `r0..r0+R`, columns `b..b+8C`: `R x C` accumulators in registers.
     #[inline(always)]
-    unsafe fn forward_rows<const R: usize>(
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn product_tile<const R: usize, const C: usize>(
         w: &[f32],
-        bias: &[f32],
+        order: WeightOrder,
+        bias: Option<&[f32]>,
         inp: &[f32],
         out: &mut [f32],
-        o0: usize,
-        n_in: usize,
+        r0: usize,
+        inner: usize,
         cols: usize,
+        b: usize,
     ) {
-        let wp = w.as_ptr().add(o0 * n_in);
+        let wp = w.as_ptr().add(r0 * order.row);
         let ip = inp.as_ptr();
         let op = out.as_mut_ptr();
-        let mut b = 0;
-        while b < cols {
-            let mut acc = [[_mm256_setzero_ps(); 2]; R];
+        let mut acc = [[_mm256_setzero_ps(); C]; R];
+        if let Some(bias) = bias {
             for (r, a) in acc.iter_mut().enumerate() {
-                let v = _mm256_set1_ps(bias[o0 + r]);
-                *a = [v, v];
+                *a = [_mm256_set1_ps(bias[r0 + r]); C];
             }
-            for i in 0..n_in {
-                let x0 = _mm256_loadu_ps(ip.add(i * cols + b));
-                let x1 = _mm256_loadu_ps(ip.add(i * cols + b + VEC));
-                for (r, a) in acc.iter_mut().enumerate() {
-                    let wv = _mm256_set1_ps(*wp.add(r * n_in + i));
-                    a[0] = _mm256_fmadd_ps(wv, x0, a[0]);
-                    a[1] = _mm256_fmadd_ps(wv, x1, a[1]);
+        }
+        for k in 0..inner {
+            let mut x = [_mm256_setzero_ps(); C];
+            for (c, xc) in x.iter_mut().enumerate() {
+                *xc = _mm256_loadu_ps(ip.add(k * cols + b + c * VEC));
+            }
+            for (r, a) in acc.iter_mut().enumerate() {
+                let wv = _mm256_set1_ps(*wp.add(r * order.row + k * order.col));
+                for c in 0..C {
+                    a[c] = _mm256_fmadd_ps(wv, x[c], a[c]);
                 }
             }
-            for (r, a) in acc.iter().enumerate() {
-                _mm256_storeu_ps(op.add((o0 + r) * cols + b), a[0]);
-                _mm256_storeu_ps(op.add((o0 + r) * cols + b + VEC), a[1]);
+        }
+        for (r, a) in acc.iter().enumerate() {
+            for (c, v) in a.iter().enumerate() {
+                _mm256_storeu_ps(op.add((r0 + r) * cols + b + c * VEC), *v);
             }
-            b += LANES;
         }
     }
 
@@ -249,7 +325,7 @@ mod avx2 {
             for (s, cell) in row.iter().enumerate() {
                 let mut lanes = [0f32; VEC];
                 _mm256_storeu_ps(lanes.as_mut_ptr(), *cell);
-                dw[(o0 + r) * n_in + i0 + s] += tree_sum(&lanes);
+                dw[(o0 + r) * n_in + i0 + s] = tree_sum(&lanes);
             }
         }
     }
@@ -286,7 +362,14 @@ mod tests {
 
     #[test]
     fn forward_matches_naive_for_ragged_sizes() {
-        for (n_in, n_out, cols) in [(2, 23, 16), (23, 16, 48), (31, 1, 32), (5, 7, 80)] {
+        for (n_in, n_out, cols) in [
+            (2, 23, 16),
+            (23, 16, 48),
+            (31, 1, 32),
+            (5, 7, 80),
+            (3, 9, 8),
+            (4, 5, 24),
+        ] {
             let w = values(n_out * n_in, 1);
             let bias = values(n_out, 2);
             let inp = values(n_in * cols, 3);
@@ -308,7 +391,16 @@ mod tests {
         let mut fast = vec![0.0; n_out * cols];
         let mut slow = vec![0.0; n_out * cols];
         linear_forward(&w, &bias, &inp, &mut fast, n_in, cols);
-        portable_linear_forward(&w, &bias, &inp, &mut slow, n_in, cols);
+        portable_strided_product(
+            &w,
+            WeightOrder { row: n_in, col: 1 },
+            Some(&bias),
+            &inp,
+            &mut slow,
+            n_out,
+            n_in,
+            cols,
+        );
         assert!(fast
             .iter()
             .zip(&slow)
@@ -321,6 +413,40 @@ mod tests {
         assert!(dw_fast
             .iter()
             .zip(&dw_slow)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    #[test]
+    fn backward_input_is_the_transposed_product() {
+        let (n_in, n_out, cols) = (23, 26, 104);
+        let w = values(n_out * n_in, 11);
+        let dz = values(n_out * cols, 12);
+        let mut da = vec![0.0; n_in * cols];
+        linear_backward_input(&w, &dz, &mut da, n_in, n_out, cols);
+        let mut wt = vec![0.0; n_in * n_out];
+        for o in 0..n_out {
+            for i in 0..n_in {
+                wt[i * n_out + o] = w[o * n_in + i];
+            }
+        }
+        let want = naive_forward(&wt, &vec![0.0; n_in], &dz, n_out, cols);
+        for (g, e) in da.iter().zip(&want) {
+            assert!((g - e).abs() < 1e-4, "{g} vs {e}");
+        }
+        let mut slow = vec![0.0; n_in * cols];
+        portable_strided_product(
+            &w,
+            WeightOrder { row: 1, col: n_in },
+            None,
+            &dz,
+            &mut slow,
+            n_in,
+            n_out,
+            cols,
+        );
+        assert!(da
+            .iter()
+            .zip(&slow)
             .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 

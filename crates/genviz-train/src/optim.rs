@@ -158,18 +158,16 @@ impl Optimizer {
                 }
             }
             OptimizerConfig::Adam { beta1, beta2, eps } => {
-                let c1 = 1.0 - beta1.powi(t);
+                let step = lr / (1.0 - beta1.powi(t));
                 let c2 = (1.0 - beta2.powi(t)).sqrt();
-                for (((p, &g), m), v) in theta
-                    .iter_mut()
-                    .zip(grad)
-                    .zip(&mut self.first)
-                    .zip(&mut self.second)
-                {
-                    let g = g + wd * *p;
-                    *m = beta1 * *m + (1.0 - beta1) * g;
-                    *v = beta2 * *v + (1.0 - beta2) * g * g;
-                    *p -= lr * (*m / c1) / (v.sqrt() / c2 + eps);
+                let n = theta.len();
+                let (grad, m, v) = (&grad[..n], &mut self.first[..n], &mut self.second[..n]);
+                // Indexed over equal-length slices so the loop vectorises.
+                for i in 0..n {
+                    let g = grad[i] + wd * theta[i];
+                    m[i] = beta1 * m[i] + (1.0 - beta1) * g;
+                    v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
+                    theta[i] -= step * m[i] / (v[i].sqrt() / c2 + eps);
                 }
             }
             OptimizerConfig::Rmsprop {
