@@ -339,31 +339,22 @@ impl DataConfig {
 
     /// A source of fresh points from this data's distribution, for the poisoned objective.
     pub fn fresh_source(&self) -> Option<PoisonPool> {
-        let draw_from = |generate: Box<dyn Fn(usize, &mut rng::Rng) -> Dataset + Send>| {
-            PoisonPool::Fresh(Box::new(move |n, rng: &mut rng::Rng| {
-                let all = generate(n.div_ceil(2), rng);
-                let shuffled = genviz_data::shuffle(&all, rng);
-                shuffled.select(&(0..n.min(shuffled.len())).collect::<Vec<_>>())
-            }))
-        };
         match self.clone() {
-            DataConfig::SwissRoll { noise, .. } => {
-                Some(draw_from(Box::new(move |per_class, rng| {
-                    genviz_data::SwissRoll {
-                        points_per_class: per_class,
-                        noise,
-                        ..Default::default()
-                    }
-                    .generate(rng)
-                })))
-            }
-            DataConfig::Moons { noise, .. } => Some(draw_from(Box::new(move |per_class, rng| {
+            DataConfig::SwissRoll { noise, .. } => Some(draw_from(move |per_class, rng| {
+                let roll = genviz_data::SwissRoll {
+                    points_per_class: per_class,
+                    noise,
+                    ..Default::default()
+                };
+                roll.generate(rng)
+            })),
+            DataConfig::Moons { noise, .. } => Some(draw_from(move |per_class, rng| {
                 genviz_data::Moons {
                     points_per_class: per_class,
                     noise,
                 }
                 .generate(rng)
-            }))),
+            })),
             _ => None,
         }
     }
@@ -424,4 +415,14 @@ pub fn read_experiment(path: &Path) -> Result<ExperimentConfig> {
             .with_context(|| format!("{}: not an experiment", path.display()));
     }
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// A fresh poison source from a generator of `k` points per class: each step takes `n` of
+/// them in random order.
+fn draw_from(generate: impl Fn(usize, &mut rng::Rng) -> Dataset + Send + 'static) -> PoisonPool {
+    PoisonPool::Fresh(Box::new(move |n, rng: &mut rng::Rng| {
+        let all = generate(n.div_ceil(2), rng);
+        let shuffled = genviz_data::shuffle(&all, rng);
+        shuffled.select(&(0..n.min(shuffled.len())).collect::<Vec<_>>())
+    }))
 }

@@ -44,7 +44,7 @@ enum Command {
     /// model.safetensors (PyTorch names: layers.0.weight [out, in], ...), metrics.csv,
     /// checkpoints/, trajectory.npz, data.npz and figures.
     #[command(verbatim_doc_comment)]
-    Train(commands::train::TrainArgs),
+    Train(Box<commands::train::TrainArgs>),
     /// Evaluate a trained model (a run folder or a safetensors file) on data.
     Eval(commands::eval::EvalArgs),
     /// Reproduce the paper's figures: clean and poisoned swiss-roll nets, side by side.
@@ -63,7 +63,7 @@ fn main() {
         .map_err(anyhow::Error::from)
         .and_then(|pool| {
             pool.install(|| match cli.command {
-                Command::Train(args) => commands::train::run(args),
+                Command::Train(args) => commands::train::run(*args),
                 Command::Eval(args) => commands::eval::run(args),
                 Command::Paper(args) => commands::paper::run(args),
                 Command::Bench(args) => commands::bench::run(args),

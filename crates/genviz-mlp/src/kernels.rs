@@ -85,7 +85,7 @@ fn strided_product(
     inner: usize,
     cols: usize,
 ) {
-    assert!(cols % LANES == 0);
+    assert!(cols.is_multiple_of(LANES));
     assert!(inp.len() >= inner * cols && out.len() >= rows * cols);
     assert!(bias.is_none_or(|b| b.len() == rows));
     assert!(rows == 0 || inner == 0 || (rows - 1) * order.row + (inner - 1) * order.col < w.len());
@@ -109,7 +109,7 @@ pub fn grad_weights(
     cols: usize,
 ) {
     let n_out = db.len();
-    assert!(cols % LANES == 0 && dw.len() == n_out * n_in);
+    assert!(cols.is_multiple_of(LANES) && dw.len() == n_out * n_in);
     assert!(dz.len() >= n_out * cols && a.len() >= n_in * cols);
     for (o, dbo) in db.iter_mut().enumerate() {
         *dbo = row_sum(&dz[o * cols..(o + 1) * cols]);

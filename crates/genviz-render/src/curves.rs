@@ -81,7 +81,7 @@ pub(crate) fn draw(path: &Path, title: &str, losses: &[Curve], accuracies: &[Cur
             lo..hi,
             "accuracy",
             &|v| format!("{:.*}%", decimals, v * 100.0),
-            SeriesLabelPosition::LowerRight,
+            SeriesLabelPosition::MiddleRight,
         )
     })
 }

@@ -88,7 +88,7 @@ impl OptimizerConfig {
             OptimizerConfig::Adam { beta1, beta2, eps } => {
                 unit("beta1", beta1)?;
                 unit("beta2", beta2)?;
-                if !(eps > 0.0) {
+                if !(eps.is_finite() && eps > 0.0) {
                     return Err(Error::invalid(format!(
                         "optimizer: eps is {eps}, expected > 0"
                     )));
@@ -101,7 +101,7 @@ impl OptimizerConfig {
             } => {
                 unit("alpha", alpha)?;
                 unit("momentum", momentum)?;
-                if !(eps > 0.0) {
+                if !(eps.is_finite() && eps > 0.0) {
                     return Err(Error::invalid(format!(
                         "optimizer: eps is {eps}, expected > 0"
                     )));

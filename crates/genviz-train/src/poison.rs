@@ -154,13 +154,16 @@ impl PoisonConfig {
     }
 }
 
+/// Draws `n` fresh points (true labels) from the data distribution with the given generator.
+pub type FreshPoints = Box<dyn FnMut(usize, &mut Rng) -> Dataset + Send>;
+
 /// Where poison points come from. The points carry their *true* labels; the trainer applies
 /// the form (flipping labels or marking rows for the reverse loss).
 pub enum PoisonPool {
     /// One fixed set.
     Fixed(Dataset),
     /// A generator of `n` fresh points from the data distribution.
-    Fresh(Box<dyn FnMut(usize, &mut Rng) -> Dataset + Send>),
+    Fresh(FreshPoints),
 }
 
 impl std::fmt::Debug for PoisonPool {
