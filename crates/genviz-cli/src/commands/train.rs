@@ -234,13 +234,20 @@ pub fn run(args: TrainArgs) -> Result<()> {
         &format!("train-{}", config.data.name()),
     )?;
     let bars = progress::Bars::new();
-    let result = experiment::run(
+    let result = match experiment::run(
         &config,
         &dir,
         "train",
         &format!("{} {label}", config.data.name()),
         &bars,
-    )?;
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            // Nothing was written (bad data or config): leave no empty run folder behind.
+            let _ = std::fs::remove_dir(&dir);
+            return Err(e);
+        }
+    };
     let m = result.final_metrics;
     println!(
         "{}: train loss {:.4} acc {:.1}%, test loss {:.4} acc {:.1}%",
