@@ -322,6 +322,20 @@ impl Npz {
         }
     }
 
+    /// Reads array `name` as `f64` (float64 or float32 in the file), with its shape.
+    pub fn f64(&mut self, name: &str) -> Result<(Vec<f64>, Vec<usize>)> {
+        if let Ok(a) = self.reader.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(name) {
+            return Ok((a.iter().copied().collect(), a.shape().to_vec()));
+        }
+        match self.reader.by_name::<ndarray::OwnedRepr<f32>, IxDyn>(name) {
+            Ok(a) => Ok((
+                a.iter().map(|&v| f64::from(v)).collect(),
+                a.shape().to_vec(),
+            )),
+            Err(e) => Err(self.missing(name, "float64 or float32", e)),
+        }
+    }
+
     /// Reads array `name` as `i64` (any integer type of up to 64 bits in the file).
     pub fn i64(&mut self, name: &str) -> Result<(Vec<i64>, Vec<usize>)> {
         macro_rules! try_int {

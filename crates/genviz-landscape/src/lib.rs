@@ -1,0 +1,19 @@
+//! Loss landscapes: directions in parameter space and the loss along them.
+//!
+//! A trained network is a point `theta` in parameter space. This crate builds directions
+//! (random and filter-normalised as in Li et al. 2018, differences of checkpoints, principal
+//! components of a training trajectory, Garipov's plane through three models), lays grids of
+//! coordinates along them, and evaluates loss and accuracy at every grid point through
+//! [`genviz_core::Network::evaluate`], many parameter vectors at a time. Grids fill a file as
+//! they go, so an interrupted run resumes, and `--shard k/n` slices merge bit-identically.
+//! It never draws: `genviz-render` does.
+
+pub mod direction;
+pub mod grid;
+pub mod pca;
+pub mod surface;
+pub mod vtp;
+
+pub use direction::{cosine, BiasPolicy, Normalization};
+pub use grid::{Axis, Shard, Spacing};
+pub use surface::{Plane, Surface};

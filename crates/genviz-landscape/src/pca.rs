@@ -1,0 +1,222 @@
+//! Principal components of a training trajectory (Li et al.'s `projection.py`, SPEC 2.2).
+//!
+//! Rows are `theta_i - theta_final` (one-dimensional tensors zeroed, Li's `--ignore biasbn`),
+//! centred as sklearn's PCA does. With `k` checkpoints of `n` parameters the `k x k` Gram
+//! matrix is decomposed instead of the `n x n` covariance, so a million parameters cost a few
+//! dot products per pair of checkpoints.
+
+use genviz_core::{Error, Result};
+use rayon::prelude::*;
+
+/// The two leading principal directions of a trajectory.
+#[derive(Clone, Debug)]
+pub struct Pca {
+    /// First component, unit norm.
+    pub pc1: Vec<f32>,
+    /// Second component, unit norm.
+    pub pc2: Vec<f32>,
+    /// Variance along each component (sklearn's `explained_variance_`).
+    pub explained_variance: [f64; 2],
+    /// Share of the total variance (sklearn's `explained_variance_ratio_`).
+    pub explained_variance_ratio: [f64; 2],
+    /// Singular values of the centred rows (sklearn's `singular_values_`).
+    pub singular_values: [f64; 2],
+}
+
+/// PCA of `rows` (each `theta_i - theta_final`, already masked).
+pub fn pca(rows: &[Vec<f32>]) -> Result<Pca> {
+    let k = rows.len();
+    if k < 3 {
+        return Err(Error::invalid(format!(
+            "PCA of a trajectory needs at least 3 checkpoints, got {k}"
+        )));
+    }
+    let n = rows[0].len();
+    let mean: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / k as f64)
+        .collect();
+    let centred: Vec<Vec<f64>> = rows
+        .par_iter()
+        .map(|r| {
+            r.iter()
+                .zip(&mean)
+                .map(|(&v, m)| f64::from(v) - m)
+                .collect()
+        })
+        .collect();
+    let mut gram = vec![0.0; k * k];
+    let pairs: Vec<(usize, usize)> = (0..k).flat_map(|i| (i..k).map(move |j| (i, j))).collect();
+    let dots: Vec<f64> = pairs
+        .par_iter()
+        .map(|&(i, j)| centred[i].iter().zip(&centred[j]).map(|(a, b)| a * b).sum())
+        .collect();
+    for (&(i, j), d) in pairs.iter().zip(dots) {
+        gram[i * k + j] = d;
+        gram[j * k + i] = d;
+    }
+    let (values, vectors) = jacobi_eigen(gram, k);
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
+    let component = |c: usize| -> Vec<f32> {
+        let lambda = values[order[c]].max(f64::MIN_POSITIVE);
+        let u: Vec<f64> = (0..k).map(|i| vectors[i * k + order[c]]).collect();
+        (0..n)
+            .map(|j| {
+                (u.iter().zip(&centred).map(|(ui, r)| ui * r[j]).sum::<f64>() / lambda.sqrt())
+                    as f32
+            })
+            .collect()
+    };
+    let l = [values[order[0]].max(0.0), values[order[1]].max(0.0)];
+    Ok(Pca {
+        pc1: component(0),
+        pc2: component(1),
+        explained_variance: [l[0] / (k - 1) as f64, l[1] / (k - 1) as f64],
+        explained_variance_ratio: [l[0] / total, l[1] / total],
+        singular_values: [l[0].sqrt(), l[1].sqrt()],
+    })
+}
+
+/// Eigen-decomposition of a symmetric `k x k` matrix by cyclic Jacobi rotations: eigenvalues,
+/// and eigenvectors as the columns of a row-major matrix.
+fn jacobi_eigen(mut a: Vec<f64>, k: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut v = vec![0.0; k * k];
+    for i in 0..k {
+        v[i * k + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..k)
+            .flat_map(|i| (0..k).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| a[i * k + j].powi(2))
+            .sum();
+        let scale: f64 = (0..k)
+            .map(|i| a[i * k + i].powi(2))
+            .sum::<f64>()
+            .max(f64::MIN_POSITIVE);
+        if off <= 1e-30 * scale {
+            break;
+        }
+        for p in 0..k {
+            for q in p + 1..k {
+                let apq = a[p * k + q];
+                if apq.abs() < 1e-300 {
+                    continue;
+                }
+                let theta = (a[q * k + q] - a[p * k + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for r in 0..k {
+                    let (arp, arq) = (a[r * k + p], a[r * k + q]);
+                    a[r * k + p] = c * arp - s * arq;
+                    a[r * k + q] = s * arp + c * arq;
+                }
+                for r in 0..k {
+                    let (apr, aqr) = (a[p * k + r], a[q * k + r]);
+                    a[p * k + r] = c * apr - s * aqr;
+                    a[q * k + r] = s * apr + c * aqr;
+                }
+                for r in 0..k {
+                    let (vrp, vrq) = (v[r * k + p], v[r * k + q]);
+                    v[r * k + p] = c * vrp - s * vrq;
+                    v[r * k + q] = s * vrp + c * vrq;
+                }
+            }
+        }
+    }
+    ((0..k).map(|i| a[i * k + i]).collect(), v)
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| f64::from(x) * f64::from(y))
+        .sum()
+}
+
+/// Coordinates of each row in the plane of `x` and `y` by least squares (exact for rows in
+/// the plane, whatever the angle between the axes).
+pub fn project_lstsq(rows: &[Vec<f32>], x: &[f32], y: &[f32]) -> Vec<(f64, f64)> {
+    let (xx, xy, yy) = (dot(x, x), dot(x, y), dot(y, y));
+    let det = xx * yy - xy * xy;
+    rows.iter()
+        .map(|r| {
+            let (rx, ry) = (dot(r, x), dot(r, y));
+            ((yy * rx - xy * ry) / det, (xx * ry - xy * rx) / det)
+        })
+        .collect()
+}
+
+/// Li et al.'s `cos` projection: `r . x / |x|` on each axis (assumes orthogonal axes).
+pub fn project_cos(rows: &[Vec<f32>], x: &[f32], y: &[f32]) -> Vec<(f64, f64)> {
+    let (nx, ny) = (dot(x, x).sqrt(), dot(y, y).sqrt());
+    rows.iter()
+        .map(|r| (dot(r, x) / nx, dot(r, y) / ny))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng as _;
+
+    #[test]
+    fn recovers_planted_directions() {
+        let n = 500;
+        let mut r = genviz_core::rng::stream(1, "pca");
+        let unit = |r: &mut genviz_core::rng::Rng| {
+            let v: Vec<f64> = (0..n).map(|_| r.gen_range(-1.0..1.0)).collect();
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            v.into_iter().map(|x| x / norm).collect::<Vec<_>>()
+        };
+        let a = unit(&mut r);
+        let mut b = unit(&mut r);
+        let ab: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        b.iter_mut().zip(&a).for_each(|(y, x)| *y -= ab * x);
+        let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+        b.iter_mut().for_each(|y| *y /= nb);
+        // A trajectory spread 10x more along a than along b, plus a little noise.
+        // Coefficients: centred, uncorrelated, the first with 10x the spread.
+        let c: Vec<f64> = (0..40).map(|i| 10.0 * (i as f64 / 39.0 - 0.5)).collect();
+        let mut s: Vec<f64> = (0..40).map(|i| (6.0 * i as f64 / 39.0).sin()).collect();
+        let mean = s.iter().sum::<f64>() / 40.0;
+        s.iter_mut().for_each(|v| *v -= mean);
+        let sc = s.iter().zip(&c).map(|(x, y)| x * y).sum::<f64>()
+            / c.iter().map(|y| y * y).sum::<f64>();
+        s.iter_mut().zip(&c).for_each(|(v, y)| *v -= sc * y);
+        let rows: Vec<Vec<f32>> = (0..40)
+            .map(|i| {
+                (0..n)
+                    .map(|j| (c[i] * a[j] + s[i] * b[j] + 1e-4 * r.gen_range(-1.0..1.0)) as f32)
+                    .collect()
+            })
+            .collect();
+        let p = pca(&rows).unwrap();
+        let cos = |u: &[f32], v: &[f64]| {
+            u.iter()
+                .zip(v)
+                .map(|(&x, y)| f64::from(x) * y)
+                .sum::<f64>()
+                .abs()
+        };
+        assert!(cos(&p.pc1, &a) > 0.999, "pc1 . a = {}", cos(&p.pc1, &a));
+        assert!(cos(&p.pc2, &b) > 0.99, "pc2 . b = {}", cos(&p.pc2, &b));
+        assert!(
+            p.explained_variance_ratio[0] > 0.9
+                && p.explained_variance_ratio[0] + p.explained_variance_ratio[1] > 0.999
+        );
+
+        // A row in the plane projects back to its coordinates.
+        let row: Vec<f32> = (0..n)
+            .map(|j| (2.0 * f64::from(p.pc1[j]) - 3.0 * f64::from(p.pc2[j])) as f32)
+            .collect();
+        let (x, y) = project_lstsq(&[row.clone()], &p.pc1, &p.pc2)[0];
+        assert!((x - 2.0).abs() < 1e-4 && (y + 3.0).abs() < 1e-4);
+        let (cx, cy) = project_cos(&[row], &p.pc1, &p.pc2)[0];
+        assert!((cx - 2.0).abs() < 1e-3 && (cy + 3.0).abs() < 1e-3);
+        assert!(pca(&rows[..2]).is_err());
+    }
+}
