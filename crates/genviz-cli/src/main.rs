@@ -4,6 +4,7 @@ mod commands;
 mod config;
 mod experiment;
 mod figures;
+mod model;
 mod presets;
 mod progress;
 mod run_dir;
@@ -49,6 +50,29 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Reproduce the paper's figures: clean and poisoned swiss-roll nets, side by side.
     Paper(commands::paper::PaperArgs),
+    /// Loss surface around a model along random or given directions (Li et al.).
+    ///
+    /// 1-D with --x only, 2-D with --x and --y. Examples:
+    ///
+    ///   genviz surface runs/train-swissroll-... --x -1:1:51 --y -1:1:51
+    ///
+    ///   genviz surface model.safetensors --data swiss-roll --x -1:1:101       (1-D)
+    ///
+    ///   genviz surface RUN --model2 OTHER --model3 THIRD --x -0.5:1.5:41 --y -0.5:1.5:41
+    ///
+    /// Writes surface.npz (xcoordinates, ycoordinates, train_loss, train_acc, test_loss,
+    /// test_acc; -1 marks points not yet evaluated), directions.safetensors (x.<tensor>,
+    /// y.<tensor>), figures, surface.vtp for ParaView, and run.json.
+    #[command(verbatim_doc_comment)]
+    Surface(Box<commands::landscape::SurfaceArgs>),
+    /// Loss along the line between two models (0 is the first, 1 the second).
+    Interpolate(commands::landscape::InterpolateArgs),
+    /// Loss over the plane through three models (Garipov et al.).
+    Plane(commands::landscape::PlaneArgs),
+    /// PCA of a run's training path and the loss surface in that plane, path drawn on it.
+    Trajectory(commands::landscape::TrajectoryArgs),
+    /// Join the shards of a surface (`--shard k/n` runs) into one file.
+    Merge(commands::landscape::MergeArgs),
     /// Measure speed; prints one JSON object.
     Bench(commands::bench::BenchArgs),
 }
@@ -66,6 +90,11 @@ fn main() {
                 Command::Train(args) => commands::train::run(*args),
                 Command::Eval(args) => commands::eval::run(args),
                 Command::Paper(args) => commands::paper::run(args),
+                Command::Surface(args) => commands::landscape::surface(*args),
+                Command::Interpolate(args) => commands::landscape::interpolate(args),
+                Command::Plane(args) => commands::landscape::plane(args),
+                Command::Trajectory(args) => commands::landscape::trajectory(args),
+                Command::Merge(args) => commands::landscape::merge(args),
                 Command::Bench(args) => commands::bench::run(args),
             })
         });

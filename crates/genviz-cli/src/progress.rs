@@ -15,6 +15,18 @@ impl Bars {
         }
     }
 
+    /// A bar for `len` grid points, with an ETA.
+    pub fn add_points(&self, label: &str, len: u64) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new(len));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} points, {elapsed} (eta {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(label.to_string());
+        bar
+    }
+
     /// A bar for a job of `len` steps, with an ETA.
     pub fn add(&self, label: &str, len: u64) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new(len));

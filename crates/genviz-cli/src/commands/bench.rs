@@ -15,6 +15,68 @@ const JAX_S_PER_1K: f64 = 0.14;
 /// The same with PyTorch on one thread, seconds.
 const PYTORCH_S_PER_1K: f64 = 0.77;
 
+/// The best Python peer for a 51 x 51 surface of the swiss-roll net on 200 points (JAX,
+/// jit + vmap, compile excluded), seconds. From the landscape issue.
+const JAX_SURFACE_S: f64 = 0.13;
+/// The same with a PyTorch loop, seconds.
+const PYTORCH_SURFACE_S: f64 = 0.66;
+/// fp32 peak of this project's machine (2 Zen 4 cores), GFLOP/s.
+const MACHINE_PEAK_GFLOPS: f64 = 200.0;
+
+/// Times a 51 x 51 filter-normalised surface of `net` on `train` (best of `repeats`).
+fn time_surface(net: &Mlp, spec: &genviz_mlp::MlpSpec, train: &genviz_core::Dataset, repeats: usize) -> Result<f64> {
+    use genviz_landscape::direction::random_direction;
+    use genviz_landscape::{Axis, BiasPolicy, Normalization, Plane, Shard, Spacing, Surface};
+    let theta = init_params(spec, genviz_mlp::Init::GlorotUniform, &mut rng::stream(0, "init"));
+    let dir = |k: &str| random_direction(&theta, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(0, k));
+    let plane = Plane::new(theta.clone(), dir("x"), Some(dir("y")))?;
+    let coords = Axis { min: -1.0, max: 1.0, num: 51 }.coords(Spacing::Linear);
+    let empty = genviz_core::Dataset::new(Vec::new(), Vec::new(), train.dim(), train.num_classes())?;
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats.max(1) + 1 {
+        let mut surface = Surface::new(coords.clone(), coords.clone(), 0)?;
+        let start = std::time::Instant::now();
+        surface.fill(net, &plane, train, &empty, Shard::ALL, &mut |_, _| Ok(()))?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(best)
+}
+
+/// Forward GFLOP/s of evaluating a wide MLP at many parameter vectors (best of `repeats`).
+fn w256_gflops(repeats: usize) -> Result<(f64, f64)> {
+    use genviz_core::Network;
+    use rand::Rng as _;
+    let spec = genviz_mlp::MlpSpec {
+        input_dim: 2,
+        hidden: vec![256; 4],
+        num_classes: 2,
+        activation: genviz_mlp::Activation::Relu,
+        head: genviz_mlp::Head::Softmax,
+    };
+    let net = Mlp::new(spec.clone())?;
+    let mut r = rng::stream(0, "bench-data");
+    let n = 2000;
+    let data = genviz_core::Dataset::new(
+        (0..2 * n).map(|_| r.gen_range(-1.0..1.0)).collect(),
+        (0..n).map(|i| (i % 2) as u32).collect(),
+        2,
+        2,
+    )?;
+    let thetas: Vec<Vec<f32>> = (0..64)
+        .map(|k| init_params(&spec, genviz_mlp::Init::Pytorch, &mut rng::stream(k, "init")).into_values())
+        .collect();
+    let refs: Vec<&[f32]> = thetas.iter().map(|t| t.as_slice()).collect();
+    let weights: usize = spec.widths().windows(2).map(|w| w[0] * w[1]).sum();
+    let flops = 2.0 * weights as f64 * n as f64 * refs.len() as f64;
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats.max(1) + 1 {
+        let start = std::time::Instant::now();
+        net.evaluate(&refs, &data);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok((flops / best / 1e9, best))
+}
+
 /// Measure genviz's speed on the paper's workloads.
 #[derive(Args)]
 pub struct BenchArgs {
@@ -60,6 +122,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         best = best.min(time_training()?);
     }
     let per_1k = best * 1000.0 / args.steps as f64;
+    let surface_s = time_surface(&net, &spec, &loaded.train, args.repeats)?;
+    let (gflops, w256_s) = w256_gflops(args.repeats)?;
     let out = json!({
         "version": genviz_core::VERSION,
         "threads": rayon::current_num_threads(),
@@ -67,6 +131,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "train_workload": "paper swiss-roll net (3,614 parameters), Adam, full batch of 200 points, clipping at 8",
         "peers_s_per_1k_steps": { "jax_jit": JAX_S_PER_1K, "pytorch_1_thread": PYTORCH_S_PER_1K },
         "speedup_vs_jax": JAX_S_PER_1K / per_1k,
+        "surface_51x51_s": surface_s,
+        "surface_workload": "paper swiss-roll net, 51 x 51 filter-normalised grid, loss and accuracy on its 200 training points",
+        "surface_peers_s": { "jax_jit_vmap": JAX_SURFACE_S, "pytorch_loop": PYTORCH_SURFACE_S },
+        "surface_speedup_vs_jax": JAX_SURFACE_S / surface_s,
+        "surface_w256_gflops": gflops,
+        "surface_w256_s": w256_s,
+        "surface_w256_workload": "2-256-256-256-256-2 MLP, 64 grid points on 2,000 points, forward FLOPs only",
+        "machine_peak_gflops": MACHINE_PEAK_GFLOPS,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -2,5 +2,6 @@
 
 pub mod bench;
 pub mod eval;
+pub mod landscape;
 pub mod paper;
 pub mod train;

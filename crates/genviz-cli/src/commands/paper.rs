@@ -25,6 +25,43 @@ pub struct PaperArgs {
     poisoned_steps: u64,
 }
 
+/// Side of the paper's landscape grids: 51 x 51 over [-1, 1]^2 (Li et al.'s default).
+const LANDSCAPE_POINTS: usize = 51;
+/// Loss at which the 3-D landscapes are clipped.
+const LANDSCAPE_ZMAX: f64 = 10.0;
+
+/// The 2-D filter-normalised landscape around one minimum (Fig 3c/d), saved as
+/// `<dir>/surface.npz` with its `directions.safetensors`, and returned for drawing.
+fn landscape(
+    net: &genviz_mlp::Mlp,
+    theta: &[f32],
+    train: &genviz_core::Dataset,
+    test: &genviz_core::Dataset,
+    dir: &std::path::Path,
+    label: &str,
+) -> Result<genviz_render::SurfaceGrid> {
+    use genviz_core::{rng, Network, Params};
+    use genviz_landscape::direction::random_direction;
+    use genviz_landscape::{Axis, BiasPolicy, Normalization, Plane, Shard, Spacing, Surface};
+    let center = Params::from_vec(net.layout().clone(), theta.to_vec())?;
+    let seed = presets::SWISS_ROLL_SEED;
+    let dir_x = random_direction(&center, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(seed, "direction-x"));
+    let dir_y = random_direction(&center, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(seed, "direction-y"));
+    let plane = Plane::new(center, dir_x, Some(dir_y))?;
+    let coords = Axis { min: -1.0, max: 1.0, num: LANDSCAPE_POINTS }.coords(Spacing::Linear);
+    let fingerprint = plane.fingerprint(&coords, &coords, &[train, test]);
+    let mut surface = Surface::new(coords.clone(), coords, fingerprint)?;
+    surface.fill(net, &plane, train, test, Shard::ALL, &mut |_, _| Ok(()))?;
+    surface.save(&dir.join("surface.npz"))?;
+    Ok(genviz_render::SurfaceGrid {
+        xs: surface.xs.clone(),
+        ys: surface.ys.clone(),
+        values: surface.train_loss.clone(),
+        title: format!("{label} minimum: train loss"),
+        value_label: "train loss".into(),
+    })
+}
+
 /// Runs `genviz paper`.
 pub fn run(args: PaperArgs) -> Result<()> {
     let dir = run_dir::prepare(args.out.as_deref(), "paper")?;
@@ -68,6 +105,20 @@ pub fn run(args: PaperArgs) -> Result<()> {
     let figure = dir.join("fig3_decision_boundaries.png");
     genviz_render::draw_decision_boundaries(&figure, &panels)?;
 
+    let landscapes = jobs
+        .iter()
+        .zip(&results)
+        .map(|((label, _, sub), r)| landscape(&r.net, &r.theta, &r.train, &r.test, &sub.join("landscape"), label))
+        .collect::<Result<Vec<_>>>()?;
+    let panels_3d: Vec<_> = landscapes.iter().map(|g| (g.clone(), LANDSCAPE_ZMAX)).collect();
+    genviz_render::draw_surface_3d(&dir.join("fig3_landscapes_3d.png"), &panels_3d)?;
+    let style = genviz_render::ContourStyle { vmin: 0.1, vmax: 10.0, vlevel: 0.5, log: false };
+    let contour_panels: Vec<_> = landscapes
+        .iter()
+        .map(|g| (g.clone(), style, Vec::new(), vec![genviz_render::Marker { x: 0.0, y: 0.0, label: "minimum".into() }]))
+        .collect();
+    genviz_render::draw_contour(&dir.join("fig3_landscapes_contour.png"), &contour_panels)?;
+
     let runs: Vec<_> = jobs
         .iter()
         .zip(&results)
@@ -82,7 +133,11 @@ pub fn run(args: PaperArgs) -> Result<()> {
         .collect();
     genviz_core::io::write_json(
         &dir.join("summary.json"),
-        &json!({ "version": genviz_core::VERSION, "figures": ["fig3_decision_boundaries.png"], "runs": runs }),
+        &json!({
+            "version": genviz_core::VERSION,
+            "figures": ["fig3_decision_boundaries.png", "fig3_landscapes_3d.png", "fig3_landscapes_contour.png"],
+            "runs": runs,
+        }),
     )?;
     for ((label, _, _), r) in jobs.iter().zip(&results) {
         let m = r.final_metrics;
