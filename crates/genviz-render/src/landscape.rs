@@ -404,6 +404,8 @@ fn contour_panel(
         }
     }
     let mut any_label = false;
+    // End points of the overlays: stars drawn last, over the markers.
+    let mut stars = Vec::new();
     for (k, o) in overlays.iter().enumerate() {
         if o.points.is_empty() {
             continue;
@@ -419,9 +421,7 @@ fn contour_panel(
             });
         }
         chart.draw_series(o.points.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
-        let last = o.points[o.points.len() - 1];
-        draw_star(&chart, last, 12.0, BLACK)?;
-        draw_star(&chart, last, 9.0, c)?;
+        stars.push((o.points[o.points.len() - 1], c));
     }
     for m in markers {
         chart.draw_series([
@@ -434,12 +434,16 @@ fn contour_panel(
             let base = plot.get_base_pixel();
             let style = font(15.0).pos(Pos::new(HPos::Left, VPos::Bottom));
             // A white halo under the text keeps it legible over the lines.
-            let at = (p.0 - base.0 + 8, p.1 - base.1 - 4);
+            let at = (p.0 - base.0 + 12, p.1 - base.1 - 6);
             for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
                 plot.draw_text(&m.label, &style.color(&WHITE), (at.0 + dx, at.1 + dy))?;
             }
             plot.draw_text(&m.label, &style, at)?;
         }
+    }
+    for (last, c) in stars {
+        draw_star(&chart, last, 12.0, BLACK)?;
+        draw_star(&chart, last, 9.0, c)?;
     }
     draw_frame(&chart)?;
     if any_label {
