@@ -12,6 +12,13 @@
 //! * [`draw_training_curves`] takes loss and accuracy [`Curve`]s against the training step and
 //!   draws them in two panels side by side (loss on a log scale, accuracy in percent).
 //!
+//! * Loss landscapes in the style of Li et al. 2018, "Visualizing the Loss Landscape of Neural
+//!   Nets", and Fig. 3c/d of Huang et al.: [`draw_contour`] (iso-lines of a [`SurfaceGrid`],
+//!   optionally with projected training trajectories and markers on top), [`draw_heatmap`]
+//!   (a filled colour map with a colour bar), [`draw_surface_3d`] (a shaded 3-D surface,
+//!   rasterised here with a z-buffer and Lambertian lighting) and [`draw_curve_1d`] (loss and
+//!   accuracy along one direction, on twin y axes).
+//!
 //! Drawing uses plotters' bitmap backend with its `ab_glyph` text backend and the DejaVu Sans
 //! font embedded in the binary (see [`register_fonts`]), so no system font is needed. Every PNG
 //! is written atomically: it is encoded into a temporary `.png` file next to the target and
@@ -20,9 +27,13 @@
 //! file.
 
 mod boundary;
+mod colormap;
+mod curve1d;
 mod curves;
+mod landscape;
 mod output;
 mod style;
+mod surface3d;
 
 use std::path::Path;
 use std::sync::Once;
@@ -140,4 +151,172 @@ pub fn draw_training_curves(
     accuracies: &[Curve],
 ) -> Result<()> {
     curves::draw(path, title, losses, accuracies)
+}
+
+/// A loss (or accuracy) surface sampled on a 2-D grid, as Li et al.'s surface files store it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurfaceGrid {
+    /// The x coordinates of the grid columns: at least 2, finite, strictly increasing (`nx`
+    /// entries; they need not be evenly spaced).
+    pub xs: Vec<f64>,
+    /// The y coordinates of the grid rows: at least 2, finite, strictly increasing (`ny`
+    /// entries).
+    pub ys: Vec<f64>,
+    /// The values, row-major `[ny, nx]`: `values[iy * nx + ix]` is the value at
+    /// `(xs[ix], ys[iy])`. Non-finite entries (NaN for points not computed yet) are gaps: they
+    /// are left out of every figure.
+    pub values: Vec<f64>,
+    /// Title drawn above the panel.
+    pub title: String,
+    /// What the values are, e.g. `"train loss"`; labels the colour bar.
+    pub value_label: String,
+}
+
+/// Value range and contour spacing for [`draw_contour`] and [`draw_heatmap`], after Li et
+/// al.'s `plot_2D` (see [`ContourStyle::default`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ContourStyle {
+    /// The lowest value shown: the first contour level, and the bottom of the colour scale.
+    /// Finite, below `vmax`, and above 0 when `log` is set.
+    pub vmin: f64,
+    /// The top of the colour scale; contour levels stay strictly below it. Finite.
+    pub vmax: f64,
+    /// The spacing of contour levels (finite, above 0): levels are `vmin`, `vmin + vlevel`,
+    /// `vmin + 2 * vlevel`, ... while below `vmax`. With `log` set the spacing is in decades:
+    /// levels are `vmin * 10^(k * vlevel)`.
+    pub vlevel: f64,
+    /// Whether levels and colours follow `log10` of the value rather than the value itself.
+    pub log: bool,
+}
+
+impl Default for ContourStyle {
+    /// Li et al.'s `plot_2D` defaults: `vmin` 0.1, `vmax` 10, `vlevel` 0.5, linear.
+    fn default() -> Self {
+        ContourStyle {
+            vmin: 0.1,
+            vmax: 10.0,
+            vlevel: 0.5,
+            log: false,
+        }
+    }
+}
+
+/// A path drawn over a contour plot, e.g. a training trajectory projected onto the plane of
+/// two PCA directions (Li et al., Fig. 9): a line through the points with a dot at each, and
+/// the last point (where training ended) drawn as a large star.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathOverlay {
+    /// The points in order, in the coordinates of the grid; all finite. May be empty.
+    pub points: Vec<(f64, f64)>,
+    /// Legend text, e.g. `"SGD trajectory"`; an empty label gets no legend entry.
+    pub label: String,
+}
+
+/// A labelled point drawn over a contour plot, e.g. the minimum at `(0, 0)` or one of the
+/// three models spanning a plane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// Horizontal coordinate, in the coordinates of the grid; finite.
+    pub x: f64,
+    /// Vertical coordinate, in the coordinates of the grid; finite.
+    pub y: f64,
+    /// Text written next to the marker (may be empty).
+    pub label: String,
+}
+
+/// One panel of [`draw_contour`]: the surface, its levels, and what to draw on top.
+pub type ContourPanel = (SurfaceGrid, ContourStyle, Vec<PathOverlay>, Vec<Marker>);
+
+/// One named series for [`draw_curve_1d`]: `values[i]` belongs to `xs[i]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series1d {
+    /// Legend text, e.g. `"train loss"` or `"test accuracy"`.
+    pub label: String,
+    /// One value per x coordinate. Non-finite values are gaps; so are losses `<= 0` on a log
+    /// axis.
+    pub values: Vec<f64>,
+}
+
+/// Draws contour lines of each panel's surface, panels side by side in one PNG at `path`
+/// (each about 620x580 pixels), like Li et al.'s `plot_2D` contour figures.
+///
+/// Each panel has its title above, axes labelled "x" and "y" with ticks, contour lines at the
+/// levels of its [`ContourStyle`] coloured by level (the "summer" colour map: dark green for low
+/// values, yellow for high ones), and a colour bar on the right, labelled with the surface's
+/// `value_label`, with a tick mark per level. Overlays are drawn on top: every
+/// [`PathOverlay`] as a line with dots and a star at its last point (with a legend when
+/// labelled), every [`Marker`] as a black-edged white dot with its label. Cells touching a
+/// non-finite value get no lines.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if `panels` is empty or a panel is inconsistent (fewer than
+/// 2 or non-increasing or non-finite coordinates, a `values` length other than `nx * ny`,
+/// `vmin >= vmax`, `vlevel <= 0`, more than 1000 levels, `vmin <= 0` with `log`, non-finite
+/// overlay or marker coordinates), checked before anything is drawn;
+/// [`genviz_core::Error::Io`] if the file cannot be written. Every message names `path`; on
+/// error no file is left behind.
+pub fn draw_contour(path: &Path, panels: &[ContourPanel]) -> Result<()> {
+    landscape::draw_contour(path, panels)
+}
+
+/// Draws each panel's surface as a filled colour map ("viridis"), panels side by side in one
+/// PNG at `path` (each about 620x580 pixels), like the heat maps of Li et al.'s `plot_2D`.
+///
+/// Values are interpolated bilinearly between grid points, clipped to `[vmin, vmax]` and
+/// coloured on a linear or (with `log`) a log scale; a colour bar on the right is labelled with
+/// the surface's `value_label`. Where a non-finite value is the nearest grid point the map is
+/// left light grey. `vlevel` is not used.
+///
+/// # Errors
+///
+/// As [`draw_contour`], without the overlay checks.
+pub fn draw_heatmap(path: &Path, panels: &[(SurfaceGrid, ContourStyle)]) -> Result<()> {
+    landscape::draw_heatmap(path, panels)
+}
+
+/// Draws each surface as a shaded 3-D landscape, panels side by side in one PNG at `path`
+/// (each about 640x580 pixels), in the look of Fig. 3c/d of Huang et al. and Fig. 1 of Li et
+/// al.
+///
+/// The second member of each pair is the clip height `zmax`: values above it are drawn at
+/// `zmax`, which becomes the top of the box. The grid is seen from 30 degrees elevation and 45
+/// degrees azimuth (orthographic), x running towards the lower left and y towards the lower
+/// right. Each grid cell is rasterised as two triangles with a z-buffer (2x supersampled),
+/// coloured by height with the "coolwarm" colour map (blue low, red high) and lit with
+/// Lambertian shading from the surface normal; faint floor and back walls give the box, and a
+/// colour bar on the right is labelled with `value_label`. Cells touching a non-finite value
+/// are left out, so unfilled parts show as holes; a panel with no finite value says "no data".
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if `panels` is empty, a grid is inconsistent (as for
+/// [`draw_contour`]) or a `zmax` is not finite, checked before anything is drawn;
+/// [`genviz_core::Error::Io`] if the file cannot be written. Every message names `path`.
+pub fn draw_surface_3d(path: &Path, panels: &[(SurfaceGrid, f64)]) -> Result<()> {
+    surface3d::draw(path, panels)
+}
+
+/// Draws loss and accuracy along one direction into one PNG at `path` (about 860x560
+/// pixels), like Li et al.'s `plot_1D`: `title` above, the shared x axis labelled "alpha"
+/// (the step along the direction, or the interpolation coefficient), loss on the left y axis
+/// (log scale with `log_loss`) in shades of blue, accuracy on the right y axis from 0 to 100%
+/// in shades of red. The first series of each kind is a solid line, the next ones dashed; a
+/// legend lists them all.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if there are no series at all, fewer than 2 `xs`, `xs` not
+/// finite and strictly increasing, or a series' length differs from `xs`' (checked before
+/// anything is drawn); [`genviz_core::Error::Io`] if the file cannot be written. Every
+/// message names `path`.
+pub fn draw_curve_1d(
+    path: &Path,
+    title: &str,
+    xs: &[f64],
+    losses: &[Series1d],
+    accuracies: &[Series1d],
+    log_loss: bool,
+) -> Result<()> {
+    curve1d::draw(path, title, xs, losses, accuracies, log_loss)
 }
