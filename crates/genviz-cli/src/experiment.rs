@@ -46,6 +46,8 @@ pub struct RunResult {
     pub final_metrics: FinalMetrics,
     /// The training data.
     pub train: genviz_core::Dataset,
+    /// The test data.
+    pub test: genviz_core::Dataset,
 }
 
 /// Trains `config` into `dir`: `run.json`, `model.safetensors`, `metrics.csv`, `checkpoints/`,
@@ -158,6 +160,7 @@ pub fn run(
         theta: outcome.params.into_values(),
         final_metrics: m,
         train: loaded.train,
+        test: loaded.test,
     })
 }
 

@@ -22,12 +22,20 @@ pub struct LoadedModel {
 /// Loads `path` (a run folder or a `.safetensors` file).
 pub fn load(path: &Path) -> Result<LoadedModel> {
     let (weights, data_file) = if path.is_dir() {
-        (path.join("model.safetensors"), Some(path.join("data.npz")).filter(|p| p.exists()))
+        (
+            path.join("model.safetensors"),
+            Some(path.join("data.npz")).filter(|p| p.exists()),
+        )
     } else {
         (path.to_path_buf(), None)
     };
     let (net, params) = genviz_mlp::load_mlp(&weights)?;
-    Ok(LoadedModel { net, params, weights, data_file })
+    Ok(LoadedModel {
+        net,
+        params,
+        weights,
+        data_file,
+    })
 }
 
 /// Loads `path` and checks it has the same architecture as `reference`.
@@ -49,18 +57,34 @@ pub fn load_like(path: &Path, reference: &LoadedModel) -> Result<Params> {
 /// `data.npz`; checked against the model's input size and classes.
 pub fn data_for(model: &LoadedModel, data: Option<&str>, seed: u64) -> Result<(Dataset, Dataset)> {
     let config = match (data, &model.data_file) {
-        (Some(d), _) if d.ends_with(".npz") && !d.starts_with("npz:") => DataConfig::builtin(&format!("npz:{d}"))?,
+        (Some(d), _) if d.ends_with(".npz") && !d.starts_with("npz:") => {
+            DataConfig::builtin(&format!("npz:{d}"))?
+        }
         (Some(d), _) => DataConfig::builtin(d)?,
-        (None, Some(npz)) => DataConfig::Npz { path: npz.clone(), num_classes: Some(model.net.num_classes()) },
-        (None, None) => bail!("{}: a safetensors file needs --data to evaluate on", model.weights.display()),
+        (None, Some(npz)) => DataConfig::Npz {
+            path: npz.clone(),
+            num_classes: Some(model.net.num_classes()),
+        },
+        (None, None) => bail!(
+            "{}: a safetensors file needs --data to evaluate on",
+            model.weights.display()
+        ),
     };
     let loaded = config.load(seed).context("loading the evaluation data")?;
     for (name, d) in [("training", &loaded.train), ("test", &loaded.test)] {
         if d.dim() != model.net.spec().input_dim {
-            bail!("the {name} data has {} features, the model takes {}", d.dim(), model.net.spec().input_dim);
+            bail!(
+                "the {name} data has {} features, the model takes {}",
+                d.dim(),
+                model.net.spec().input_dim
+            );
         }
         if d.num_classes() > model.net.num_classes() {
-            bail!("the {name} data has {} classes, the model predicts {}", d.num_classes(), model.net.num_classes());
+            bail!(
+                "the {name} data has {} classes, the model predicts {}",
+                d.num_classes(),
+                model.net.num_classes()
+            );
         }
     }
     Ok((loaded.train, loaded.test))

@@ -19,9 +19,11 @@ impl Bars {
     pub fn add_points(&self, label: &str, len: u64) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new(len));
         bar.set_style(
-            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} points, {elapsed} (eta {eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>12} [{bar:30}] {pos}/{len} points, {elapsed} (eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_prefix(label.to_string());
         bar

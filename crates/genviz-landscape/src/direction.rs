@@ -37,9 +37,11 @@ impl std::str::FromStr for Normalization {
             "dfilter" => Normalization::Dfilter,
             "dlayer" => Normalization::Dlayer,
             "none" | "" => Normalization::None,
-            other => return Err(Error::invalid(format!(
+            other => {
+                return Err(Error::invalid(format!(
                 "normalisation `{other}`: expected filter, layer, weight, dfilter, dlayer or none"
-            ))),
+            )))
+            }
         })
     }
 }

@@ -213,7 +213,7 @@ mod tests {
         let row: Vec<f32> = (0..n)
             .map(|j| (2.0 * f64::from(p.pc1[j]) - 3.0 * f64::from(p.pc2[j])) as f32)
             .collect();
-        let (x, y) = project_lstsq(&[row.clone()], &p.pc1, &p.pc2)[0];
+        let (x, y) = project_lstsq(std::slice::from_ref(&row), &p.pc1, &p.pc2)[0];
         assert!((x - 2.0).abs() < 1e-4 && (y + 3.0).abs() < 1e-4);
         let (cx, cy) = project_cos(&[row], &p.pc1, &p.pc2)[0];
         assert!((cx - 2.0).abs() < 1e-3 && (cy + 3.0).abs() < 1e-3);

@@ -41,22 +41,23 @@ impl Plane {
         Ok(Plane { center, x, y })
     }
 
-    /// Writes `center + a * x + b * y` into `out`, one fused multiply-add chain per value so a
-    /// point's parameters never depend on how points are batched.
+    /// Writes `center + a * x + b * y` into `out`, the same arithmetic for every value, so a
+    /// point's parameters never depend on how points are batched. (Plain multiplies and adds:
+    /// `mul_add` would call libm's software `fmaf` on CPUs targeted without FMA.)
     pub fn point(&self, a: f64, b: f64, out: &mut [f32]) {
         let (a, b) = (a as f32, b as f32);
-        let c = self.center.values();
-        let x = self.x.values();
+        let n = out.len();
+        let (c, x) = (&self.center.values()[..n], &self.x.values()[..n]);
         match &self.y {
             Some(y) => {
-                let y = y.values();
-                for i in 0..out.len() {
-                    out[i] = b.mul_add(y[i], a.mul_add(x[i], c[i]));
+                let y = &y.values()[..n];
+                for i in 0..n {
+                    out[i] = c[i] + a * x[i] + b * y[i];
                 }
             }
             None => {
-                for i in 0..out.len() {
-                    out[i] = a.mul_add(x[i], c[i]);
+                for i in 0..n {
+                    out[i] = c[i] + a * x[i];
                 }
             }
         }
@@ -111,7 +112,7 @@ pub struct Surface {
 impl Surface {
     /// An unfilled surface over `xs` x `ys`, checking its size first.
     pub fn new(xs: Vec<f64>, ys: Vec<f64>, fingerprint: i64) -> Result<Self> {
-        let n = xs.len().checked_mul(ys.len().max(1)).unwrap_or(usize::MAX);
+        let n = xs.len().saturating_mul(ys.len().max(1));
         if n > MAX_POINTS {
             return Err(Error::invalid(format!(
                 "a grid of {} x {} = {n} points is too big: it would need {:.1} GB for its values alone (at most {MAX_POINTS} points)",

@@ -68,13 +68,24 @@ mod scratch {
     }
 }
 
-/// The tiles covering `n` examples.
+/// Examples per tile when evaluating (forward only): landscapes evaluate thousands of
+/// parameter vectors, which already keep every core busy, so larger tiles that pay the
+/// per-tile overhead once win. Fixed, so an evaluation never depends on how many vectors are
+/// evaluated together.
+pub const MAX_EVAL_TILE: usize = 256;
+
+/// The training tiles covering `n` examples.
 pub fn tiles(n: usize) -> Vec<Range<usize>> {
+    tiles_of(n, MAX_TILE)
+}
+
+/// Tiles of at most `max` examples covering `n`, as even as padding allows.
+fn tiles_of(n: usize, max: usize) -> Vec<Range<usize>> {
     if n == 0 {
         return Vec::new();
     }
-    let count = n.div_ceil(MAX_TILE);
-    let size = n.div_ceil(count).next_multiple_of(LANES).min(MAX_TILE);
+    let count = n.div_ceil(max);
+    let size = n.div_ceil(count).next_multiple_of(LANES).min(max);
     (0..n).step_by(size).map(|s| s..(s + size).min(n)).collect()
 }
 
@@ -207,7 +218,7 @@ impl Mlp {
     }
 
     fn evaluate_one(&self, theta: &[f32], data: &Dataset) -> Eval {
-        let parts: Vec<(f64, usize)> = tiles(data.len())
+        let parts: Vec<(f64, usize)> = tiles_of(data.len(), MAX_EVAL_TILE)
             .into_par_iter()
             .map(|r| {
                 let tile = self.forward(

@@ -24,14 +24,36 @@ const PYTORCH_SURFACE_S: f64 = 0.66;
 const MACHINE_PEAK_GFLOPS: f64 = 200.0;
 
 /// Times a 51 x 51 filter-normalised surface of `net` on `train` (best of `repeats`).
-fn time_surface(net: &Mlp, spec: &genviz_mlp::MlpSpec, train: &genviz_core::Dataset, repeats: usize) -> Result<f64> {
+fn time_surface(
+    net: &Mlp,
+    spec: &genviz_mlp::MlpSpec,
+    train: &genviz_core::Dataset,
+    repeats: usize,
+) -> Result<f64> {
     use genviz_landscape::direction::random_direction;
     use genviz_landscape::{Axis, BiasPolicy, Normalization, Plane, Shard, Spacing, Surface};
-    let theta = init_params(spec, genviz_mlp::Init::GlorotUniform, &mut rng::stream(0, "init"));
-    let dir = |k: &str| random_direction(&theta, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(0, k));
+    let theta = init_params(
+        spec,
+        genviz_mlp::Init::GlorotUniform,
+        &mut rng::stream(0, "init"),
+    );
+    let dir = |k: &str| {
+        random_direction(
+            &theta,
+            Normalization::Filter,
+            BiasPolicy::Ignore,
+            &mut rng::stream(0, k),
+        )
+    };
     let plane = Plane::new(theta.clone(), dir("x"), Some(dir("y")))?;
-    let coords = Axis { min: -1.0, max: 1.0, num: 51 }.coords(Spacing::Linear);
-    let empty = genviz_core::Dataset::new(Vec::new(), Vec::new(), train.dim(), train.num_classes())?;
+    let coords = Axis {
+        min: -1.0,
+        max: 1.0,
+        num: 51,
+    }
+    .coords(Spacing::Linear);
+    let empty =
+        genviz_core::Dataset::new(Vec::new(), Vec::new(), train.dim(), train.num_classes())?;
     let mut best = f64::INFINITY;
     for _ in 0..repeats.max(1) + 1 {
         let mut surface = Surface::new(coords.clone(), coords.clone(), 0)?;
@@ -63,7 +85,14 @@ fn w256_gflops(repeats: usize) -> Result<(f64, f64)> {
         2,
     )?;
     let thetas: Vec<Vec<f32>> = (0..64)
-        .map(|k| init_params(&spec, genviz_mlp::Init::Pytorch, &mut rng::stream(k, "init")).into_values())
+        .map(|k| {
+            init_params(
+                &spec,
+                genviz_mlp::Init::Pytorch,
+                &mut rng::stream(k, "init"),
+            )
+            .into_values()
+        })
         .collect();
     let refs: Vec<&[f32]> = thetas.iter().map(|t| t.as_slice()).collect();
     let weights: usize = spec.widths().windows(2).map(|w| w[0] * w[1]).sum();

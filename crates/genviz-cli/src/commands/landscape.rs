@@ -54,10 +54,10 @@ pub struct SurfaceArgs {
     /// A run folder or a .safetensors file.
     model: PathBuf,
     /// x coordinates, min:max:num.
-    #[arg(long, default_value = "-1:1:51")]
+    #[arg(long, default_value = "-1:1:51", allow_hyphen_values = true)]
     x: Axis,
     /// y coordinates, min:max:num (2-D surface).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     y: Option<Axis>,
     /// Spacing of coordinates: linear, pow5 or pow2 (dense near the model).
     #[arg(long, default_value = "linear")]
@@ -106,7 +106,7 @@ pub struct InterpolateArgs {
     /// The second model.
     model2: PathBuf,
     /// Coefficients, min:max:num (Li et al.: -0.5:1.5:401).
-    #[arg(long, default_value = "-0.5:1.5:401")]
+    #[arg(long, default_value = "-0.5:1.5:401", allow_hyphen_values = true)]
     x: Axis,
     #[command(flatten)]
     common: Common,
@@ -138,10 +138,10 @@ pub struct TrajectoryArgs {
     /// A run folder (with trajectory.npz and model.safetensors).
     run: PathBuf,
     /// x coordinates (default: the path's extent plus a margin).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     x: Option<Axis>,
     /// y coordinates (default: the path's extent plus a margin).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     y: Option<Axis>,
     /// Points per side of the default grid.
     #[arg(long, default_value_t = 41)]
@@ -172,20 +172,37 @@ struct Extras {
 pub fn surface(args: SurfaceArgs) -> Result<()> {
     let m = model::load(&args.model)?;
     let (train, test) = model::data_for(&m, args.common.data.as_deref(), args.common.seed)?;
-    let from_file = args.directions.as_deref().map(|p| read_directions(p, &m.params)).transpose()?;
+    let from_file = args
+        .directions
+        .as_deref()
+        .map(|p| read_directions(p, &m.params))
+        .transpose()?;
     let x = match (&from_file, &args.model2) {
         (Some((x, _)), _) => x.clone(),
         (None, Some(m2)) => difference(&model::load_like(m2, &m)?, &m.params)?,
-        (None, None) => random_direction(&m.params, args.norm, args.bias, &mut rng::stream(args.direction_seed, "direction-x")),
+        (None, None) => random_direction(
+            &m.params,
+            args.norm,
+            args.bias,
+            &mut rng::stream(args.direction_seed, "direction-x"),
+        ),
     };
     let y = match args.y {
         None => None,
         Some(_) if args.same_dir => Some(x.clone()),
         Some(_) => Some(match (&from_file, &args.model3) {
             (Some((_, Some(y))), _) => y.clone(),
-            (Some((_, None)), _) => bail!("{}: has no y.<tensor> direction for --y", args.directions.as_ref().unwrap().display()),
+            (Some((_, None)), _) => bail!(
+                "{}: has no y.<tensor> direction for --y",
+                args.directions.as_ref().unwrap().display()
+            ),
             (None, Some(m3)) => difference(&model::load_like(m3, &m)?, &m.params)?,
-            (None, None) => random_direction(&m.params, args.norm, args.bias, &mut rng::stream(args.direction_seed, "direction-y")),
+            (None, None) => random_direction(
+                &m.params,
+                args.norm,
+                args.bias,
+                &mut rng::stream(args.direction_seed, "direction-y"),
+            ),
         }),
     };
     let y = match (y, args.orthogonal) {
@@ -196,14 +213,34 @@ pub fn surface(args: SurfaceArgs) -> Result<()> {
         (y, _) => y,
     };
     if let Some(y) = &y {
-        eprintln!("cosine similarity of the x and y directions: {:.6}", cosine(&x, y));
+        eprintln!(
+            "cosine similarity of the x and y directions: {:.6}",
+            cosine(&x, y)
+        );
     }
     let xs = args.x.coords(args.spacing);
     let ys = args.y.map(|a| a.coords(args.spacing)).unwrap_or_default();
     let plane = Plane::new(m.params.clone(), x, y)?;
-    let mut extras = Extras { markers: vec![Marker { x: 0.0, y: 0.0, label: "model".into() }], ..Default::default() };
+    let mut extras = Extras {
+        markers: vec![Marker {
+            x: 0.0,
+            y: 0.0,
+            label: "model".into(),
+        }],
+        ..Default::default()
+    };
     extras.json = json!({ "norm": format!("{:?}", args.norm), "bias": format!("{:?}", args.bias), "direction_seed": args.direction_seed });
-    run_job("surface", &m, plane, xs, ys, &train, &test, &args.common, extras)
+    run_job(
+        "surface",
+        &m,
+        plane,
+        xs,
+        ys,
+        &train,
+        &test,
+        &args.common,
+        extras,
+    )
 }
 
 pub fn interpolate(args: InterpolateArgs) -> Result<()> {
@@ -213,12 +250,30 @@ pub fn interpolate(args: InterpolateArgs) -> Result<()> {
     let plane = Plane::new(m.params.clone(), difference(&other, &m.params)?, None)?;
     let extras = Extras {
         markers: vec![
-            Marker { x: 0.0, y: 0.0, label: "model 1".into() },
-            Marker { x: 1.0, y: 0.0, label: "model 2".into() },
+            Marker {
+                x: 0.0,
+                y: 0.0,
+                label: "model 1".into(),
+            },
+            Marker {
+                x: 1.0,
+                y: 0.0,
+                label: "model 2".into(),
+            },
         ],
         ..Default::default()
     };
-    run_job("interpolate", &m, plane, args.x.coords(Spacing::Linear), Vec::new(), &train, &test, &args.common, extras)
+    run_job(
+        "interpolate",
+        &m,
+        plane,
+        args.x.coords(Spacing::Linear),
+        Vec::new(),
+        &train,
+        &test,
+        &args.common,
+        extras,
+    )
 }
 
 pub fn plane(args: PlaneArgs) -> Result<()> {
@@ -232,7 +287,12 @@ pub fn plane(args: PlaneArgs) -> Result<()> {
     let mut v = difference(&w1, &m.params)?;
     let (dx, v_raw_norm) = (u.norm(), v.norm());
     if dx == 0.0 || v_raw_norm == 0.0 {
-        bail!("the three models must differ: {} and {} coincide with {}", args.model1.display(), args.model2.display(), args.model0.display());
+        bail!(
+            "the three models must differ: {} and {} coincide with {}",
+            args.model1.display(),
+            args.model2.display(),
+            args.model0.display()
+        );
     }
     let along = genviz_core::params::dot(v.values(), u.values()) / (dx * dx);
     for (vv, &uv) in v.values_mut().iter_mut().zip(u.values()) {
@@ -241,20 +301,46 @@ pub fn plane(args: PlaneArgs) -> Result<()> {
     if v.norm() < 1e-9 * v_raw_norm {
         bail!("the three models lie on one line; a plane needs three models not in a line");
     }
-    let axis = Axis { min: -args.margin, max: 1.0 + args.margin, num: args.grid };
+    let axis = Axis {
+        min: -args.margin,
+        max: 1.0 + args.margin,
+        num: args.grid,
+    };
     axis.validate().context("--grid/--margin")?;
     let coords = axis.coords(Spacing::Linear);
     let extras = Extras {
         markers: vec![
-            Marker { x: 0.0, y: 0.0, label: "model 0".into() },
-            Marker { x: along, y: 1.0, label: "model 1".into() },
-            Marker { x: 1.0, y: 0.0, label: "model 2".into() },
+            Marker {
+                x: 0.0,
+                y: 0.0,
+                label: "model 0".into(),
+            },
+            Marker {
+                x: along,
+                y: 1.0,
+                label: "model 1".into(),
+            },
+            Marker {
+                x: 1.0,
+                y: 0.0,
+                label: "model 2".into(),
+            },
         ],
         json: json!({ "dx": dx, "dy": v.norm() }),
         ..Default::default()
     };
     let plane = Plane::new(m.params.clone(), u, Some(v))?;
-    run_job("plane", &m, plane, coords.clone(), coords, &train, &test, &args.common, extras)
+    run_job(
+        "plane",
+        &m,
+        plane,
+        coords.clone(),
+        coords,
+        &train,
+        &test,
+        &args.common,
+        extras,
+    )
 }
 
 pub fn trajectory(args: TrajectoryArgs) -> Result<()> {
@@ -263,14 +349,23 @@ pub fn trajectory(args: TrajectoryArgs) -> Result<()> {
     let (values, shape) = genviz_core::io::Npz::open(&traj_path)?.f32("params")?;
     let n = m.params.values().len();
     if shape.len() != 2 || shape[1] != n {
-        bail!("{}: `params` has shape {shape:?}, expected [checkpoints, {n}]", traj_path.display());
+        bail!(
+            "{}: `params` has shape {shape:?}, expected [checkpoints, {n}]",
+            traj_path.display()
+        );
     }
     // Rows theta_i - theta_final with 1-D tensors zeroed (Li's --ignore biasbn).
     let final_theta = m.params.values();
     let mask: Vec<bool> = mask_weights(m.params.layout());
     let rows: Vec<Vec<f32>> = values
         .chunks(n)
-        .map(|r| r.iter().zip(final_theta).zip(&mask).map(|((a, b), &keep)| if keep { a - b } else { 0.0 }).collect())
+        .map(|r| {
+            r.iter()
+                .zip(final_theta)
+                .zip(&mask)
+                .map(|((a, b), &keep)| if keep { a - b } else { 0.0 })
+                .collect()
+        })
         .collect();
     let pca = genviz_landscape::pca::pca(&rows)?;
     let lstsq = genviz_landscape::pca::project_lstsq(&rows, &pca.pc1, &pca.pc2);
@@ -280,9 +375,16 @@ pub fn trajectory(args: TrajectoryArgs) -> Result<()> {
         pca.explained_variance_ratio[0], pca.explained_variance_ratio[1]
     );
     let auto = |k: usize| -> Axis {
-        let (lo, hi) = lstsq.iter().map(|p| if k == 0 { p.0 } else { p.1 }).fold((0f64, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let (lo, hi) = lstsq
+            .iter()
+            .map(|p| if k == 0 { p.0 } else { p.1 })
+            .fold((0f64, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let pad = 0.2 * (hi - lo).max(1e-3);
-        Axis { min: lo - pad, max: hi + pad, num: args.num.max(2) }
+        Axis {
+            min: lo - pad,
+            max: hi + pad,
+            num: args.num.max(2),
+        }
     };
     let xa = args.x.unwrap_or_else(|| auto(0));
     let ya = args.y.unwrap_or_else(|| auto(1));
@@ -298,22 +400,63 @@ pub fn trajectory(args: TrajectoryArgs) -> Result<()> {
     write_npz(
         &out.join("pca.npz"),
         &[
-            ("explained_variance_ratio_", NpyArray::F64(pca.explained_variance_ratio.to_vec(), vec![2])),
-            ("explained_variance_", NpyArray::F64(pca.explained_variance.to_vec(), vec![2])),
-            ("singular_values_", NpyArray::F64(pca.singular_values.to_vec(), vec![2])),
-            ("proj_xcoord", NpyArray::F64(lstsq.iter().map(|p| p.0).collect(), vec![k])),
-            ("proj_ycoord", NpyArray::F64(lstsq.iter().map(|p| p.1).collect(), vec![k])),
-            ("proj_xcoord_cos", NpyArray::F64(cos.iter().map(|p| p.0).collect(), vec![k])),
-            ("proj_ycoord_cos", NpyArray::F64(cos.iter().map(|p| p.1).collect(), vec![k])),
+            (
+                "explained_variance_ratio_",
+                NpyArray::F64(pca.explained_variance_ratio.to_vec(), vec![2]),
+            ),
+            (
+                "explained_variance_",
+                NpyArray::F64(pca.explained_variance.to_vec(), vec![2]),
+            ),
+            (
+                "singular_values_",
+                NpyArray::F64(pca.singular_values.to_vec(), vec![2]),
+            ),
+            (
+                "proj_xcoord",
+                NpyArray::F64(lstsq.iter().map(|p| p.0).collect(), vec![k]),
+            ),
+            (
+                "proj_ycoord",
+                NpyArray::F64(lstsq.iter().map(|p| p.1).collect(), vec![k]),
+            ),
+            (
+                "proj_xcoord_cos",
+                NpyArray::F64(cos.iter().map(|p| p.0).collect(), vec![k]),
+            ),
+            (
+                "proj_ycoord_cos",
+                NpyArray::F64(cos.iter().map(|p| p.1).collect(), vec![k]),
+            ),
         ],
     )?;
-    let common = Common { out: Some(out), ..args.common.clone() };
+    let common = Common {
+        out: Some(out),
+        ..args.common.clone()
+    };
     let extras = Extras {
-        markers: vec![Marker { x: 0.0, y: 0.0, label: "final".into() }],
-        overlays: vec![PathOverlay { points: lstsq.clone(), label: "training path".into() }],
+        markers: vec![Marker {
+            x: 0.0,
+            y: 0.0,
+            label: "final".into(),
+        }],
+        overlays: vec![PathOverlay {
+            points: lstsq.clone(),
+            label: "training path".into(),
+        }],
         json: json!({ "explained_variance_ratio": pca.explained_variance_ratio }),
     };
-    run_job("trajectory", &m, plane, xa.coords(Spacing::Linear), ya.coords(Spacing::Linear), &train, &test, &common, extras)
+    run_job(
+        "trajectory",
+        &m,
+        plane,
+        xa.coords(Spacing::Linear),
+        ya.coords(Spacing::Linear),
+        &train,
+        &test,
+        &common,
+        extras,
+    )
 }
 
 pub fn merge(args: MergeArgs) -> Result<()> {
@@ -324,7 +467,12 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let merged = Surface::merge(&parts)?;
     merged.save(&args.out)?;
-    println!("{}: {} of {} points filled", args.out.display(), merged.filled(), merged.len());
+    println!(
+        "{}: {} of {} points filled",
+        args.out.display(),
+        merged.filled(),
+        merged.len()
+    );
     Ok(())
 }
 
@@ -353,7 +501,12 @@ fn run_job(
     extras: Extras,
 ) -> Result<()> {
     if !(common.vmin < common.vmax && common.vlevel > 0.0) {
-        bail!("contour levels: need vmin < vmax and vlevel > 0 (got {}, {}, {})", common.vmin, common.vmax, common.vlevel);
+        bail!(
+            "contour levels: need vmin < vmax and vlevel > 0 (got {}, {}, {})",
+            common.vmin,
+            common.vmax,
+            common.vlevel
+        );
     }
     let fingerprint = plane.fingerprint(&xs, &ys, &[train, test]);
     let mut surface = Surface::new(xs, ys, fingerprint)?;
@@ -362,19 +515,33 @@ fn run_job(
     let file = if shard == Shard::ALL {
         out.join("surface.npz")
     } else {
-        out.join(format!("surface.shard-{}-of-{}.npz", shard.index, shard.count))
+        out.join(format!(
+            "surface.shard-{}-of-{}.npz",
+            shard.index, shard.count
+        ))
     };
     if file.exists() {
         let saved = Surface::load(&file)?;
         if saved.fingerprint != fingerprint || saved.xs != surface.xs || saved.ys != surface.ys {
-            bail!("{}: holds a grid for other directions, coordinates or data; choose another --out", file.display());
+            bail!(
+                "{}: holds a grid for other directions, coordinates or data; choose another --out",
+                file.display()
+            );
         }
-        eprintln!("resuming {}: {} of {} points already done", file.display(), saved.filled(), saved.len());
+        eprintln!(
+            "resuming {}: {} of {} points already done",
+            file.display(),
+            saved.filled(),
+            saved.len()
+        );
         surface = saved;
     }
     write_directions(&out.join("directions.safetensors"), &plane)?;
     let start = Instant::now();
-    let todo = shard.range(surface.len()).filter(|&i| !surface.is_filled(i)).count();
+    let todo = shard
+        .range(surface.len())
+        .filter(|&i| !surface.is_filled(i))
+        .count();
     let bars = progress::Bars::new();
     let bar = bars.add_points(command, todo as u64);
     let mut last_save = Instant::now();
@@ -408,7 +575,13 @@ fn run_job(
             "details": extras.json,
         }),
     )?;
-    println!("{}: {} of {} points in {:.2} s", file.display(), surface.filled(), surface.len(), seconds);
+    println!(
+        "{}: {} of {} points in {:.2} s",
+        file.display(),
+        surface.filled(),
+        surface.len(),
+        seconds
+    );
     Ok(())
 }
 
@@ -420,9 +593,15 @@ fn write_directions(path: &Path, plane: &Plane) -> Result<()> {
         .filter_map(|(k, p)| p.map(|p| (k, p)))
         .collect();
     let named = Layout::new(dirs.iter().flat_map(|(k, _)| {
-        layout.tensors().iter().map(move |t| (format!("{k}.{}", t.name), t.shape.clone(), t.role))
+        layout
+            .tensors()
+            .iter()
+            .map(move |t| (format!("{k}.{}", t.name), t.shape.clone(), t.role))
     }))?;
-    let values: Vec<f32> = dirs.iter().flat_map(|(_, p)| p.values().iter().copied()).collect();
+    let values: Vec<f32> = dirs
+        .iter()
+        .flat_map(|(_, p)| p.values().iter().copied())
+        .collect();
     let params = Params::from_vec(Arc::new(named), values)?;
     genviz_core::io::write_safetensors(path, &params, Default::default())?;
     Ok(())
@@ -435,22 +614,44 @@ fn read_directions(path: &Path, like: &Params) -> Result<(Params, Option<Params>
         let mut tensors = Vec::new();
         for name in npz.names()? {
             let (values, shape) = npz.f32(&name)?;
-            tensors.push(genviz_core::io::NamedTensor { name, shape, values });
+            tensors.push(genviz_core::io::NamedTensor {
+                name,
+                shape,
+                values,
+            });
         }
-        genviz_core::io::TensorFile { tensors, metadata: Default::default() }
+        genviz_core::io::TensorFile {
+            tensors,
+            metadata: Default::default(),
+        }
     } else {
         read_safetensors(path)?
     };
     let pick = |prefix: &str| -> Result<Option<Params>> {
-        if !file.tensors.iter().any(|t| t.name.starts_with(&format!("{prefix}."))) {
+        if !file
+            .tensors
+            .iter()
+            .any(|t| t.name.starts_with(&format!("{prefix}.")))
+        {
             return Ok(None);
         }
         let mut p = Params::zeros(like.layout().clone());
         for t in like.layout().tensors() {
             let name = format!("{prefix}.{}", t.name);
-            let found = file.get(&name).with_context(|| format!("{}: no tensor `{name}` for the model's `{}`", path.display(), t.name))?;
+            let found = file.get(&name).with_context(|| {
+                format!(
+                    "{}: no tensor `{name}` for the model's `{}`",
+                    path.display(),
+                    t.name
+                )
+            })?;
             if found.shape != t.shape {
-                bail!("{}: tensor `{name}` has shape {:?}, the model expects {:?}", path.display(), found.shape, t.shape);
+                bail!(
+                    "{}: tensor `{name}` has shape {:?}, the model expects {:?}",
+                    path.display(),
+                    found.shape,
+                    t.shape
+                );
             }
             p.values_mut()[t.range()].copy_from_slice(&found.values);
         }
@@ -463,13 +664,22 @@ fn read_directions(path: &Path, like: &Params) -> Result<(Params, Option<Params>
 /// The figures of a complete surface.
 fn draw(out: &Path, command: &str, s: &Surface, common: &Common, extras: &Extras) -> Result<()> {
     if s.ys.is_empty() {
-        let series = |name: &str, v: &[f64]| Series1d { label: name.to_string(), values: v.to_vec() };
+        let series = |name: &str, v: &[f64]| Series1d {
+            label: name.to_string(),
+            values: v.to_vec(),
+        };
         genviz_render::draw_curve_1d(
             &out.join(format!("{command}_1d.png")),
             command,
             &s.xs,
-            &[series("train loss", &s.train_loss), series("test loss", &s.test_loss)],
-            &[series("train accuracy", &s.train_acc), series("test accuracy", &s.test_acc)],
+            &[
+                series("train loss", &s.train_loss),
+                series("test loss", &s.test_loss),
+            ],
+            &[
+                series("train accuracy", &s.train_acc),
+                series("test accuracy", &s.test_acc),
+            ],
             common.log,
         )?;
         return Ok(());
@@ -481,16 +691,65 @@ fn draw(out: &Path, command: &str, s: &Surface, common: &Common, extras: &Extras
         title: format!("{command}: {label}"),
         value_label: label.to_string(),
     };
-    let style = ContourStyle { vmin: common.vmin, vmax: common.vmax, vlevel: common.vlevel, log: common.log };
+    let style = ContourStyle {
+        vmin: common.vmin,
+        vmax: common.vmax,
+        vlevel: common.vlevel,
+        log: common.log,
+    };
     genviz_render::draw_contour(
         &out.join(format!("{command}_contour.png")),
-        &[(grid(&s.train_loss, "train loss"), style, extras.overlays.clone(), extras.markers.clone())],
+        &[(
+            grid(&s.train_loss, "train loss"),
+            style,
+            extras.overlays.clone(),
+            extras.markers.clone(),
+        )],
     )?;
     genviz_render::draw_heatmap(
         &out.join(format!("{command}_heatmap.png")),
-        &[(grid(&s.train_loss, "train loss"), style), (grid(&s.test_acc, "test accuracy"), ContourStyle { vmin: 0.0, vmax: 1.0, vlevel: 0.1, log: false })],
+        &[
+            (grid(&s.train_loss, "train loss"), style),
+            (
+                grid(&s.test_acc, "test accuracy"),
+                ContourStyle {
+                    vmin: 0.0,
+                    vmax: 1.0,
+                    vlevel: 0.1,
+                    log: false,
+                },
+            ),
+        ],
     )?;
-    genviz_render::draw_surface_3d(&out.join(format!("{command}_3d.png")), &[(grid(&s.train_loss, "train loss"), common.zmax)])?;
-    write_vtp(&out.join(format!("{command}.vtp")), s, &s.train_loss, VtpOptions { zmax: Some(common.zmax), log: common.log })?;
+    genviz_render::draw_surface_3d(
+        &out.join(format!("{command}_3d.png")),
+        &[height_panel(
+            grid(&s.train_loss, "train loss"),
+            common.zmax,
+            common.log,
+        )],
+    )?;
+    write_vtp(
+        &out.join(format!("{command}.vtp")),
+        s,
+        &s.train_loss,
+        VtpOptions {
+            zmax: Some(common.zmax),
+            log: common.log,
+        },
+    )?;
     Ok(())
+}
+
+/// A 3-D panel of `grid` clipped at `zmax`; with `log`, heights are `log10(value + 0.1)` (Li
+/// et al.'s ParaView transform) so a steep basin keeps its shape instead of hitting the ceiling.
+pub fn height_panel(mut grid: SurfaceGrid, zmax: f64, log: bool) -> (SurfaceGrid, f64) {
+    if !log {
+        return (grid, zmax);
+    }
+    grid.values
+        .iter_mut()
+        .for_each(|v| *v = (v.max(0.0) + 0.1).log10());
+    grid.value_label = format!("log10({} + 0.1)", grid.value_label);
+    (grid, (zmax.max(0.0) + 0.1).log10())
 }

@@ -25,10 +25,14 @@ pub struct PaperArgs {
     poisoned_steps: u64,
 }
 
-/// Side of the paper's landscape grids: 51 x 51 over [-1, 1]^2 (Li et al.'s default).
+/// Side of the paper's landscape grids (Li et al.'s default 51).
 const LANDSCAPE_POINTS: usize = 51;
-/// Loss at which the 3-D landscapes are clipped.
-const LANDSCAPE_ZMAX: f64 = 10.0;
+/// Half-width of the landscape grids, in filter-normalised units. Li et al.'s default is 1,
+/// but the swiss-roll nets are small: the clean basin (loss < 5) has a radius of about 0.3 and
+/// the poisoned one about 0.01, so +-1 shows little but the ceiling.
+const LANDSCAPE_SPAN: f64 = 0.25;
+/// Loss at which the 3-D landscapes are clipped (drawn as log10 heights).
+const LANDSCAPE_ZMAX: f64 = 30.0;
 
 /// The 2-D filter-normalised landscape around one minimum (Fig 3c/d), saved as
 /// `<dir>/surface.npz` with its `directions.safetensors`, and returned for drawing.
@@ -45,10 +49,25 @@ fn landscape(
     use genviz_landscape::{Axis, BiasPolicy, Normalization, Plane, Shard, Spacing, Surface};
     let center = Params::from_vec(net.layout().clone(), theta.to_vec())?;
     let seed = presets::SWISS_ROLL_SEED;
-    let dir_x = random_direction(&center, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(seed, "direction-x"));
-    let dir_y = random_direction(&center, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(seed, "direction-y"));
+    let dir_x = random_direction(
+        &center,
+        Normalization::Filter,
+        BiasPolicy::Ignore,
+        &mut rng::stream(seed, "direction-x"),
+    );
+    let dir_y = random_direction(
+        &center,
+        Normalization::Filter,
+        BiasPolicy::Ignore,
+        &mut rng::stream(seed, "direction-y"),
+    );
     let plane = Plane::new(center, dir_x, Some(dir_y))?;
-    let coords = Axis { min: -1.0, max: 1.0, num: LANDSCAPE_POINTS }.coords(Spacing::Linear);
+    let coords = Axis {
+        min: -LANDSCAPE_SPAN,
+        max: LANDSCAPE_SPAN,
+        num: LANDSCAPE_POINTS,
+    }
+    .coords(Spacing::Linear);
     let fingerprint = plane.fingerprint(&coords, &coords, &[train, test]);
     let mut surface = Surface::new(coords.clone(), coords, fingerprint)?;
     surface.fill(net, &plane, train, test, Shard::ALL, &mut |_, _| Ok(()))?;
@@ -108,14 +127,42 @@ pub fn run(args: PaperArgs) -> Result<()> {
     let landscapes = jobs
         .iter()
         .zip(&results)
-        .map(|((label, _, sub), r)| landscape(&r.net, &r.theta, &r.train, &r.test, &sub.join("landscape"), label))
+        .map(|((label, _, sub), r)| {
+            landscape(
+                &r.net,
+                &r.theta,
+                &r.train,
+                &r.test,
+                &sub.join("landscape"),
+                label,
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
-    let panels_3d: Vec<_> = landscapes.iter().map(|g| (g.clone(), LANDSCAPE_ZMAX)).collect();
+    let panels_3d: Vec<_> = landscapes
+        .iter()
+        .map(|g| crate::commands::landscape::height_panel(g.clone(), LANDSCAPE_ZMAX, true))
+        .collect();
     genviz_render::draw_surface_3d(&dir.join("fig3_landscapes_3d.png"), &panels_3d)?;
-    let style = genviz_render::ContourStyle { vmin: 0.1, vmax: 10.0, vlevel: 0.5, log: false };
+    let style = genviz_render::ContourStyle {
+        vmin: 0.1,
+        vmax: 30.0,
+        vlevel: 0.125,
+        log: true,
+    };
     let contour_panels: Vec<_> = landscapes
         .iter()
-        .map(|g| (g.clone(), style, Vec::new(), vec![genviz_render::Marker { x: 0.0, y: 0.0, label: "minimum".into() }]))
+        .map(|g| {
+            (
+                g.clone(),
+                style,
+                Vec::new(),
+                vec![genviz_render::Marker {
+                    x: 0.0,
+                    y: 0.0,
+                    label: "minimum".into(),
+                }],
+            )
+        })
         .collect();
     genviz_render::draw_contour(&dir.join("fig3_landscapes_contour.png"), &contour_panels)?;
 

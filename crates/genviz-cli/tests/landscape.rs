@@ -1,0 +1,311 @@
+//! The landscape commands as a user runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn genviz(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genviz"))
+        .args(args)
+        .output()
+        .expect("genviz runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "genviz failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn fails(out: Output) -> String {
+    assert!(!out.status.success(), "genviz should have failed");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A briefly trained swiss-roll run with a trajectory.
+fn trained(dir: &Path, name: &str, seed: &str) -> PathBuf {
+    let out = dir.join(name);
+    ok(genviz(&[
+        "train",
+        "--steps",
+        "300",
+        "--seed",
+        seed,
+        "--checkpoint-every",
+        "50",
+        "--out",
+        s(&out),
+    ]));
+    out
+}
+
+fn surface(path: &Path) -> genviz_landscape::Surface {
+    genviz_landscape::Surface::load(path).unwrap()
+}
+
+#[test]
+fn surface_centre_matches_eval_and_writes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained(dir.path(), "run", "1");
+    let out = dir.path().join("surf");
+    ok(genviz(&[
+        "surface",
+        s(&run),
+        "--x",
+        "-0.5:0.5:11",
+        "--y",
+        "-0.5:0.5:9",
+        "--out",
+        s(&out),
+    ]));
+    for f in [
+        "surface.npz",
+        "directions.safetensors",
+        "surface_contour.png",
+        "surface_heatmap.png",
+        "surface_3d.png",
+        "surface.vtp",
+        "run.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} is missing");
+    }
+    let surf = surface(&out.join("surface.npz"));
+    let eval: serde_json::Value = serde_json::from_str(&ok(genviz(&["eval", s(&run)]))).unwrap();
+    let centre = 4 * 11 + 5;
+    assert_eq!(surf.coords(centre), (0.0, 0.0));
+    assert_eq!(
+        surf.train_loss[centre],
+        eval["train"]["loss"].as_f64().unwrap()
+    );
+    assert_eq!(
+        surf.test_acc[centre],
+        eval["test"]["accuracy"].as_f64().unwrap()
+    );
+    let dirs = genviz_core::io::read_safetensors(&out.join("directions.safetensors")).unwrap();
+    assert_eq!(dirs.get("x.layers.0.weight").unwrap().shape, vec![23, 2]);
+    assert!(
+        dirs.get("y.layers.6.bias")
+            .unwrap()
+            .values
+            .iter()
+            .all(|&v| v == 0.0),
+        "biases are ignored by default"
+    );
+
+    // The same directions, read back from the file, give the same surface.
+    let again = dir.path().join("again");
+    ok(genviz(&[
+        "surface",
+        s(&run),
+        "--x",
+        "-0.5:0.5:11",
+        "--y",
+        "-0.5:0.5:9",
+        "--directions",
+        s(&out.join("directions.safetensors")),
+        "--out",
+        s(&again),
+    ]));
+    assert_eq!(
+        surface(&again.join("surface.npz")).train_loss,
+        surf.train_loss
+    );
+}
+
+#[test]
+fn shards_merge_bit_identically_and_reruns_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained(dir.path(), "run", "2");
+    let grid = ["--x", "-1:1:13", "--y", "-1:1:7"];
+    let single = dir.path().join("single");
+    ok(genviz(
+        &[&["surface", s(&run)][..], &grid, &["--out", s(&single)]].concat(),
+    ));
+    let sharded = dir.path().join("sharded");
+    for k in ["1/3", "2/3", "3/3"] {
+        ok(genviz(
+            &[
+                &["surface", s(&run)][..],
+                &grid,
+                &["--shard", k, "--out", s(&sharded)],
+            ]
+            .concat(),
+        ));
+    }
+    let merged = dir.path().join("merged.npz");
+    let shards: Vec<String> = (1..=3)
+        .map(|k| s(&sharded.join(format!("surface.shard-{k}-of-3.npz"))).to_string())
+        .collect();
+    let mut args = vec!["merge"];
+    args.extend(shards.iter().map(|x| x.as_str()));
+    args.extend(["--out", s(&merged)]);
+    assert!(ok(genviz(&args)).contains("91 of 91"));
+    let (a, b) = (surface(&single.join("surface.npz")), surface(&merged));
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&a.train_loss), bits(&b.train_loss));
+    assert_eq!(bits(&a.test_acc), bits(&b.test_acc));
+
+    // Rerunning into a finished folder resumes with nothing left to do.
+    let err = String::from_utf8(
+        genviz(&[&["surface", s(&run)][..], &grid, &["--out", s(&single)]].concat()).stderr,
+    )
+    .unwrap();
+    assert!(
+        err.contains("resuming") && err.contains("91 of 91"),
+        "{err}"
+    );
+    // ...but not with other coordinates.
+    let err = fails(genviz(&[
+        "surface",
+        s(&run),
+        "--x",
+        "-2:2:13",
+        "--y",
+        "-1:1:7",
+        "--out",
+        s(&single),
+    ]));
+    assert!(
+        err.contains("other directions, coordinates or data"),
+        "{err}"
+    );
+}
+
+#[test]
+fn interpolation_plane_and_trajectory() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = trained(dir.path(), "a", "3");
+    let b = trained(dir.path(), "b", "4");
+    let c = trained(dir.path(), "c", "5");
+    let out = dir.path().join("interp");
+    ok(genviz(&[
+        "interpolate",
+        s(&a),
+        s(&b),
+        "--x",
+        "-0.5:1.5:9",
+        "--data",
+        s(&a.join("data.npz")),
+        "--out",
+        s(&out),
+    ]));
+    assert!(out.join("interpolate_1d.png").exists());
+    let surf = surface(&out.join("surface.npz"));
+    let eval = |run: &Path| -> f64 {
+        let v: serde_json::Value = serde_json::from_str(&ok(genviz(&[
+            "eval",
+            s(&run.join("model.safetensors")),
+            "--data",
+            s(&a.join("data.npz")),
+        ])))
+        .unwrap();
+        v["train"]["loss"].as_f64().unwrap()
+    };
+    assert_eq!(surf.train_loss[2], eval(&a));
+    assert!((surf.train_loss[6] - eval(&b)).abs() < 1e-5 * eval(&b));
+
+    let plane = dir.path().join("plane");
+    ok(genviz(&[
+        "plane",
+        s(&a),
+        s(&b),
+        s(&c),
+        "--grid",
+        "9",
+        "--data",
+        s(&a.join("data.npz")),
+        "--out",
+        s(&plane),
+    ]));
+    let p = surface(&plane.join("surface.npz"));
+    assert_eq!((p.xs.len(), p.ys.len()), (9, 9));
+    assert!((p.xs[0] + 0.2).abs() < 1e-12 && (p.xs[8] - 1.2).abs() < 1e-12);
+    assert!(plane.join("plane_contour.png").exists());
+
+    let traj = dir.path().join("traj");
+    let err =
+        String::from_utf8(genviz(&["trajectory", s(&a), "--num", "11", "--out", s(&traj)]).stderr)
+            .unwrap();
+    assert!(err.contains("explained variance ratio"), "{err}");
+    let pca = genviz_core::io::Npz::open(&traj.join("pca.npz"))
+        .unwrap()
+        .f64("proj_xcoord")
+        .unwrap();
+    assert_eq!(pca.0.len(), 7, "checkpoints at steps 0, 50, ..., 300");
+    assert!(
+        pca.0[6].abs() < 1e-9,
+        "the final point projects to the origin"
+    );
+    assert!(traj.join("trajectory_contour.png").exists());
+}
+
+#[test]
+fn bad_landscape_inputs_fail_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trained(dir.path(), "run", "6");
+    let out = dir.path().join("never");
+    let err = fails(genviz(&[
+        "surface",
+        s(&run),
+        "--x",
+        "1:-1:0",
+        "--out",
+        s(&out),
+    ]));
+    assert!(err.contains("1:-1:0"), "{err}");
+    let err = fails(genviz(&[
+        "surface",
+        s(&run),
+        "--x",
+        "-1:1:100000",
+        "--y",
+        "-1:1:100000",
+        "--out",
+        s(&out),
+    ]));
+    assert!(err.contains("too big"), "{err}");
+    assert!(!out.exists(), "nothing is written for a bad grid");
+
+    // Directions for another architecture.
+    let other = dir.path().join("other");
+    ok(genviz(&[
+        "train",
+        "--steps",
+        "10",
+        "--hidden",
+        "8,8",
+        "--out",
+        s(&other),
+    ]));
+    let theirs = dir.path().join("theirs");
+    ok(genviz(&[
+        "surface",
+        s(&other),
+        "--x",
+        "-1:1:3",
+        "--out",
+        s(&theirs),
+    ]));
+    let err = fails(genviz(&[
+        "surface",
+        s(&run),
+        "--x",
+        "-1:1:3",
+        "--directions",
+        s(&theirs.join("directions.safetensors")),
+    ]));
+    assert!(
+        err.contains("directions.safetensors")
+            && err.contains("x.layers.0.weight")
+            && err.contains("[23, 2]"),
+        "{err}"
+    );
+    let err = fails(genviz(&["interpolate", s(&run), s(&other)]));
+    assert!(err.contains("layer widths"), "{err}");
+}
