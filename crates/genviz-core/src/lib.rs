@@ -19,7 +19,7 @@ pub mod rng;
 pub use dataset::Dataset;
 pub use error::{Error, Result};
 pub use layout::{Layout, Role, TensorSpec};
-pub use network::{Batch, Eval, Network};
+pub use network::{Affine, Batch, Eval, Network};
 pub use params::Params;
 
 /// The version of genviz, recorded in every run folder.

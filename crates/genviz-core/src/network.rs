@@ -27,6 +27,61 @@ pub struct Batch<'a> {
     pub reverse: &'a [bool],
 }
 
+/// Points `center + a * x + b * y` of a line or plane in parameter space, the slice every
+/// landscape evaluates.
+#[derive(Clone, Copy, Debug)]
+pub struct Affine<'a> {
+    /// The origin.
+    pub center: &'a [f32],
+    /// The first direction.
+    pub x: &'a [f32],
+    /// The second direction (`None` for a line).
+    pub y: Option<&'a [f32]>,
+}
+
+impl Affine<'_> {
+    /// Writes `center + a * x + b * y` into `out`, the same arithmetic for every value, so a
+    /// point's parameters never depend on how points are batched. (Plain multiplies and adds:
+    /// `mul_add` would call libm's software `fmaf` on CPUs targeted without FMA.)
+    pub fn point(&self, a: f64, b: f64, out: &mut [f32]) {
+        let (a, b) = (a as f32, b as f32);
+        let n = out.len();
+        let (c, x) = (&self.center[..n], &self.x[..n]);
+        match self.y {
+            Some(y) => {
+                let y = &y[..n];
+                for i in 0..n {
+                    out[i] = c[i] + a * x[i] + b * y[i];
+                }
+            }
+            None => {
+                for i in 0..n {
+                    out[i] = c[i] + a * x[i];
+                }
+            }
+        }
+    }
+}
+
+/// [`Network::evaluate_affine`] the plain way: each point's parameters, then
+/// [`Network::evaluate`].
+pub fn evaluate_affine_points<N: Network + ?Sized>(
+    net: &N,
+    plane: Affine<'_>,
+    coords: &[(f64, f64)],
+    data: &Dataset,
+) -> Vec<Eval> {
+    use rayon::prelude::*;
+    let p = plane.center.len();
+    let mut thetas = vec![0f32; coords.len() * p];
+    thetas
+        .par_chunks_mut(p.max(1))
+        .zip(coords)
+        .for_each(|(out, &(a, b))| plane.point(a, b, out));
+    let refs: Vec<&[f32]> = thetas.chunks(p.max(1)).collect();
+    net.evaluate(&refs, data)
+}
+
 /// A family of models, seen as functions of a flat parameter vector.
 ///
 /// Analyses depend on this trait, never on a model's internals. Every method must give the same
@@ -41,6 +96,18 @@ pub trait Network: Send + Sync {
     /// Loss and accuracy on `data` for many parameter vectors at once: the workhorse of every
     /// landscape. Implementations batch and parallelise over the vectors.
     fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval>;
+
+    /// Loss and accuracy at `center + a * x + b * y` for each `(a, b)` in `coords`: a batch of
+    /// landscape points. Families may exploit the structure (an MLP's first layer is linear
+    /// in `(a, b)`); results must not depend on which points are evaluated together.
+    fn evaluate_affine(
+        &self,
+        plane: Affine<'_>,
+        coords: &[(f64, f64)],
+        data: &Dataset,
+    ) -> Vec<Eval> {
+        evaluate_affine_points(self, plane, coords, data)
+    }
 
     /// The loss of `batch` at `theta`, with its gradient written into `grad`.
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64;

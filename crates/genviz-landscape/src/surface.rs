@@ -3,8 +3,7 @@
 use crate::direction::same_layout;
 use crate::grid::Shard;
 use genviz_core::io::{write_npz, NpyArray, Npz};
-use genviz_core::{Dataset, Error, Network, Params, Result};
-use rayon::prelude::*;
+use genviz_core::{Affine, Dataset, Error, Network, Params, Result};
 use std::path::Path;
 
 /// Marks a grid point not yet evaluated, as in Li et al.'s surface files (losses and
@@ -41,26 +40,18 @@ impl Plane {
         Ok(Plane { center, x, y })
     }
 
-    /// Writes `center + a * x + b * y` into `out`, the same arithmetic for every value, so a
-    /// point's parameters never depend on how points are batched. (Plain multiplies and adds:
-    /// `mul_add` would call libm's software `fmaf` on CPUs targeted without FMA.)
-    pub fn point(&self, a: f64, b: f64, out: &mut [f32]) {
-        let (a, b) = (a as f32, b as f32);
-        let n = out.len();
-        let (c, x) = (&self.center.values()[..n], &self.x.values()[..n]);
-        match &self.y {
-            Some(y) => {
-                let y = &y.values()[..n];
-                for i in 0..n {
-                    out[i] = c[i] + a * x[i] + b * y[i];
-                }
-            }
-            None => {
-                for i in 0..n {
-                    out[i] = c[i] + a * x[i];
-                }
-            }
+    /// The plane as the core's [`Affine`] view.
+    pub fn affine(&self) -> Affine<'_> {
+        Affine {
+            center: self.center.values(),
+            x: self.x.values(),
+            y: self.y.as_ref().map(|y| y.values()),
         }
+    }
+
+    /// Writes `center + a * x + b * y` into `out` (see [`Affine::point`]).
+    pub fn point(&self, a: f64, b: f64, out: &mut [f32]) {
+        self.affine().point(a, b, out);
     }
 
     /// A fingerprint of the plane, its coordinates and data, so a resumed or merged file is
@@ -182,14 +173,9 @@ impl Surface {
         let batch = (BATCH_VALUES / p.max(1)).clamp(1, 256);
         let mut done = 0;
         for chunk in todo.chunks(batch) {
-            let mut thetas = vec![0f32; chunk.len() * p];
-            thetas.par_chunks_mut(p).zip(chunk).for_each(|(out, &i)| {
-                let (a, b) = self.coords(i);
-                plane.point(a, b, out);
-            });
-            let refs: Vec<&[f32]> = thetas.chunks(p).collect();
-            let tr = net.evaluate(&refs, train);
-            let te = net.evaluate(&refs, test);
+            let coords: Vec<(f64, f64)> = chunk.iter().map(|&i| self.coords(i)).collect();
+            let tr = net.evaluate_affine(plane.affine(), &coords, train);
+            let te = net.evaluate_affine(plane.affine(), &coords, test);
             for (k, &i) in chunk.iter().enumerate() {
                 self.train_loss[i] = tr[k].loss;
                 self.train_acc[i] = tr[k].accuracy;

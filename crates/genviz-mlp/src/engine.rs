@@ -2,7 +2,8 @@
 
 use crate::kernels::{grad_weights, linear_backward_input, linear_forward, LANES};
 use crate::spec::{Activation, Head, MlpSpec};
-use genviz_core::{Batch, Dataset, Eval, Layout, Network, Result};
+use genviz_core::network::evaluate_affine_points;
+use genviz_core::{Affine, Batch, Dataset, Eval, Layout, Network, Result};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Arc;
@@ -74,6 +75,10 @@ mod scratch {
 /// evaluated together.
 pub const MAX_EVAL_TILE: usize = 256;
 
+/// Inputs from which [`Network::evaluate_affine`] precomputes the first layer: below this,
+/// the first layer costs less than the three extra arrays it reads (the paper's 2-D nets).
+pub const AFFINE_MIN_INPUTS: usize = 8;
+
 /// The training tiles covering `n` examples.
 pub fn tiles(n: usize) -> Vec<Range<usize>> {
     tiles_of(n, MAX_TILE)
@@ -123,8 +128,8 @@ impl Mlp {
         self.widths.len() - 1
     }
 
-    /// Runs the forward pass of `n` row-major examples.
-    fn forward(&self, theta: &[f32], rows: &[f32], n: usize) -> Tile {
+    /// `n` row-major examples as a feature-major input tile, padded with zero columns.
+    fn input_tile(&self, rows: &[f32], n: usize) -> (usize, Vec<f32>) {
         let cols = n.next_multiple_of(LANES).max(LANES);
         let d = self.widths[0];
         let mut input = scratch::take(d * cols);
@@ -134,9 +139,18 @@ impl Mlp {
                 input[i * cols + b] = rows[b * d + i];
             }
         }
-        let mut acts = Vec::with_capacity(self.widths.len());
-        acts.push(input);
-        for l in 1..=self.num_layers() {
+        (cols, input)
+    }
+
+    /// Runs the forward pass of `n` row-major examples.
+    fn forward(&self, theta: &[f32], rows: &[f32], n: usize) -> Tile {
+        let (cols, input) = self.input_tile(rows, n);
+        self.forward_from(theta, vec![input], cols, n)
+    }
+
+    /// Continues a forward pass whose first `acts.len()` activations are known.
+    fn forward_from(&self, theta: &[f32], mut acts: Vec<Vec<f32>>, cols: usize, n: usize) -> Tile {
+        for l in acts.len()..=self.num_layers() {
             let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
             let (wo, bo) = self.offsets[l - 1];
             let mut out = scratch::take(n_out * cols);
@@ -333,6 +347,79 @@ impl Network for Mlp {
         thetas
             .par_iter()
             .map(|theta| self.evaluate_one(theta, data))
+            .collect()
+    }
+
+    /// The first layer's pre-activation at `center + a x + b y` is `P0 + a P1 + b P2`, where
+    /// `P0`, `P1`, `P2` are the first layers of `center`, `x` and `y` applied to the data: computed
+    /// once per batch of points, they replace each point's first layer when it is wide enough
+    /// to pay ([`AFFINE_MIN_INPUTS`]).
+    fn evaluate_affine(
+        &self,
+        plane: Affine<'_>,
+        coords: &[(f64, f64)],
+        data: &Dataset,
+    ) -> Vec<Eval> {
+        if self.widths[0] < AFFINE_MIN_INPUTS || self.num_layers() < 2 {
+            return evaluate_affine_points(self, plane, coords, data);
+        }
+        let (h1, d) = (self.widths[1], self.widths[0]);
+        let (wo, bo) = self.offsets[0];
+        let first = |theta: &[f32], input: &[f32], cols: usize| {
+            let mut out = vec![0f32; h1 * cols];
+            linear_forward(
+                &theta[wo..wo + h1 * d],
+                &theta[bo..bo + h1],
+                input,
+                &mut out,
+                d,
+                cols,
+            );
+            out
+        };
+        let tiles = tiles_of(data.len(), MAX_EVAL_TILE);
+        let pre: Vec<(usize, [Vec<f32>; 3])> = tiles
+            .par_iter()
+            .map(|r| {
+                let (cols, input) =
+                    self.input_tile(&data.features()[r.start * d..r.end * d], r.len());
+                let p = [
+                    first(plane.center, &input, cols),
+                    first(plane.x, &input, cols),
+                    plane
+                        .y
+                        .map_or_else(|| vec![0f32; h1 * cols], |y| first(y, &input, cols)),
+                ];
+                scratch::give(input);
+                (cols, p)
+            })
+            .collect();
+        let len = plane.center.len();
+        coords
+            .par_iter()
+            .map(|&(a, b)| {
+                let mut theta = scratch::take(len);
+                plane.point(a, b, &mut theta);
+                let (af, bf) = (a as f32, b as f32);
+                let (mut loss, mut correct) = (0f64, 0usize);
+                for (r, (cols, p)) in tiles.iter().zip(&pre) {
+                    let mut z = scratch::take(h1 * cols);
+                    for i in 0..z.len() {
+                        z[i] = p[0][i] + af * p[1][i] + bf * p[2][i];
+                    }
+                    activate(self.spec.activation, &mut z);
+                    let tile = self.forward_from(&theta, vec![Vec::new(), z], *cols, r.len());
+                    let (l, c, _) = self.head(&tile, &data.labels()[r.clone()], None);
+                    loss += l;
+                    correct += c;
+                }
+                scratch::give(theta);
+                let n = data.len().max(1) as f64;
+                Eval {
+                    loss: loss / n,
+                    accuracy: correct as f64 / n,
+                }
+            })
             .collect()
     }
 

@@ -284,3 +284,45 @@ fn glorot_init_has_zero_biases_and_bounded_kernels() {
         }
     }
 }
+
+#[test]
+fn affine_fast_path_matches_building_every_point() {
+    let spec = MlpSpec {
+        input_dim: 20,
+        hidden: vec![16, 12],
+        num_classes: 3,
+        activation: Activation::Relu,
+        head: Head::Softmax,
+    };
+    let mlp = Mlp::new(spec.clone()).unwrap();
+    let d = data(300, 20, 3, 4);
+    let init = |s| init_params(&spec, Init::Pytorch, &mut rng::stream(s, "init")).into_values();
+    let (center, x, y) = (init(1), init(2), init(3));
+    let plane = genviz_core::Affine {
+        center: &center,
+        x: &x,
+        y: Some(&y),
+    };
+    let coords: Vec<(f64, f64)> = (0..25)
+        .map(|k| ((k % 5) as f64 * 0.5 - 1.0, (k / 5) as f64 * 0.5 - 1.0))
+        .collect();
+    let fast = mlp.evaluate_affine(plane, &coords, &d);
+    let slow = genviz_core::network::evaluate_affine_points(&mlp, plane, &coords, &d);
+    for ((f, s), c) in fast.iter().zip(&slow).zip(&coords) {
+        assert!(
+            (f.loss - s.loss).abs() <= 1e-5 * s.loss,
+            "{c:?}: {} vs {}",
+            f.loss,
+            s.loss
+        );
+        assert!(
+            (f.accuracy - s.accuracy).abs() <= 2.0 / d.len() as f64,
+            "{c:?}"
+        );
+    }
+    // At the centre both are exactly the model.
+    let at_centre = mlp.evaluate_affine(plane, &[(0.0, 0.0)], &d)[0];
+    assert_eq!(at_centre, mlp.evaluate(&[&center], &d)[0]);
+    // A point's value does not depend on the batch it is evaluated in.
+    assert_eq!(mlp.evaluate_affine(plane, &coords[7..8], &d)[0], fast[7]);
+}

@@ -106,6 +106,62 @@ fn w256_gflops(repeats: usize) -> Result<(f64, f64)> {
     Ok((flops / best / 1e9, best))
 }
 
+/// Seconds for 64 landscape points of an MNIST-sized MLP with the first-layer precomputation,
+/// and without it (best of `repeats`).
+fn affine_first_layer(repeats: usize) -> Result<(f64, f64)> {
+    use genviz_core::{Affine, Network};
+    use rand::Rng as _;
+    let spec = genviz_mlp::MlpSpec {
+        input_dim: 784,
+        hidden: vec![128],
+        num_classes: 10,
+        activation: genviz_mlp::Activation::Relu,
+        head: genviz_mlp::Head::Softmax,
+    };
+    let net = Mlp::new(spec.clone())?;
+    let mut r = rng::stream(0, "bench-affine");
+    let n = 1000;
+    let data = genviz_core::Dataset::new(
+        (0..784 * n).map(|_| r.gen_range(0.0..1.0)).collect(),
+        (0..n).map(|i| (i % 10) as u32).collect(),
+        784,
+        10,
+    )?;
+    let p = |k| {
+        init_params(
+            &spec,
+            genviz_mlp::Init::Pytorch,
+            &mut rng::stream(k, "init"),
+        )
+        .into_values()
+    };
+    let (c, x, y) = (p(0), p(1), p(2));
+    let plane = Affine {
+        center: &c,
+        x: &x,
+        y: Some(&y),
+    };
+    let coords: Vec<(f64, f64)> = (0..64)
+        .map(|k| ((k % 8) as f64 / 8.0, (k / 8) as f64 / 8.0))
+        .collect();
+    let time = |f: &dyn Fn()| {
+        let mut best = f64::INFINITY;
+        for _ in 0..repeats.max(1) + 1 {
+            let start = std::time::Instant::now();
+            f();
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        best
+    };
+    let fast = time(&|| {
+        net.evaluate_affine(plane, &coords, &data);
+    });
+    let plain = time(&|| {
+        genviz_core::network::evaluate_affine_points(&net, plane, &coords, &data);
+    });
+    Ok((fast, plain))
+}
+
 /// Measure genviz's speed on the paper's workloads.
 #[derive(Args)]
 pub struct BenchArgs {
@@ -153,6 +209,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let per_1k = best * 1000.0 / args.steps as f64;
     let surface_s = time_surface(&net, &spec, &loaded.train, args.repeats)?;
     let (gflops, w256_s) = w256_gflops(args.repeats)?;
+    let (affine_fast, affine_plain) = affine_first_layer(args.repeats)?;
     let out = json!({
         "version": genviz_core::VERSION,
         "threads": rayon::current_num_threads(),
@@ -168,6 +225,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "surface_w256_s": w256_s,
         "surface_w256_workload": "2-256-256-256-256-2 MLP, 64 grid points on 2,000 points, forward FLOPs only",
         "machine_peak_gflops": MACHINE_PEAK_GFLOPS,
+        "affine_784_s": affine_fast,
+        "affine_784_plain_s": affine_plain,
+        "affine_784_workload": "784-128-10 MLP, 64 points of a 2-D grid on 1,000 examples: first layer precomputed (linear in a, b) vs every point built and evaluated",
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
