@@ -8,8 +8,10 @@
 //! they go, so an interrupted run resumes, and `--shard k/n` slices merge bit-identically.
 //! It never draws: `genviz-render` does.
 
+pub mod basin;
 pub mod direction;
 pub mod grid;
+pub mod hessian;
 pub mod pca;
 pub mod surface;
 pub mod vtp;

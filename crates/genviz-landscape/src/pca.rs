@@ -81,7 +81,7 @@ pub fn pca(rows: &[Vec<f32>]) -> Result<Pca> {
 
 /// Eigen-decomposition of a symmetric `k x k` matrix by cyclic Jacobi rotations: eigenvalues,
 /// and eigenvectors as the columns of a row-major matrix.
-fn jacobi_eigen(mut a: Vec<f64>, k: usize) -> (Vec<f64>, Vec<f64>) {
+pub(crate) fn jacobi_eigen(mut a: Vec<f64>, k: usize) -> (Vec<f64>, Vec<f64>) {
     let mut v = vec![0.0; k * k];
     for i in 0..k {
         v[i * k + i] = 1.0;

@@ -1,0 +1,356 @@
+//! Curvature: Hessian-vector products, top eigenvalues, trace, spectral density (PyHessian,
+//! SPEC 4), the filter-normalised Hessian `D H D` (gen-viz, SPEC 1.7) and Li et al.'s
+//! min/max eigenvalue ratio (SPEC 2.2).
+//!
+//! Products are central differences of exact gradients, `(g(theta + e v) - g(theta - e v)) / 2e`,
+//! differenced in `f64`: this works for every model family (none of genviz's backends has
+//! second-order autodiff) and is exact for quadratic losses up to rounding.
+
+use genviz_core::{Batch, Dataset, Network, Params, Result};
+use rand::Rng as _;
+use serde::{Deserialize, Serialize};
+
+/// Relative size of the difference step: `|e v| = STEP * max(1, |theta|)`. Parameters and
+/// gradients are `f32`, so smaller steps lose the difference to rounding (1e-4 gave 1e-3
+/// relative errors on small eigenvalues of a test quadratic, 1e-3 gives 1e-4).
+pub const STEP: f64 = 1e-3;
+
+/// PyHessian's stopping rule for power iteration and Hutchinson: relative change below this.
+pub const TOLERANCE: f64 = 1e-3;
+
+/// Gradient variance within this many iterations is not trusted to stop on (PyHessian: 100).
+pub const MAX_ITER: usize = 100;
+
+/// The Hessian of the mean training loss at a point, as an operator.
+pub struct Hessian<'a> {
+    net: &'a dyn Network,
+    theta: Vec<f32>,
+    data: &'a Dataset,
+    coef: Vec<f32>,
+    reverse: Vec<bool>,
+    /// `D` of `D H D`, when filter-normalised.
+    scale: Option<Vec<f64>>,
+    step_norm: f64,
+}
+
+impl<'a> Hessian<'a> {
+    /// The Hessian of `net`'s mean loss on `data` at `theta`.
+    pub fn new(net: &'a dyn Network, theta: &[f32], data: &'a Dataset) -> Self {
+        let n = data.len().max(1);
+        let norm = theta
+            .iter()
+            .map(|&t| f64::from(t).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        Hessian {
+            net,
+            theta: theta.to_vec(),
+            data,
+            coef: vec![1.0 / n as f32; data.len()],
+            reverse: vec![false; data.len()],
+            scale: None,
+            step_norm: STEP * norm.max(1.0),
+        }
+    }
+
+    /// Makes this the filter-normalised Hessian `D H D`, `D` holding each weight's filter norm
+    /// and `bias_scale` for one-dimensional tensors (gen-viz: 1e-6 for the swiss roll, 1 for SVHN).
+    pub fn filter_normalised(mut self, params: &Params, bias_scale: f64) -> Self {
+        let mut d = vec![bias_scale; params.values().len()];
+        for t in params.layout().tensors() {
+            if t.shape.len() <= 1 {
+                continue;
+            }
+            for k in 0..t.num_filters() {
+                let r = t.filter_range(k);
+                let norm = params.values()[r.clone()]
+                    .iter()
+                    .map(|&v| f64::from(v).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                d[r].fill(norm);
+            }
+        }
+        self.scale = Some(d);
+        self
+    }
+
+    /// Number of parameters.
+    pub fn dim(&self) -> usize {
+        self.theta.len()
+    }
+
+    fn gradient_at(&self, shift: &[f64], sign: f64) -> Vec<f32> {
+        let point: Vec<f32> = self
+            .theta
+            .iter()
+            .zip(shift)
+            .map(|(&t, &s)| (f64::from(t) + sign * s) as f32)
+            .collect();
+        let mut g = vec![0f32; point.len()];
+        let batch = Batch {
+            data: self.data,
+            coef: &self.coef,
+            reverse: &self.reverse,
+        };
+        self.net.loss_grad(&point, &batch, &mut g);
+        g
+    }
+
+    /// `H v` (or `D H D v`).
+    pub fn apply(&self, v: &[f64]) -> Vec<f64> {
+        let v_scaled: Vec<f64> = match &self.scale {
+            Some(d) => v.iter().zip(d).map(|(a, b)| a * b).collect(),
+            None => v.to_vec(),
+        };
+        let vn = v_scaled.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if vn == 0.0 {
+            return vec![0.0; v.len()];
+        }
+        let e = self.step_norm / vn;
+        let shift: Vec<f64> = v_scaled.iter().map(|x| e * x).collect();
+        // The realised steps, after rounding to f32, are what the gradients were taken at.
+        let plus = self.gradient_at(&shift, 1.0);
+        let minus = self.gradient_at(&shift, -1.0);
+        let mut hv: Vec<f64> = plus
+            .iter()
+            .zip(&minus)
+            .map(|(&p, &m)| (f64::from(p) - f64::from(m)) / (2.0 * e))
+            .collect();
+        if let Some(d) = &self.scale {
+            hv.iter_mut().zip(d).for_each(|(h, s)| *h *= s);
+        }
+        hv
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn normalise(v: &mut [f64]) -> f64 {
+    let n = dot(v, v).sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+    n
+}
+
+fn gaussian(n: usize, rng: &mut genviz_core::rng::Rng) -> Vec<f64> {
+    (0..n)
+        .map(|_| rng.sample::<f64, _>(rand_distr::StandardNormal))
+        .collect()
+}
+
+/// An eigenpair.
+#[derive(Clone, Debug)]
+pub struct Eigen {
+    /// The eigenvalue (Rayleigh quotient).
+    pub value: f64,
+    /// The unit eigenvector.
+    pub vector: Vec<f64>,
+}
+
+/// The `k` eigenvalues of largest magnitude by power iteration with deflation (PyHessian's
+/// `eigenvalues`): each vector is kept orthogonal to those found, and iteration stops when the
+/// Rayleigh quotient changes by less than `tol` relatively.
+pub fn top_eigen(
+    op: &dyn Fn(&[f64]) -> Vec<f64>,
+    n: usize,
+    k: usize,
+    tol: f64,
+    max_iter: usize,
+    rng: &mut genviz_core::rng::Rng,
+) -> Vec<Eigen> {
+    let mut found: Vec<Eigen> = Vec::new();
+    for _ in 0..k.min(n) {
+        let mut v = gaussian(n, rng);
+        normalise(&mut v);
+        let mut value = 0.0;
+        for it in 0..max_iter {
+            for e in &found {
+                let c = dot(&v, &e.vector);
+                v.iter_mut().zip(&e.vector).for_each(|(x, y)| *x -= c * y);
+            }
+            normalise(&mut v);
+            let hv = op(&v);
+            let next = dot(&v, &hv);
+            v = hv;
+            normalise(&mut v);
+            let converged = it > 0 && (next - value).abs() / (value.abs() + 1e-6) < tol;
+            value = next;
+            if converged {
+                break;
+            }
+        }
+        found.push(Eigen { value, vector: v });
+    }
+    found
+}
+
+/// Hutchinson's trace estimate with Rademacher vectors, stopping when the running mean
+/// changes by less than `tol` relatively (PyHessian's `trace`).
+pub fn trace(
+    op: &dyn Fn(&[f64]) -> Vec<f64>,
+    n: usize,
+    tol: f64,
+    max_iter: usize,
+    rng: &mut genviz_core::rng::Rng,
+) -> f64 {
+    let mut sum = 0.0;
+    let mut mean = 0.0;
+    for it in 1..=max_iter {
+        let v: Vec<f64> = (0..n)
+            .map(|_| if rng.gen::<bool>() { 1.0 } else { -1.0 })
+            .collect();
+        sum += dot(&v, &op(&v));
+        let next = sum / it as f64;
+        if it > 1 && (next - mean).abs() / (mean.abs() + 1e-6) < tol {
+            return next;
+        }
+        mean = next;
+    }
+    mean
+}
+
+/// Nodes and weights of stochastic Lanczos quadrature (PyHessian's `density`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Quadrature {
+    /// Ritz values.
+    pub nodes: Vec<f64>,
+    /// Squared first components of the Ritz vectors.
+    pub weights: Vec<f64>,
+}
+
+/// `runs` runs of `steps`-step Lanczos with full reorthogonalisation from normalised
+/// Rademacher vectors.
+pub fn lanczos_quadrature(
+    op: &dyn Fn(&[f64]) -> Vec<f64>,
+    n: usize,
+    steps: usize,
+    runs: usize,
+    rng: &mut genviz_core::rng::Rng,
+) -> Vec<Quadrature> {
+    (0..runs)
+        .map(|_| {
+            let m = steps.min(n);
+            let mut v: Vec<f64> = (0..n)
+                .map(|_| if rng.gen::<bool>() { 1.0 } else { -1.0 })
+                .collect();
+            normalise(&mut v);
+            let mut basis: Vec<Vec<f64>> = vec![v];
+            let (mut alpha, mut beta) = (Vec::new(), Vec::new());
+            for j in 0..m {
+                let mut w = op(&basis[j]);
+                let a = dot(&w, &basis[j]);
+                alpha.push(a);
+                // Full reorthogonalisation against every basis vector.
+                for b in &basis {
+                    let c = dot(&w, b);
+                    w.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
+                }
+                if j + 1 == m {
+                    break;
+                }
+                let mut bn = normalise(&mut w);
+                if bn < 1e-10 {
+                    // An invariant subspace: restart with a fresh orthogonal vector.
+                    w = gaussian(n, rng);
+                    for b in &basis {
+                        let c = dot(&w, b);
+                        w.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
+                    }
+                    normalise(&mut w);
+                    bn = 0.0;
+                }
+                beta.push(bn);
+                basis.push(w);
+            }
+            let k = alpha.len();
+            let mut t = vec![0.0; k * k];
+            for i in 0..k {
+                t[i * k + i] = alpha[i];
+                if i + 1 < k {
+                    t[i * k + i + 1] = beta[i];
+                    t[(i + 1) * k + i] = beta[i];
+                }
+            }
+            let (values, vectors) = crate::pca::jacobi_eigen(t, k);
+            Quadrature {
+                nodes: values,
+                weights: (0..k).map(|c| vectors[c].powi(2)).collect(),
+            }
+        })
+        .collect()
+}
+
+/// PyHessian's `density_plot`: Gaussians of variance `1e-5 * max(1, spread)` at every node,
+/// averaged over runs, on `grid`, normalised to integrate to one.
+pub fn smoothed_density(runs: &[Quadrature], grid: &[f64]) -> Vec<f64> {
+    let all = runs.iter().flat_map(|q| q.nodes.iter().copied());
+    let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+        (lo.min(x), hi.max(x))
+    });
+    let sigma2 = 1e-5 * (hi - lo).max(1.0);
+    let mut density = vec![0.0; grid.len()];
+    for q in runs {
+        for (&node, &w) in q.nodes.iter().zip(&q.weights) {
+            for (d, &x) in density.iter_mut().zip(grid) {
+                *d += w * (-(x - node).powi(2) / (2.0 * sigma2)).exp()
+                    / (2.0 * std::f64::consts::PI * sigma2).sqrt();
+            }
+        }
+    }
+    let step = if grid.len() > 1 {
+        grid[1] - grid[0]
+    } else {
+        1.0
+    };
+    let total: f64 = density.iter().sum::<f64>() * step;
+    if total > 0.0 {
+        density.iter_mut().for_each(|d| *d /= total);
+    }
+    density
+}
+
+/// Li et al.'s `|lambda_min / lambda_max|`: the top eigenvalue, then the top of
+/// `H - 0.51 lambda_max I` shifted back, which is the most negative eigenvalue when there is one.
+pub fn eigen_ratio(
+    op: &dyn Fn(&[f64]) -> Vec<f64>,
+    n: usize,
+    tol: f64,
+    max_iter: usize,
+    rng: &mut genviz_core::rng::Rng,
+) -> (f64, f64) {
+    let top = top_eigen(op, n, 1, tol, max_iter, rng)[0].value;
+    let shift = 0.51 * top;
+    let shifted =
+        |v: &[f64]| -> Vec<f64> { op(v).iter().zip(v).map(|(h, x)| h - shift * x).collect() };
+    let low = top_eigen(&shifted, n, 1, tol, max_iter, rng)[0].value + shift;
+    let min = low.min(top);
+    (min, top)
+}
+
+/// A compact summary for `run.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    /// Top eigenvalues, largest magnitude first.
+    pub eigenvalues: Vec<f64>,
+    /// Hutchinson trace.
+    pub trace: Option<f64>,
+}
+
+/// Convenience: top-`k` eigenvalues and the trace of `h`.
+pub fn summarize(h: &Hessian<'_>, k: usize, with_trace: bool, seed: u64) -> Result<Summary> {
+    let op = |v: &[f64]| h.apply(v);
+    let mut rng = genviz_core::rng::stream(seed, "hessian");
+    let eig = top_eigen(&op, h.dim(), k, TOLERANCE, MAX_ITER, &mut rng);
+    let trace = with_trace.then(|| trace(&op, h.dim(), TOLERANCE, MAX_ITER, &mut rng));
+    Ok(Summary {
+        eigenvalues: eig.iter().map(|e| e.value).collect(),
+        trace,
+    })
+}
+
+#[cfg(test)]
+mod tests;
