@@ -73,6 +73,10 @@ enum Command {
     Trajectory(commands::landscape::TrajectoryArgs),
     /// Join the shards of a surface (`--shard k/n` runs) into one file.
     Merge(commands::landscape::MergeArgs),
+    /// Basin radii along random rays from a minimum, and its log-volume with an interval.
+    Basin(commands::basin::BasinArgs),
+    /// Curvature of a minimum: top eigenvalues, trace, spectral density, eigenvalue-ratio map.
+    Hessian(commands::basin::HessianArgs),
     /// Measure speed; prints one JSON object.
     Bench(commands::bench::BenchArgs),
 }
@@ -95,6 +99,8 @@ fn main() {
                 Command::Plane(args) => commands::landscape::plane(args),
                 Command::Trajectory(args) => commands::landscape::trajectory(args),
                 Command::Merge(args) => commands::landscape::merge(args),
+                Command::Basin(args) => commands::basin::basin(args),
+                Command::Hessian(args) => commands::basin::hessian(args),
                 Command::Bench(args) => commands::bench::run(args),
             })
         });

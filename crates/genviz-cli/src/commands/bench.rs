@@ -106,6 +106,61 @@ fn w256_gflops(repeats: usize) -> Result<(f64, f64)> {
     Ok((flops / best / 1e9, best))
 }
 
+/// Best Python peers for 200 exact radii of the paper's net (JAX; PyTorch), seconds. From the
+/// basins issue.
+const JAX_RADII_S: f64 = 0.31;
+const PYTORCH_RADII_S: f64 = 1.6;
+
+/// Times 200 exact radii at a briefly trained swiss-roll minimum, and Hessian-vector products
+/// per second there.
+fn basin_and_hessian(
+    net: &Mlp,
+    spec: &genviz_mlp::MlpSpec,
+    train_set: &genviz_core::Dataset,
+    config: &crate::config::ExperimentConfig,
+    repeats: usize,
+) -> Result<(f64, f64)> {
+    use genviz_landscape::basin::{radii, RadiusMode, RayConfig};
+    use genviz_landscape::{BiasPolicy, Normalization};
+    let mut short = config.train.clone();
+    short.steps = 3000;
+    short.log_every = u64::MAX;
+    let request = TrainRequest {
+        network: net,
+        init: init_params(spec, config.model.init, &mut rng::stream(config.seed, "init")),
+        train: train_set,
+        test: train_set,
+        config: &short,
+        poison: None,
+        seed: config.seed,
+        out_dir: None,
+        metadata: HashMap::new(),
+    };
+    let theta = train(request, &mut |_| {})?.params;
+    let rays = RayConfig {
+        rays: 200,
+        threshold: 1.0,
+        mode: RadiusMode::Exact { max_radius: 2.0, tolerance: 1e-3, bracket: 10 },
+        seed: 0,
+        norm: Normalization::Filter,
+        bias: BiasPolicy::Ignore,
+    };
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats.max(1) + 1 {
+        let start = std::time::Instant::now();
+        radii(net, &theta, train_set, &rays)?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    let h = genviz_landscape::hessian::Hessian::new(net, theta.values(), train_set);
+    let v = vec![1.0; theta.values().len()];
+    let count = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..count {
+        std::hint::black_box(h.apply(&v));
+    }
+    Ok((best, count as f64 / start.elapsed().as_secs_f64()))
+}
+
 /// Seconds for 64 landscape points of an MNIST-sized MLP with the first-layer precomputation,
 /// and without it (best of `repeats`).
 fn affine_first_layer(repeats: usize) -> Result<(f64, f64)> {
@@ -210,6 +265,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let surface_s = time_surface(&net, &spec, &loaded.train, args.repeats)?;
     let (gflops, w256_s) = w256_gflops(args.repeats)?;
     let (affine_fast, affine_plain) = affine_first_layer(args.repeats)?;
+    let (radii_s, hvp_per_s) = basin_and_hessian(&net, &spec, &loaded.train, &config, args.repeats)?;
     let out = json!({
         "version": genviz_core::VERSION,
         "threads": rayon::current_num_threads(),
@@ -225,6 +281,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "surface_w256_s": w256_s,
         "surface_w256_workload": "2-256-256-256-256-2 MLP, 64 grid points on 2,000 points, forward FLOPs only",
         "machine_peak_gflops": MACHINE_PEAK_GFLOPS,
+        "radii_200_s": radii_s,
+        "radii_workload": "200 filter-normalised rays, threshold 1, exact mode (bisection to 1e-3), the paper's net after 3,000 training steps, its 200 training points",
+        "radii_peers_s": { "jax": JAX_RADII_S, "pytorch": PYTORCH_RADII_S },
+        "hvp_per_s": hvp_per_s,
         "affine_784_s": affine_fast,
         "affine_784_plain_s": affine_plain,
         "affine_784_workload": "784-128-10 MLP, 64 points of a 2-D grid on 1,000 examples: first layer precomputed (linear in a, b) vs every point built and evaluated",

@@ -25,6 +25,9 @@ pub struct PaperArgs {
     poisoned_steps: u64,
 }
 
+/// Rays per minimum in the paper's basin comparison (Fig 5).
+const BASIN_RAYS: usize = 200;
+
 /// Side of the paper's landscape grids (Li et al.'s default 51).
 const LANDSCAPE_POINTS: usize = 51;
 /// Half-width of the landscape grids, in filter-normalised units. Li et al.'s default is 1,
@@ -166,6 +169,53 @@ pub fn run(args: PaperArgs) -> Result<()> {
         .collect();
     genviz_render::draw_contour(&dir.join("fig3_landscapes_contour.png"), &contour_panels)?;
 
+    // Fig 5: basins of both minima along the same random rays.
+    let rays = genviz_landscape::basin::RayConfig {
+        rays: BASIN_RAYS,
+        threshold: genviz_landscape::basin::DEFAULT_THRESHOLD,
+        mode: genviz_landscape::basin::RadiusMode::Exact { max_radius: 2.0, tolerance: 1e-3, bracket: 10 },
+        seed: presets::SWISS_ROLL_SEED,
+        norm: genviz_landscape::Normalization::Filter,
+        bias: genviz_landscape::BiasPolicy::Ignore,
+    };
+    let basins = jobs
+        .iter()
+        .zip(&results)
+        .map(|((_, _, sub), r)| {
+            let center = genviz_core::Params::from_vec(genviz_core::Network::layout(&r.net).clone(), r.theta.clone())?;
+            crate::commands::basin::measure(&r.net, &center, &r.train, &rays, sub)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let groups: Vec<_> = jobs
+        .iter()
+        .zip(&basins)
+        .map(|((label, _, _), b)| genviz_render::RadiusGroup { label: label.to_string(), radii: b.basin.radii.clone() })
+        .collect();
+    genviz_render::draw_radius_histograms(
+        &dir.join("fig5_radii.png"),
+        "basin radii along 200 random filter-normalised rays (loss threshold 1)",
+        &groups,
+        "radius (filter-normalised units)",
+    )?;
+    let bars: Vec<_> = jobs
+        .iter()
+        .zip(&basins)
+        .map(|((label, _, _), b)| genviz_render::VolumeBar {
+            label: label.to_string(),
+            log10_volume: b.volume.log10_volume,
+            low: b.volume.low,
+            high: b.volume.high,
+        })
+        .collect();
+    genviz_render::draw_volume_bars(&dir.join("fig5_volumes.png"), "basin log10 volume (95% bootstrap interval)", &bars)?;
+    let (clean_v, poisoned_v) = (&basins[0].volume, &basins[1].volume);
+    let basin_json = json!({
+        "clean": crate::commands::basin::summary(&basins[0]),
+        "poisoned": crate::commands::basin::summary(&basins[1]),
+        "log10_volume_gap": clean_v.log10_volume - poisoned_v.log10_volume,
+        "intervals_overlap": poisoned_v.high >= clean_v.low,
+    });
+
     let runs: Vec<_> = jobs
         .iter()
         .zip(&results)
@@ -182,8 +232,15 @@ pub fn run(args: PaperArgs) -> Result<()> {
         &dir.join("summary.json"),
         &json!({
             "version": genviz_core::VERSION,
-            "figures": ["fig3_decision_boundaries.png", "fig3_landscapes_3d.png", "fig3_landscapes_contour.png"],
+            "figures": [
+                "fig3_decision_boundaries.png",
+                "fig3_landscapes_3d.png",
+                "fig3_landscapes_contour.png",
+                "fig5_radii.png",
+                "fig5_volumes.png"
+            ],
             "runs": runs,
+            "basins": basin_json,
         }),
     )?;
     for ((label, _, _), r) in jobs.iter().zip(&results) {
@@ -194,6 +251,15 @@ pub fn run(args: PaperArgs) -> Result<()> {
             100.0 * m.test_acc
         );
     }
-    println!("figures: {}", figure.display());
+    for (label, b) in ["clean", "poisoned"].iter().zip(&basins) {
+        println!(
+            "{label:>9}: median basin radius {:.4}, log10 volume {:.1} [{:.1}, {:.1}]",
+            b.basin.median(),
+            b.volume.log10_volume,
+            b.volume.low,
+            b.volume.high
+        );
+    }
+    println!("figures: {}", dir.display());
     Ok(())
 }
