@@ -254,3 +254,41 @@ fn bad_input_is_rejected_before_drawing() {
         files_in(dir.path())
     );
 }
+
+#[test]
+fn empty_titles_and_labels_and_many_groups_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.png");
+    let many: Vec<RadiusGroup> = (0..6)
+        .map(|i| RadiusGroup {
+            label: if i == 0 {
+                String::new()
+            } else {
+                format!("a rather long label for minimum number {i}")
+            },
+            radii: spread(0.1 * (i + 1) as f64, 50),
+        })
+        .collect();
+    draw_radius_histograms(&path, "", &many, "").unwrap();
+    let img = image::open(&path).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (860, 600));
+    // Every radius the same: a narrow range of linear bins.
+    let same = [RadiusGroup {
+        label: "same".into(),
+        radii: vec![0.5; 10],
+    }];
+    draw_radius_histograms(&path, "same", &same, "radius").unwrap();
+    let one = [VolumeBar {
+        label: String::new(),
+        log10_volume: 2.0,
+        low: 2.0,
+        high: 2.0,
+    }];
+    draw_volume_bars(&path, "", &one).unwrap();
+    let img = image::open(&path).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (560, 560));
+    let flat = vec![1.0; 200];
+    draw_spectral_density(&path, "", &grid(), &[(String::new(), flat.clone())], true).unwrap();
+    draw_spectral_density(&path, "", &grid(), &[(String::new(), flat)], false).unwrap();
+    assert_eq!(files_in(dir.path()), ["many.png"]);
+}
