@@ -19,6 +19,12 @@
 //!   rasterised here with a z-buffer and Lambertian lighting) and [`draw_curve_1d`] (loss and
 //!   accuracy along one direction, on twin y axes).
 //!
+//! * Basins of minima, in the style of Fig. 5 of Huang et al. and PyHessian's `density_plot`:
+//!   [`draw_radius_histograms`] (overlaid histograms of the basin radii of good and bad minima,
+//!   one [`RadiusGroup`] each), [`draw_volume_bars`] (log10 basin volumes with confidence
+//!   intervals, one [`VolumeBar`] each) and [`draw_spectral_density`] (Hessian eigenvalue
+//!   densities on a shared grid).
+//!
 //! Drawing uses plotters' bitmap backend with its `ab_glyph` text backend and the DejaVu Sans
 //! font embedded in the binary (see [`register_fonts`]), so no system font is needed. Every PNG
 //! is written atomically: it is encoded into a temporary `.png` file next to the target and
@@ -26,6 +32,7 @@
 //! nothing behind. Inputs are validated before anything is drawn; every error names the output
 //! file.
 
+mod basin;
 mod boundary;
 mod colormap;
 mod curve1d;
@@ -319,4 +326,103 @@ pub fn draw_curve_1d(
     log_loss: bool,
 ) -> Result<()> {
     curve1d::draw(path, title, xs, losses, accuracies, log_loss)
+}
+
+/// One group of basin radii for [`draw_radius_histograms`], e.g. the 400 radii measured along
+/// random rays from the minimum found on clean data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RadiusGroup {
+    /// Legend text, e.g. `"clean"` or `"poisoned"`; the legend adds the group's median.
+    pub label: String,
+    /// The radii (distances along each ray to where the loss first crosses the threshold).
+    /// Non-finite or non-positive radii (rays that never crossed) are not drawn; the legend
+    /// counts them.
+    pub radii: Vec<f64>,
+}
+
+/// One minimum's basin volume for [`draw_volume_bars`]: `log10` of the volume, with a
+/// confidence interval `low ..= high` around it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeBar {
+    /// Text under the bar, e.g. `"clean"`.
+    pub label: String,
+    /// `log10` of the basin volume, e.g. `-4123.7`; finite.
+    pub log10_volume: f64,
+    /// The lower end of the interval; finite, at most `log10_volume`.
+    pub low: f64,
+    /// The upper end of the interval; finite, at least `log10_volume`.
+    pub high: f64,
+}
+
+/// Draws overlaid histograms of basin radii into one PNG at `path` (860x600 pixels), in the
+/// look of Fig. 5 of Huang et al.: `title` above, a legend under it, `x_label` under the x
+/// axis and "count" on the y axis.
+///
+/// All groups share one set of 40 bins spanning the smallest to the largest shown radius. When
+/// the radii span more than a factor of 30 the bins are log-spaced and the x axis is
+/// logarithmic; otherwise both are linear. Each group is a semi-transparent filled histogram
+/// with a solid outline in its own colour (the first blue, the second red, then further class
+/// colours), with its median as a dashed vertical line. The legend gives each group's label and
+/// median, e.g. `"clean (median 0.31)"`, and how many of its radii were skipped (non-finite or
+/// non-positive), e.g. `"poisoned (median 0.0104, 3 rays never crossed)"`; the median is over
+/// the shown radii.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if `groups` is empty, a group has no radii, or no group has
+/// a finite positive radius, checked before anything is drawn; [`genviz_core::Error::Io`] if
+/// the file cannot be written. Every message names `path`; on error no file is left behind.
+pub fn draw_radius_histograms(
+    path: &Path,
+    title: &str,
+    groups: &[RadiusGroup],
+    x_label: &str,
+) -> Result<()> {
+    basin::draw_histograms(path, title, groups, x_label)
+}
+
+/// Draws one bar per minimum at its `log10` basin volume into one PNG at `path` (560 pixels
+/// high; 150 + 190 pixels per bar wide, at least 560), with `title` above.
+///
+/// The y axis, labelled "log10 volume", has plain tick labels (`-7000`, not `-7e3`) and starts
+/// at a round baseline below the lowest interval, so every bar rises from the bottom of the
+/// plot to its value: the larger the volume, the taller the bar. Each bar (in its class colour:
+/// the first blue, the second red, ...) carries a black error bar from `low` to `high` with a
+/// dot at the value, and is annotated above with its value and, in smaller type, its interval;
+/// its label is written under the axis.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if `bars` is empty, a value is not finite, or a bar does not
+/// have `low <= log10_volume <= high`, checked before anything is drawn;
+/// [`genviz_core::Error::Io`] if the file cannot be written. Every message names `path`; on
+/// error no file is left behind.
+pub fn draw_volume_bars(path: &Path, title: &str, bars: &[VolumeBar]) -> Result<()> {
+    basin::draw_volume_bars(path, title, bars)
+}
+
+/// Draws Hessian eigenvalue densities into one PNG at `path` (860x560 pixels), like
+/// PyHessian's `density_plot`: `title` above, a legend under it, density against eigenvalue
+/// (axes labelled "eigenvalue" and "density"), one line per `(label, values)` series, where
+/// `values[i]` is the density at `grid[i]`. The first series is solid, the others dashed, each
+/// in its own colour.
+///
+/// With `log_y` the y axis is logarithmic: values `<= 0` are gaps, and positive values below
+/// `1e-12` times the largest are drawn at that floor. Non-finite values are always gaps.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if `densities` is empty, `grid` has fewer than 2 points or
+/// is not finite and strictly increasing, a series' length differs from `grid`'s, or there is
+/// no value to draw (none finite, or with `log_y` none positive), checked before anything is
+/// drawn; [`genviz_core::Error::Io`] if the file cannot be written. Every message names
+/// `path`; on error no file is left behind.
+pub fn draw_spectral_density(
+    path: &Path,
+    title: &str,
+    grid: &[f64],
+    densities: &[(String, Vec<f64>)],
+    log_y: bool,
+) -> Result<()> {
+    basin::draw_spectral_density(path, title, grid, densities, log_y)
 }
