@@ -309,3 +309,63 @@ fn bad_landscape_inputs_fail_before_any_work() {
     let err = fails(genviz(&["interpolate", s(&run), s(&other)]));
     assert!(err.contains("layer widths"), "{err}");
 }
+
+#[test]
+fn basin_and_hessian_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    ok(genviz(&["train", "--steps", "1500", "--out", s(&run)]));
+    let out = dir.path().join("basin");
+    let stdout = ok(genviz(&[
+        "basin",
+        s(&run),
+        "--rays",
+        "20",
+        "--out",
+        s(&out),
+    ]));
+    assert!(stdout.contains("log10 volume"), "{stdout}");
+    let mut npz = genviz_core::io::Npz::open(&out.join("basin.npz")).unwrap();
+    let (radii, shape) = npz.f64("radii").unwrap();
+    assert_eq!(shape, vec![40]);
+    assert!(radii.iter().all(|r| r.is_finite() && *r > 0.0), "{radii:?}");
+    assert_eq!(npz.f64("threshold").unwrap().0, vec![1.0]);
+    assert!(out.join("basin_radii.png").exists());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let v = &summary["summary"];
+    assert!(v["log10_volume_interval"][0].as_f64().unwrap() <= v["log10_volume"].as_f64().unwrap());
+    assert_eq!(
+        v["dimension"], 3457,
+        "weights only: biases are not perturbed"
+    );
+
+    let h = dir.path().join("hessian");
+    ok(genviz(&[
+        "hessian",
+        s(&run),
+        "--top-k",
+        "2",
+        "--lanczos",
+        "20",
+        "--ratio-map",
+        "3",
+        "--ratio-extent",
+        "0.05",
+        "--out",
+        s(&h),
+    ]));
+    let mut npz = genviz_core::io::Npz::open(&h.join("hessian.npz")).unwrap();
+    let (eig, _) = npz.f64("eigenvalues").unwrap();
+    assert_eq!(eig.len(), 2);
+    assert!(
+        eig[0].abs() >= eig[1].abs() * 0.99,
+        "largest first: {eig:?}"
+    );
+    assert_eq!(npz.f64("eig_ratio").unwrap().1, vec![3, 3]);
+    for f in ["hessian_density.png", "hessian_ratio_map.png", "run.json"] {
+        assert!(h.join(f).exists(), "{f}");
+    }
+    let err = fails(genviz(&["basin", s(&run), "--rays", "0"]));
+    assert!(err.contains("rays"), "{err}");
+}

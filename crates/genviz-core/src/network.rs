@@ -82,6 +82,49 @@ pub fn evaluate_affine_points<N: Network + ?Sized>(
     net.evaluate(&refs, data)
 }
 
+/// Relative step of [`central_difference_hvp`]: `|e v| = HVP_STEP * max(1, |theta|)`.
+/// Parameters and gradients are `f32`, so smaller steps lose the difference to rounding.
+pub const HVP_STEP: f64 = 1e-3;
+
+/// `H v` as `(g(theta + e v) - g(theta - e v)) / 2e` with exact gradients, differenced in `f64`:
+/// works for any family, exact for quadratic losses up to rounding.
+pub fn central_difference_hvp<N: Network + ?Sized>(
+    net: &N,
+    theta: &[f32],
+    v: &[f32],
+    data: &Dataset,
+) -> Vec<f64> {
+    let norm = |x: &[f32]| x.iter().map(|&t| f64::from(t).powi(2)).sum::<f64>().sqrt();
+    let vn = norm(v);
+    if vn == 0.0 {
+        return vec![0.0; v.len()];
+    }
+    let e = HVP_STEP * norm(theta).max(1.0) / vn;
+    let n = data.len().max(1);
+    let coef = vec![1.0 / n as f32; data.len()];
+    let reverse = vec![false; data.len()];
+    let batch = Batch {
+        data,
+        coef: &coef,
+        reverse: &reverse,
+    };
+    let gradient = |sign: f64| {
+        let point: Vec<f32> = theta
+            .iter()
+            .zip(v)
+            .map(|(&t, &x)| (f64::from(t) + sign * e * f64::from(x)) as f32)
+            .collect();
+        let mut g = vec![0f32; theta.len()];
+        net.loss_grad(&point, &batch, &mut g);
+        g
+    };
+    let (plus, minus) = (gradient(1.0), gradient(-1.0));
+    plus.iter()
+        .zip(&minus)
+        .map(|(&p, &m)| (f64::from(p) - f64::from(m)) / (2.0 * e))
+        .collect()
+}
+
 /// A family of models, seen as functions of a flat parameter vector.
 ///
 /// Analyses depend on this trait, never on a model's internals. Every method must give the same
@@ -107,6 +150,13 @@ pub trait Network: Send + Sync {
         data: &Dataset,
     ) -> Vec<Eval> {
         evaluate_affine_points(self, plane, coords, data)
+    }
+
+    /// `H v`: the Hessian of the mean loss over `data` at `theta` times `v`. The default is
+    /// central differences of exact gradients ([`central_difference_hvp`]); families that can
+    /// do better (the native MLP: an exact R-operator) override it.
+    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
+        central_difference_hvp(self, theta, v, data)
     }
 
     /// The loss of `batch` at `theta`, with its gradient written into `grad`.

@@ -42,12 +42,16 @@ pub enum RadiusMode {
     },
 }
 
+/// Coarse samples per side before bisecting. Every sample costs a full evaluation, and
+/// bisection halves a bracket for two.
+pub const DEFAULT_BRACKET: usize = 6;
+
 impl Default for RadiusMode {
     fn default() -> Self {
         RadiusMode::Exact {
             max_radius: 2.0,
             tolerance: 1e-3,
-            bracket: 10,
+            bracket: DEFAULT_BRACKET,
         }
     }
 }
@@ -90,9 +94,11 @@ impl RayConfig {
                 max_radius,
                 tolerance,
                 bracket,
-            } if !(max_radius > 0.0 && max_radius.is_finite())
-                || !(tolerance > 0.0 && tolerance < 1.0)
-                || bracket < 1 =>
+            } if !(max_radius > 0.0
+                && max_radius.is_finite()
+                && tolerance > 0.0
+                && tolerance < 1.0
+                && bracket >= 1) =>
             {
                 Err(Error::invalid(
                     "basin: exact mode needs max_radius > 0, 0 < tolerance < 1 and bracket >= 1",

@@ -2,18 +2,12 @@
 //! SPEC 4), the filter-normalised Hessian `D H D` (gen-viz, SPEC 1.7) and Li et al.'s
 //! min/max eigenvalue ratio (SPEC 2.2).
 //!
-//! Products are central differences of exact gradients, `(g(theta + e v) - g(theta - e v)) / 2e`,
-//! differenced in `f64`: this works for every model family (none of genviz's backends has
-//! second-order autodiff) and is exact for quadratic losses up to rounding.
+//! Products come from [`Network::hvp`]: exact for the native MLP (an R-operator), central
+//! differences of exact gradients for other families.
 
-use genviz_core::{Batch, Dataset, Network, Params, Result};
+use genviz_core::{Dataset, Network, Params, Result};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
-
-/// Relative size of the difference step: `|e v| = STEP * max(1, |theta|)`. Parameters and
-/// gradients are `f32`, so smaller steps lose the difference to rounding (1e-4 gave 1e-3
-/// relative errors on small eigenvalues of a test quadratic, 1e-3 gives 1e-4).
-pub const STEP: f64 = 1e-3;
 
 /// PyHessian's stopping rule for power iteration and Hutchinson: relative change below this.
 pub const TOLERANCE: f64 = 1e-3;
@@ -26,30 +20,18 @@ pub struct Hessian<'a> {
     net: &'a dyn Network,
     theta: Vec<f32>,
     data: &'a Dataset,
-    coef: Vec<f32>,
-    reverse: Vec<bool>,
     /// `D` of `D H D`, when filter-normalised.
     scale: Option<Vec<f64>>,
-    step_norm: f64,
 }
 
 impl<'a> Hessian<'a> {
     /// The Hessian of `net`'s mean loss on `data` at `theta`.
     pub fn new(net: &'a dyn Network, theta: &[f32], data: &'a Dataset) -> Self {
-        let n = data.len().max(1);
-        let norm = theta
-            .iter()
-            .map(|&t| f64::from(t).powi(2))
-            .sum::<f64>()
-            .sqrt();
         Hessian {
             net,
             theta: theta.to_vec(),
             data,
-            coef: vec![1.0 / n as f32; data.len()],
-            reverse: vec![false; data.len()],
             scale: None,
-            step_norm: STEP * norm.max(1.0),
         }
     }
 
@@ -80,43 +62,13 @@ impl<'a> Hessian<'a> {
         self.theta.len()
     }
 
-    fn gradient_at(&self, shift: &[f64], sign: f64) -> Vec<f32> {
-        let point: Vec<f32> = self
-            .theta
-            .iter()
-            .zip(shift)
-            .map(|(&t, &s)| (f64::from(t) + sign * s) as f32)
-            .collect();
-        let mut g = vec![0f32; point.len()];
-        let batch = Batch {
-            data: self.data,
-            coef: &self.coef,
-            reverse: &self.reverse,
-        };
-        self.net.loss_grad(&point, &batch, &mut g);
-        g
-    }
-
     /// `H v` (or `D H D v`).
     pub fn apply(&self, v: &[f64]) -> Vec<f64> {
-        let v_scaled: Vec<f64> = match &self.scale {
-            Some(d) => v.iter().zip(d).map(|(a, b)| a * b).collect(),
-            None => v.to_vec(),
+        let v32: Vec<f32> = match &self.scale {
+            Some(d) => v.iter().zip(d).map(|(a, b)| (a * b) as f32).collect(),
+            None => v.iter().map(|&a| a as f32).collect(),
         };
-        let vn = v_scaled.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if vn == 0.0 {
-            return vec![0.0; v.len()];
-        }
-        let e = self.step_norm / vn;
-        let shift: Vec<f64> = v_scaled.iter().map(|x| e * x).collect();
-        // The realised steps, after rounding to f32, are what the gradients were taken at.
-        let plus = self.gradient_at(&shift, 1.0);
-        let minus = self.gradient_at(&shift, -1.0);
-        let mut hv: Vec<f64> = plus
-            .iter()
-            .zip(&minus)
-            .map(|(&p, &m)| (f64::from(p) - f64::from(m)) / (2.0 * e))
-            .collect();
+        let mut hv = self.net.hvp(&self.theta, &v32, self.data);
         if let Some(d) = &self.scale {
             hv.iter_mut().zip(d).for_each(|(h, s)| *h *= s);
         }

@@ -124,6 +124,11 @@ impl Mlp {
         &self.spec
     }
 
+    /// Offsets of layer `k`'s weight and bias in the flat parameter vector.
+    pub(crate) fn layer_offsets(&self, k: usize) -> (usize, usize) {
+        self.offsets[k]
+    }
+
     fn num_layers(&self) -> usize {
         self.widths.len() - 1
     }
@@ -421,6 +426,11 @@ impl Network for Mlp {
                 }
             })
             .collect()
+    }
+
+    /// Exact, by the R-operator (see [`crate::hvp`]).
+    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
+        self.hvp_exact(theta, v, data)
     }
 
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {

@@ -12,6 +12,7 @@
 //! move between genviz and PyTorch unchanged; [`import`] reads a user's MLP from safetensors.
 
 pub mod engine;
+pub mod hvp;
 pub mod import;
 pub mod init;
 pub mod kernels;

@@ -326,3 +326,67 @@ fn affine_fast_path_matches_building_every_point() {
     // A point's value does not depend on the batch it is evaluated in.
     assert_eq!(mlp.evaluate_affine(plane, &coords[7..8], &d)[0], fast[7]);
 }
+
+fn exact_hvp_matches_second_differences(spec: MlpSpec) {
+    let mlp = Mlp::new(spec.clone()).unwrap();
+    let theta = init_params(&spec, Init::Pytorch, &mut rng::stream(7, "init")).into_values();
+    let v = init_params(&spec, Init::Pytorch, &mut rng::stream(8, "init")).into_values();
+    let d = data(41, spec.input_dim, spec.num_classes, 5);
+    let hv = mlp.hvp(&theta, &v, &d);
+    let coef = vec![1.0 / d.len() as f32; d.len()];
+    let rev = vec![false; d.len()];
+    let loss = |t: &[f32]| reference_loss(&spec, t, &d, &coef, &rev);
+    // (v^T H e_k) from second differences of the f64 reference loss.
+    let h = 1e-3f64;
+    for k in (0..theta.len()).step_by(11) {
+        let at = |sv: f64, sk: f64| {
+            let t: Vec<f32> = theta
+                .iter()
+                .zip(&v)
+                .enumerate()
+                .map(|(i, (&x, &vi))| {
+                    (f64::from(x) + sv * h * f64::from(vi) + if i == k { sk * h } else { 0.0 })
+                        as f32
+                })
+                .collect();
+            loss(&t)
+        };
+        let want = (at(1.0, 1.0) - at(1.0, -1.0) - at(-1.0, 1.0) + at(-1.0, -1.0)) / (4.0 * h * h);
+        assert!(
+            (hv[k] - want).abs() < 2e-2 * want.abs().max(1e-2),
+            "component {k}: {} vs {want}",
+            hv[k]
+        );
+    }
+    // Symmetry: u^T H v = v^T H u.
+    let u = init_params(&spec, Init::Pytorch, &mut rng::stream(9, "init")).into_values();
+    let hu = mlp.hvp(&theta, &u, &d);
+    let uhv: f64 = u.iter().zip(&hv).map(|(&a, b)| f64::from(a) * b).sum();
+    let vhu: f64 = v.iter().zip(&hu).map(|(&a, b)| f64::from(a) * b).sum();
+    assert!(
+        (uhv - vhu).abs() < 1e-4 * uhv.abs().max(1e-3),
+        "{uhv} vs {vhu}"
+    );
+}
+
+#[test]
+fn exact_hvp_tanh_sigmoid() {
+    exact_hvp_matches_second_differences(MlpSpec {
+        input_dim: 3,
+        hidden: vec![7, 5],
+        num_classes: 2,
+        activation: Activation::Tanh,
+        head: Head::Sigmoid,
+    });
+}
+
+#[test]
+fn exact_hvp_tanh_softmax() {
+    exact_hvp_matches_second_differences(MlpSpec {
+        input_dim: 4,
+        hidden: vec![6],
+        num_classes: 3,
+        activation: Activation::Tanh,
+        head: Head::Softmax,
+    });
+}

@@ -646,10 +646,15 @@ where
     for (i, series) in runs.iter().enumerate() {
         let style = series_color(i).stroke_width(2);
         for run in series {
-            let pts = run.iter().copied();
             if i == 0 {
-                chart.draw_series(LineSeries::new(pts, style))?;
+                // Segment by segment: a spectral density is a comb of narrow spikes, and the
+                // mitred joins of one thick polyline would shoot far outside the plot.
+                chart.draw_series(
+                    run.windows(2)
+                        .map(|w| PathElement::new(vec![w[0], w[1]], style)),
+                )?;
             } else {
+                let pts = run.iter().copied();
                 chart.draw_series(DashedLineSeries::new(pts, 10, 6, style))?;
             }
         }

@@ -5,11 +5,16 @@ use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
 use genviz_core::io::{write_npz, NpyArray};
 use genviz_core::{rng, Dataset, Network, Params};
-use genviz_landscape::basin::{radii, volume, Basin, RadiusMode, RayConfig, Volume, DEFAULT_THRESHOLD};
+use genviz_landscape::basin::{
+    radii, volume, Basin, RadiusMode, RayConfig, Volume, DEFAULT_THRESHOLD,
+};
 use genviz_landscape::hessian::{self, Hessian};
 use genviz_landscape::{Axis, BiasPolicy, Normalization, Spacing};
 use serde_json::json;
 use std::path::{Path, PathBuf};
+
+/// Points of the smoothed spectral density (PyHessian's `density_plot`: 10,000 bins).
+pub const DENSITY_BINS: usize = 10_000;
 
 /// Bootstrap resamples for the volume interval.
 pub const BOOTSTRAP: usize = 1000;
@@ -68,8 +73,15 @@ impl BasinArgs {
             rays: self.rays,
             threshold: self.threshold,
             mode: match self.mode {
-                ModeArg::Exact => RadiusMode::Exact { max_radius: self.max_radius, tolerance: self.tolerance, bracket: 10 },
-                ModeArg::GenViz => RadiusMode::GenViz { span: self.span, samples: self.samples },
+                ModeArg::Exact => RadiusMode::Exact {
+                    max_radius: self.max_radius,
+                    tolerance: self.tolerance,
+                    bracket: genviz_landscape::basin::DEFAULT_BRACKET,
+                },
+                ModeArg::GenViz => RadiusMode::GenViz {
+                    span: self.span,
+                    samples: self.samples,
+                },
             },
             seed: self.direction_seed,
             norm: Normalization::Filter,
@@ -87,7 +99,13 @@ pub struct BasinResult {
 }
 
 /// Measures the basin of `theta` and writes `basin.npz` into `dir`.
-pub fn measure(net: &dyn Network, theta: &Params, train: &Dataset, config: &RayConfig, dir: &Path) -> Result<BasinResult> {
+pub fn measure(
+    net: &dyn Network,
+    theta: &Params,
+    train: &Dataset,
+    config: &RayConfig,
+    dir: &Path,
+) -> Result<BasinResult> {
     let basin = radii(net, theta, train, config)?;
     let volume = volume(&basin.euclidean(), basin.dimension, BOOTSTRAP, config.seed);
     let n = basin.radii.len();
@@ -96,11 +114,29 @@ pub fn measure(net: &dyn Network, theta: &Params, train: &Dataset, config: &RayC
         &[
             ("radii", NpyArray::F64(basin.radii.clone(), vec![n])),
             ("radii_euclidean", NpyArray::F64(basin.euclidean(), vec![n])),
-            ("censored", NpyArray::I64(basin.censored.iter().map(|&c| i64::from(c)).collect(), vec![n])),
-            ("direction_norms", NpyArray::F64(basin.direction_norms.clone(), vec![basin.direction_norms.len()])),
-            ("directions_seed", NpyArray::I64(vec![config.seed as i64], vec![1])),
+            (
+                "censored",
+                NpyArray::I64(
+                    basin.censored.iter().map(|&c| i64::from(c)).collect(),
+                    vec![n],
+                ),
+            ),
+            (
+                "direction_norms",
+                NpyArray::F64(
+                    basin.direction_norms.clone(),
+                    vec![basin.direction_norms.len()],
+                ),
+            ),
+            (
+                "directions_seed",
+                NpyArray::I64(vec![config.seed as i64], vec![1]),
+            ),
             ("threshold", NpyArray::F64(vec![config.threshold], vec![1])),
-            ("log10_volume", NpyArray::F64(vec![volume.log10_volume, volume.low, volume.high], vec![3])),
+            (
+                "log10_volume",
+                NpyArray::F64(vec![volume.log10_volume, volume.low, volume.high], vec![3]),
+            ),
         ],
     )?;
     Ok(BasinResult { basin, volume })
@@ -132,7 +168,10 @@ pub fn basin(args: BasinArgs) -> Result<()> {
     genviz_render::draw_radius_histograms(
         &dir.join("basin_radii.png"),
         "basin radii along random filter-normalised rays",
-        &[genviz_render::RadiusGroup { label: "model".into(), radii: r.basin.radii.clone() }],
+        &[genviz_render::RadiusGroup {
+            label: "model".into(),
+            radii: r.basin.radii.clone(),
+        }],
         "radius (filter-normalised units)",
     )?;
     genviz_core::io::write_json(
@@ -213,33 +252,84 @@ pub fn hessian(args: HessianArgs) -> Result<()> {
     let op = |v: &[f64]| h.apply(v);
     let mut r = rng::stream(args.hessian_seed, "hessian");
     let n = h.dim();
-    let eig = hessian::top_eigen(&op, n, args.top_k, hessian::TOLERANCE, hessian::MAX_ITER, &mut r);
+    let eig = hessian::top_eigen(
+        &op,
+        n,
+        args.top_k,
+        hessian::TOLERANCE,
+        hessian::MAX_ITER,
+        &mut r,
+    );
     let eigenvalues: Vec<f64> = eig.iter().map(|e| e.value).collect();
     let trace = hessian::trace(&op, n, hessian::TOLERANCE, hessian::MAX_ITER, &mut r);
     let mut arrays = vec![
-        ("eigenvalues", NpyArray::F64(eigenvalues.clone(), vec![eigenvalues.len()])),
+        (
+            "eigenvalues",
+            NpyArray::F64(eigenvalues.clone(), vec![eigenvalues.len()]),
+        ),
         ("trace", NpyArray::F64(vec![trace], vec![1])),
     ];
     if args.lanczos > 0 {
         let q = hessian::lanczos_quadrature(&op, n, args.lanczos, args.runs.max(1), &mut r);
         let nodes: Vec<f64> = q.iter().flat_map(|x| x.nodes.iter().copied()).collect();
-        let (lo, hi) = nodes.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        let (lo, hi) = nodes
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
         let pad = 0.05 * (hi - lo).max(1e-6);
-        let grid: Vec<f64> = (0..2000).map(|i| lo - pad + (hi - lo + 2.0 * pad) * i as f64 / 1999.0).collect();
+        // PyHessian's density_plot uses 10,000 bins.
+        let grid: Vec<f64> = (0..DENSITY_BINS)
+            .map(|i| lo - pad + (hi - lo + 2.0 * pad) * i as f64 / (DENSITY_BINS - 1) as f64)
+            .collect();
         let density = hessian::smoothed_density(&q, &grid);
-        genviz_render::draw_spectral_density(&dir.join("hessian_density.png"), "Hessian spectral density", &grid, &[("density".to_string(), density.clone())], true)?;
+        genviz_render::draw_spectral_density(
+            &dir.join("hessian_density.png"),
+            "Hessian spectral density",
+            &grid,
+            &[("density".to_string(), density.clone())],
+            true,
+        )?;
         let k = nodes.len();
-        arrays.push(("density_grid", NpyArray::F64(grid, vec![2000])));
-        arrays.push(("density", NpyArray::F64(density, vec![2000])));
+        arrays.push(("density_grid", NpyArray::F64(grid, vec![DENSITY_BINS])));
+        arrays.push(("density", NpyArray::F64(density, vec![DENSITY_BINS])));
         arrays.push(("lanczos_nodes", NpyArray::F64(nodes, vec![k])));
-        arrays.push(("lanczos_weights", NpyArray::F64(q.iter().flat_map(|x| x.weights.iter().copied()).collect(), vec![k])));
+        arrays.push((
+            "lanczos_weights",
+            NpyArray::F64(
+                q.iter().flat_map(|x| x.weights.iter().copied()).collect(),
+                vec![k],
+            ),
+        ));
     }
     if args.ratio_map > 0 {
-        let coords = Axis { min: -args.ratio_extent, max: args.ratio_extent, num: args.ratio_map.max(2) }.coords(Spacing::Linear);
-        let dx = genviz_landscape::direction::random_direction(&m.params, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(args.hessian_seed, "direction-x"));
-        let dy = genviz_landscape::direction::random_direction(&m.params, Normalization::Filter, BiasPolicy::Ignore, &mut rng::stream(args.hessian_seed, "direction-y"));
-        let plane = genviz_core::Affine { center: m.params.values(), x: dx.values(), y: Some(dy.values()) };
-        let points: Vec<(f64, f64)> = coords.iter().flat_map(|&b| coords.iter().map(move |&a| (a, b))).collect();
+        let coords = Axis {
+            min: -args.ratio_extent,
+            max: args.ratio_extent,
+            num: args.ratio_map.max(2),
+        }
+        .coords(Spacing::Linear);
+        let dx = genviz_landscape::direction::random_direction(
+            &m.params,
+            Normalization::Filter,
+            BiasPolicy::Ignore,
+            &mut rng::stream(args.hessian_seed, "direction-x"),
+        );
+        let dy = genviz_landscape::direction::random_direction(
+            &m.params,
+            Normalization::Filter,
+            BiasPolicy::Ignore,
+            &mut rng::stream(args.hessian_seed, "direction-y"),
+        );
+        let plane = genviz_core::Affine {
+            center: m.params.values(),
+            x: dx.values(),
+            y: Some(dy.values()),
+        };
+        let points: Vec<(f64, f64)> = coords
+            .iter()
+            .flat_map(|&b| coords.iter().map(move |&a| (a, b)))
+            .collect();
         use rayon::prelude::*;
         let ratios: Vec<(f64, f64)> = points
             .par_iter()
@@ -249,7 +339,13 @@ pub fn hessian(args: HessianArgs) -> Result<()> {
                 plane.point(a, b, &mut theta);
                 let hp = Hessian::new(&m.net, &theta, &train);
                 let op = |v: &[f64]| hp.apply(v);
-                hessian::eigen_ratio(&op, n, 1e-2, 50, &mut rng::substream(args.hessian_seed, "ratio", i as u64))
+                hessian::eigen_ratio(
+                    &op,
+                    n,
+                    1e-2,
+                    50,
+                    &mut rng::substream(args.hessian_seed, "ratio", i as u64),
+                )
             })
             .collect();
         let ratio: Vec<f64> = ratios.iter().map(|(lo, hi)| (lo / hi).abs()).collect();
@@ -257,15 +353,32 @@ pub fn hessian(args: HessianArgs) -> Result<()> {
         genviz_render::draw_heatmap(
             &dir.join("hessian_ratio_map.png"),
             &[(
-                genviz_render::SurfaceGrid { xs: coords.clone(), ys: coords.clone(), values: ratio.clone(), title: "|lambda_min / lambda_max|".into(), value_label: "ratio".into() },
-                genviz_render::ContourStyle { vmin: 0.0, vmax: 1.0, vlevel: 0.1, log: false },
+                genviz_render::SurfaceGrid {
+                    xs: coords.clone(),
+                    ys: coords.clone(),
+                    values: ratio.clone(),
+                    title: "|lambda_min / lambda_max|".into(),
+                    value_label: "ratio".into(),
+                },
+                genviz_render::ContourStyle {
+                    vmin: 0.0,
+                    vmax: 1.0,
+                    vlevel: 0.1,
+                    log: false,
+                },
             )],
         )?;
         arrays.push(("xcoordinates", NpyArray::F64(coords.clone(), vec![side])));
         arrays.push(("ycoordinates", NpyArray::F64(coords, vec![side])));
         arrays.push(("eig_ratio", NpyArray::F64(ratio, vec![side, side])));
-        arrays.push(("min_eig", NpyArray::F64(ratios.iter().map(|r| r.0).collect(), vec![side, side])));
-        arrays.push(("max_eig", NpyArray::F64(ratios.iter().map(|r| r.1).collect(), vec![side, side])));
+        arrays.push((
+            "min_eig",
+            NpyArray::F64(ratios.iter().map(|r| r.0).collect(), vec![side, side]),
+        ));
+        arrays.push((
+            "max_eig",
+            NpyArray::F64(ratios.iter().map(|r| r.1).collect(), vec![side, side]),
+        ));
     }
     write_npz(&dir.join("hessian.npz"), &arrays)?;
     let seconds = start.elapsed().as_secs_f64();
@@ -281,6 +394,12 @@ pub fn hessian(args: HessianArgs) -> Result<()> {
             "seconds": seconds,
         }),
     )?;
-    println!("{}: top eigenvalues {:?}, trace {:.4} ({:.2} s)", dir.display(), eigenvalues, trace, seconds);
+    println!(
+        "{}: top eigenvalues {:?}, trace {:.4e} ({:.2} s)",
+        dir.display(),
+        eigenvalues,
+        trace,
+        seconds
+    );
     Ok(())
 }

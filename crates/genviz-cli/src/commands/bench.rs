@@ -127,7 +127,11 @@ fn basin_and_hessian(
     short.log_every = u64::MAX;
     let request = TrainRequest {
         network: net,
-        init: init_params(spec, config.model.init, &mut rng::stream(config.seed, "init")),
+        init: init_params(
+            spec,
+            config.model.init,
+            &mut rng::stream(config.seed, "init"),
+        ),
         train: train_set,
         test: train_set,
         config: &short,
@@ -140,7 +144,11 @@ fn basin_and_hessian(
     let rays = RayConfig {
         rays: 200,
         threshold: 1.0,
-        mode: RadiusMode::Exact { max_radius: 2.0, tolerance: 1e-3, bracket: 10 },
+        mode: RadiusMode::Exact {
+            max_radius: 2.0,
+            tolerance: 1e-3,
+            bracket: genviz_landscape::basin::DEFAULT_BRACKET,
+        },
         seed: 0,
         norm: Normalization::Filter,
         bias: BiasPolicy::Ignore,
@@ -265,7 +273,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let surface_s = time_surface(&net, &spec, &loaded.train, args.repeats)?;
     let (gflops, w256_s) = w256_gflops(args.repeats)?;
     let (affine_fast, affine_plain) = affine_first_layer(args.repeats)?;
-    let (radii_s, hvp_per_s) = basin_and_hessian(&net, &spec, &loaded.train, &config, args.repeats)?;
+    let (radii_s, hvp_per_s) =
+        basin_and_hessian(&net, &spec, &loaded.train, &config, args.repeats)?;
     let out = json!({
         "version": genviz_core::VERSION,
         "threads": rayon::current_num_threads(),

@@ -173,7 +173,11 @@ pub fn run(args: PaperArgs) -> Result<()> {
     let rays = genviz_landscape::basin::RayConfig {
         rays: BASIN_RAYS,
         threshold: genviz_landscape::basin::DEFAULT_THRESHOLD,
-        mode: genviz_landscape::basin::RadiusMode::Exact { max_radius: 2.0, tolerance: 1e-3, bracket: 10 },
+        mode: genviz_landscape::basin::RadiusMode::Exact {
+            max_radius: 2.0,
+            tolerance: 1e-3,
+            bracket: genviz_landscape::basin::DEFAULT_BRACKET,
+        },
         seed: presets::SWISS_ROLL_SEED,
         norm: genviz_landscape::Normalization::Filter,
         bias: genviz_landscape::BiasPolicy::Ignore,
@@ -182,14 +186,20 @@ pub fn run(args: PaperArgs) -> Result<()> {
         .iter()
         .zip(&results)
         .map(|((_, _, sub), r)| {
-            let center = genviz_core::Params::from_vec(genviz_core::Network::layout(&r.net).clone(), r.theta.clone())?;
+            let center = genviz_core::Params::from_vec(
+                genviz_core::Network::layout(&r.net).clone(),
+                r.theta.clone(),
+            )?;
             crate::commands::basin::measure(&r.net, &center, &r.train, &rays, sub)
         })
         .collect::<Result<Vec<_>>>()?;
     let groups: Vec<_> = jobs
         .iter()
         .zip(&basins)
-        .map(|((label, _, _), b)| genviz_render::RadiusGroup { label: label.to_string(), radii: b.basin.radii.clone() })
+        .map(|((label, _, _), b)| genviz_render::RadiusGroup {
+            label: label.to_string(),
+            radii: b.basin.radii.clone(),
+        })
         .collect();
     genviz_render::draw_radius_histograms(
         &dir.join("fig5_radii.png"),
@@ -207,12 +217,19 @@ pub fn run(args: PaperArgs) -> Result<()> {
             high: b.volume.high,
         })
         .collect();
-    genviz_render::draw_volume_bars(&dir.join("fig5_volumes.png"), "basin log10 volume (95% bootstrap interval)", &bars)?;
+    genviz_render::draw_volume_bars(
+        &dir.join("fig5_volumes.png"),
+        "basin log10 volume (95% bootstrap interval)",
+        &bars,
+    )?;
     let (clean_v, poisoned_v) = (&basins[0].volume, &basins[1].volume);
     let basin_json = json!({
         "clean": crate::commands::basin::summary(&basins[0]),
         "poisoned": crate::commands::basin::summary(&basins[1]),
         "log10_volume_gap": clean_v.log10_volume - poisoned_v.log10_volume,
+        // Conservative: the gap between the intervals' far ends and near ends.
+        "log10_volume_gap_interval": [clean_v.low - poisoned_v.high, clean_v.high - poisoned_v.low],
+        "median_radius_ratio": basins[0].basin.median() / basins[1].basin.median(),
         "intervals_overlap": poisoned_v.high >= clean_v.low,
     });
 

@@ -1,5 +1,5 @@
 use super::*;
-use genviz_core::{rng, Eval, Layout, Role};
+use genviz_core::{rng, Batch, Eval, Layout, Role};
 use std::sync::Arc;
 
 /// `loss = theta^T A theta / 2` with a known symmetric `A`.
@@ -56,9 +56,11 @@ impl Network for Quadratic {
         thetas.iter().map(|_| Eval::default()).collect()
     }
     fn loss_grad(&self, theta: &[f32], _b: &Batch<'_>, grad: &mut [f32]) -> f64 {
-        for i in 0..self.n {
-            grad[i] = (0..self.n)
-                .map(|j| self.a[i * self.n + j] * f64::from(theta[j]))
+        for (g, row) in grad.iter_mut().zip(self.a.chunks(self.n)) {
+            *g = row
+                .iter()
+                .zip(theta)
+                .map(|(a, &t)| a * f64::from(t))
                 .sum::<f64>() as f32;
         }
         0.0
@@ -131,6 +133,16 @@ fn eigenvalues_trace_and_density_of_a_known_quadratic() {
             grid[at]
         );
     }
+
+    // On a diagonal Hessian, Rademacher vectors make Hutchinson exact.
+    let diagonal = Quadratic::new(&EIGENVALUES, false);
+    let hd = Hessian::new(&diagonal, &theta, &d);
+    let opd = |v: &[f64]| hd.apply(v);
+    let est = trace(&opd, 6, 1e-3, 100, &mut r);
+    assert!(
+        (est - sum).abs() < 1e-3 * sum,
+        "Hutchinson on a diagonal: {est} vs {sum}"
+    );
 
     let (min, max) = eigen_ratio(&op, 6, 1e-9, 2000, &mut r);
     assert!(
