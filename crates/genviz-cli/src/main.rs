@@ -77,6 +77,8 @@ enum Command {
     Basin(commands::basin::BasinArgs),
     /// Curvature of a minimum: top eigenvalues, trace, spectral density, eigenvalue-ratio map.
     Hessian(commands::basin::HessianArgs),
+    /// A low-loss curve (Bezier or polychain) between two minima, against the straight line.
+    Connect(Box<commands::connect::ConnectArgs>),
     /// Measure speed; prints one JSON object.
     Bench(commands::bench::BenchArgs),
 }
@@ -101,6 +103,7 @@ fn main() {
                 Command::Merge(args) => commands::landscape::merge(args),
                 Command::Basin(args) => commands::basin::basin(args),
                 Command::Hessian(args) => commands::basin::hessian(args),
+                Command::Connect(args) => commands::connect::connect(*args),
                 Command::Bench(args) => commands::bench::run(args),
             })
         });

@@ -369,3 +369,69 @@ fn basin_and_hessian_commands() {
     let err = fails(genviz(&["basin", s(&run), "--rays", "0"]));
     assert!(err.contains("rays"), "{err}");
 }
+
+#[test]
+fn connect_finds_a_curve_below_the_straight_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let common = [
+        "--data",
+        "moons",
+        "--hidden",
+        "32,32",
+        "--steps",
+        "2000",
+        "--lr",
+        "0.01",
+        "--milestones",
+        "1500",
+        "--weight-decay",
+        "0.001",
+    ];
+    ok(genviz(
+        &[&["train"][..], &common, &["--seed", "1", "--out", s(&a)]].concat(),
+    ));
+    let data = format!("npz:{}", s(&a.join("data.npz")));
+    let mut other = common.to_vec();
+    other[1] = &data;
+    ok(genviz(
+        &[&["train"][..], &other, &["--seed", "2", "--out", s(&b)]].concat(),
+    ));
+    let out = dir.path().join("connect");
+    ok(genviz(&[
+        "connect",
+        s(&a),
+        s(&b),
+        "--steps",
+        "4000",
+        "--points",
+        "21",
+        "--grid",
+        "7",
+        "--out",
+        s(&out),
+    ]));
+    let mut npz = genviz_core::io::Npz::open(&out.join("curve.npz")).unwrap();
+    let (tr, _) = npz.f64("tr_loss").unwrap();
+    let (line, _) = npz.f64("linear_tr_loss").unwrap();
+    let eval = |run: &Path| -> f64 {
+        let v: serde_json::Value = serde_json::from_str(&ok(genviz(&["eval", s(run)]))).unwrap();
+        v["train"]["loss"].as_f64().unwrap()
+    };
+    assert_eq!(tr[0], eval(&a), "t = 0 is the first model exactly");
+    assert_eq!(
+        tr[20], line[20],
+        "t = 1 is the second model exactly, on both paths"
+    );
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(
+        mean(&tr) < mean(&line),
+        "curve {} vs line {}",
+        mean(&tr),
+        mean(&line)
+    );
+    let bends = genviz_core::io::read_safetensors(&out.join("curve.safetensors")).unwrap();
+    assert!(bends.get("bend1.layers.0.weight").is_some());
+    assert!(out.join("plane/plane_contour.png").exists() && out.join("connect_path.png").exists());
+}

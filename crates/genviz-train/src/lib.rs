@@ -7,6 +7,7 @@
 //! labelled points that drives training into minima that fit the training set and fail
 //! elsewhere ("bad minima"); see [`poison`].
 
+pub mod curve;
 pub mod optim;
 pub mod poison;
 pub mod schedule;

@@ -48,6 +48,25 @@ pub struct Common {
     zmax: f64,
 }
 
+impl Common {
+    /// Writing into `out`, evaluating on `data` (seeded by `seed`), with log-scaled contours
+    /// from 1e-3 to 10 in quarter decades: curves and planes between good minima live at
+    /// losses far below Li et al.'s linear levels (0.1 to 10).
+    pub(crate) fn into_folder(data: Option<String>, seed: u64, out: PathBuf) -> Self {
+        Common {
+            data,
+            seed,
+            shard: None,
+            out: Some(out),
+            vmin: 1e-3,
+            vmax: 10.0,
+            vlevel: 0.25,
+            log: true,
+            zmax: 10.0,
+        }
+    }
+}
+
 /// The flags of `genviz surface` (its help is on the subcommand in main.rs).
 #[derive(Args)]
 pub struct SurfaceArgs {
@@ -163,10 +182,10 @@ pub struct MergeArgs {
 
 /// What a landscape job draws besides the surface itself.
 #[derive(Default)]
-struct Extras {
-    markers: Vec<Marker>,
-    overlays: Vec<PathOverlay>,
-    json: serde_json::Value,
+pub(crate) struct Extras {
+    pub(crate) markers: Vec<Marker>,
+    pub(crate) overlays: Vec<PathOverlay>,
+    pub(crate) json: serde_json::Value,
 }
 
 pub fn surface(args: SurfaceArgs) -> Result<()> {
@@ -281,26 +300,15 @@ pub fn plane(args: PlaneArgs) -> Result<()> {
     let w1 = model::load_like(&args.model1, &m)?;
     let w2 = model::load_like(&args.model2, &m)?;
     let (train, test) = model::data_for(&m, args.common.data.as_deref(), args.common.seed)?;
-    // Garipov et al.'s plane.py: u = (w2 - w0) / dx, v = (w1 - w0) minus its u part, / dy;
-    // coordinates in units of dx and dy.
-    let u = difference(&w2, &m.params)?;
-    let mut v = difference(&w1, &m.params)?;
-    let (dx, v_raw_norm) = (u.norm(), v.norm());
-    if dx == 0.0 || v_raw_norm == 0.0 {
-        bail!(
-            "the three models must differ: {} and {} coincide with {}",
+    let (plane, along) = garipov_plane(&m.params, &w1, &w2).with_context(|| {
+        format!(
+            "{}, {}, {}",
+            args.model0.display(),
             args.model1.display(),
-            args.model2.display(),
-            args.model0.display()
-        );
-    }
-    let along = genviz_core::params::dot(v.values(), u.values()) / (dx * dx);
-    for (vv, &uv) in v.values_mut().iter_mut().zip(u.values()) {
-        *vv = (f64::from(*vv) - along * f64::from(uv)) as f32;
-    }
-    if v.norm() < 1e-9 * v_raw_norm {
-        bail!("the three models lie on one line; a plane needs three models not in a line");
-    }
+            args.model2.display()
+        )
+    })?;
+    let (dx, dy) = (plane.x.norm(), plane.y.as_ref().map_or(0.0, |y| y.norm()));
     let axis = Axis {
         min: -args.margin,
         max: 1.0 + args.margin,
@@ -326,10 +334,9 @@ pub fn plane(args: PlaneArgs) -> Result<()> {
                 label: "model 2".into(),
             },
         ],
-        json: json!({ "dx": dx, "dy": v.norm() }),
+        json: json!({ "dx": dx, "dy": dy }),
         ..Default::default()
     };
-    let plane = Plane::new(m.params.clone(), u, Some(v))?;
     run_job(
         "plane",
         &m,
@@ -489,7 +496,7 @@ fn mask_weights(layout: &Layout) -> Vec<bool> {
 
 /// Evaluates the grid (resuming a saved one), then writes figures and the record.
 #[allow(clippy::too_many_arguments)]
-fn run_job(
+pub(crate) fn run_job(
     command: &str,
     m: &LoadedModel,
     plane: Plane,
@@ -752,4 +759,35 @@ pub fn height_panel(mut grid: SurfaceGrid, zmax: f64, log: bool) -> (SurfaceGrid
         .for_each(|v| *v = (v.max(0.0) + 0.1).log10());
     grid.value_label = format!("log10({} + 0.1)", grid.value_label);
     (grid, (zmax.max(0.0) + 0.1).log10())
+}
+
+/// Garipov et al.'s plane through `w0`, `w1`, `w2` (`plane.py`): x along `w2 - w0`, y the part
+/// of `w1 - w0` orthogonal to it, each scaled so the coordinates are in units of those
+/// distances; `w0` at (0, 0), `w2` at (1, 0) and `w1` at (`along`, 1).
+pub fn garipov_plane(w0: &Params, w1: &Params, w2: &Params) -> Result<(Plane, f64)> {
+    let u = difference(w2, w0)?;
+    let mut v = difference(w1, w0)?;
+    let (dx, v_raw) = (u.norm(), v.norm());
+    if dx == 0.0 || v_raw == 0.0 {
+        bail!("the three models must differ");
+    }
+    let along = genviz_core::params::dot(v.values(), u.values()) / (dx * dx);
+    for (vv, &uv) in v.values_mut().iter_mut().zip(u.values()) {
+        *vv = (f64::from(*vv) - along * f64::from(uv)) as f32;
+    }
+    if v.norm() < 1e-9 * v_raw {
+        bail!("the three models lie on one line; a plane needs three models not in a line");
+    }
+    Ok((Plane::new(w0.clone(), u, Some(v))?, along))
+}
+
+/// Coordinates of `w` in a plane whose directions need not be orthogonal (least squares).
+pub fn plane_coords(plane: &Plane, w: &[f32]) -> (f64, f64) {
+    let r: Vec<f32> = w
+        .iter()
+        .zip(plane.center.values())
+        .map(|(a, b)| a - b)
+        .collect();
+    let y = plane.y.as_ref().expect("a 2-D plane");
+    genviz_landscape::pca::project_lstsq(&[r], plane.x.values(), y.values())[0]
 }

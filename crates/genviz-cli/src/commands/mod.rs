@@ -2,6 +2,7 @@
 
 pub mod basin;
 pub mod bench;
+pub mod connect;
 pub mod eval;
 pub mod landscape;
 pub mod paper;
