@@ -360,3 +360,76 @@ fn help_teaches_by_example() {
         serde_json::from_str(&ok(genviz(&["bench", "--repeats", "1", "--steps", "200"]))).unwrap();
     assert!(bench["train_s_per_1k_steps"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn killed_training_resumes_to_the_same_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &Path| {
+        vec![
+            "train".to_string(),
+            "--poison".into(),
+            "gen-viz".into(),
+            "--steps".into(),
+            "6000".into(),
+            "--checkpoint-every".into(),
+            "500".into(),
+            "--log-every".into(),
+            "250".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let whole = dir.path().join("whole");
+    ok(genviz(
+        &args(&whole).iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let reference = std::fs::read(whole.join("model.safetensors")).unwrap();
+    for (k, delay_ms) in [150u64, 400, 900].into_iter().enumerate() {
+        let out = dir.path().join(format!("killed{k}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_genviz"))
+            .args(args(&out))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        ok(genviz(
+            &args(&out).iter().map(String::as_str).collect::<Vec<_>>(),
+        ));
+        assert_eq!(
+            std::fs::read(out.join("model.safetensors")).unwrap(),
+            reference,
+            "killed after {delay_ms} ms"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("metrics.csv")).unwrap(),
+            std::fs::read_to_string(whole.join("metrics.csv")).unwrap()
+        );
+        // No temporary file is left under a final name's folder.
+        let stray = std::fs::read_dir(out.join("checkpoints"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp")
+            });
+        assert!(
+            stray.count() <= 1,
+            "at most the file being written when killed"
+        );
+    }
+    // A different configuration does not resume someone else's state.
+    let err = fails(genviz(&["train", "--steps", "100", "--out", s_(&whole)]));
+    assert!(
+        err.contains("state.safetensors") && err.contains("another configuration"),
+        "{err}"
+    );
+}
+
+fn s_(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

@@ -10,6 +10,7 @@
 pub mod curve;
 pub mod optim;
 pub mod poison;
+pub mod resume;
 pub mod schedule;
 pub mod trainer;
 

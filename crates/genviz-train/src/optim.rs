@@ -135,6 +135,24 @@ impl Optimizer {
         }
     }
 
+    /// The state to save for resuming: step count, first and second moment vectors.
+    pub fn state(&self) -> (u64, &[f32], &[f32]) {
+        (self.step, &self.first, &self.second)
+    }
+
+    /// Restores a state saved by [`Optimizer::state`].
+    pub fn restore(&mut self, step: u64, first: Vec<f32>, second: Vec<f32>) -> Result<()> {
+        if first.len() != self.first.len() || second.len() != self.second.len() {
+            return Err(Error::invalid(
+                "optimizer state: vector lengths do not match the model",
+            ));
+        }
+        self.step = step;
+        self.first = first;
+        self.second = second;
+        Ok(())
+    }
+
     /// Applies one update with learning rate `lr` and gradient `grad`.
     pub fn step(&mut self, theta: &mut [f32], grad: &[f32], lr: f32) {
         self.step += 1;

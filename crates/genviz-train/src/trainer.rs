@@ -180,11 +180,39 @@ pub fn train(
         .out_dir
         .map(|d| RunWriter::new(d, request.metadata.clone()));
     let mut history = Vec::new();
-
-    if let Some(w) = writer.as_mut() {
+    let mut first_step = 0;
+    let snapshot = match request.out_dir {
+        Some(dir) => crate::resume::load(dir, config, request.seed)?,
+        None => None,
+    };
+    if let Some(snap) = snapshot {
+        if snap.params.len() != n {
+            return Err(Error::invalid(
+                "the saved training state does not fit the model",
+            ));
+        }
+        theta.values_mut().copy_from_slice(&snap.params);
+        optimizer.restore(snap.state.optimizer_step, snap.first, snap.second)?;
+        let position = |s: &str| {
+            s.parse::<u128>().map_err(|_| {
+                Error::invalid(format!(
+                    "invalid stream position `{s}` in the training state"
+                ))
+            })
+        };
+        batches.rng.set_word_pos(position(&snap.state.batch_rng)?);
+        poison_rng.set_word_pos(position(&snap.state.poison_rng)?);
+        batches.order = snap.state.order;
+        batches.cursor = snap.state.cursor;
+        history = snap.state.history;
+        first_step = snap.state.step;
+        if let Some(w) = writer.as_mut() {
+            w.reload(first_step)?;
+        }
+    } else if let Some(w) = writer.as_mut() {
         w.checkpoint(0, &theta)?;
     }
-    for step in 0..config.steps {
+    for step in first_step..config.steps {
         let lr = config.schedule.at(step);
         let clean = batches.next(request.train);
         let (objective, beta) = match (&config.poison, request.poison.as_mut()) {
@@ -255,6 +283,25 @@ pub fn train(
             if last || (config.checkpoint_every > 0 && done % config.checkpoint_every == 0) {
                 w.checkpoint(done, &theta)?;
                 w.write_metrics(&history)?;
+                // Last, so the state never points past what was written before it.
+                let (optimizer_step, first, second) = optimizer.state();
+                let snapshot = crate::resume::Snapshot {
+                    state: crate::resume::LoopState {
+                        step: done,
+                        optimizer_step,
+                        batch_rng: batches.rng.get_word_pos().to_string(),
+                        poison_rng: poison_rng.get_word_pos().to_string(),
+                        order: batches.order.clone(),
+                        cursor: batches.cursor,
+                        history: history.clone(),
+                        config: config.clone(),
+                        seed: request.seed,
+                    },
+                    params: theta.values().to_vec(),
+                    first: first.to_vec(),
+                    second: second.to_vec(),
+                };
+                crate::resume::save(&w.dir, &snapshot)?;
             }
         }
     }
@@ -401,6 +448,27 @@ impl RunWriter {
             trajectory: Vec::new(),
             last_checkpoint: None,
         }
+    }
+
+    /// Picks up the trajectory of a resumed run: checkpoints up to `step`.
+    fn reload(&mut self, step: u64) -> Result<()> {
+        let path = self.dir.join("trajectory.npz");
+        if !path.exists() {
+            return Ok(());
+        }
+        let mut npz = genviz_core::io::Npz::open(&path)?;
+        let (steps, _) = npz.i64("steps")?;
+        let (params, shape) = npz.f32("params")?;
+        let keep = steps.iter().take_while(|&&s| s <= step as i64).count();
+        let n = shape.get(1).copied().unwrap_or(0);
+        self.steps = steps[..keep].to_vec();
+        self.trajectory = params[..keep * n].to_vec();
+        self.last_checkpoint = Some(
+            self.dir
+                .join("checkpoints")
+                .join(format!("step_{step:08}.safetensors")),
+        );
+        Ok(())
     }
 
     fn checkpoint(&mut self, step: u64, theta: &Params) -> Result<()> {
