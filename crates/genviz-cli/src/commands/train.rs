@@ -33,8 +33,8 @@ pub struct TrainArgs {
     #[arg(long)]
     lr: Option<f64>,
     /// Steps at which the learning rate is divided by 10, comma separated ("" for none).
-    #[arg(long, value_delimiter = ',')]
-    milestones: Option<Vec<u64>>,
+    #[arg(long)]
+    milestones: Option<String>,
     /// Momentum for sgd and rmsprop.
     #[arg(long)]
     momentum: Option<f32>,
@@ -166,8 +166,17 @@ impl TrainArgs {
             c.train.schedule.lr = lr;
         }
         if let Some(m) = &self.milestones {
+            let milestones = m
+                .split(',')
+                .map(str::trim)
+                .filter(|x| !x.is_empty())
+                .map(|x| {
+                    x.parse::<u64>()
+                        .map_err(|_| anyhow::anyhow!("--milestones: `{x}` is not a step number"))
+                })
+                .collect::<Result<Vec<_>>>()?;
             c.train.schedule = LrSchedule {
-                milestones: m.clone(),
+                milestones,
                 ..c.train.schedule
             };
         }
