@@ -89,3 +89,21 @@ pub fn data_for(model: &LoadedModel, data: Option<&str>, seed: u64) -> Result<(D
     }
     Ok((loaded.train, loaded.test))
 }
+
+/// Where an analysis finds its data: the flags every analysis command shares.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DataArgs {
+    /// Data: a data.npz, csv:PATH, npz:PATH or a built-in data set. Default: the run folder's data.npz.
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Seed of a built-in data set.
+    #[arg(long, default_value_t = crate::presets::SWISS_ROLL_SEED)]
+    pub seed: u64,
+}
+
+impl DataArgs {
+    /// The training and test sets for `model` (see [`data_for`]).
+    pub fn load(&self, model: &LoadedModel) -> Result<(Dataset, Dataset)> {
+        data_for(model, self.data.as_deref(), self.seed)
+    }
+}

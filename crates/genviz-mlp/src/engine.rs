@@ -134,7 +134,7 @@ impl Mlp {
     }
 
     /// `n` row-major examples as a feature-major input tile, padded with zero columns.
-    fn input_tile(&self, rows: &[f32], n: usize) -> (usize, Vec<f32>) {
+    pub(crate) fn input_tile(&self, rows: &[f32], n: usize) -> (usize, Vec<f32>) {
         let cols = n.next_multiple_of(LANES).max(LANES);
         let d = self.widths[0];
         let mut input = scratch::take(d * cols);

@@ -7,7 +7,7 @@
 //! loss changes exponentially within any usable step.
 
 use crate::engine::{tiles, Mlp};
-use crate::kernels::{grad_weights, linear_backward_input, linear_forward, LANES};
+use crate::kernels::{grad_weights, linear_backward_input, linear_forward};
 use crate::spec::{Activation, Head};
 use genviz_core::Dataset;
 use rayon::prelude::*;
@@ -49,14 +49,7 @@ impl Mlp {
         let widths = self.spec().widths();
         let layers = widths.len() - 1;
         let n = labels.len();
-        let cols = n.next_multiple_of(LANES).max(LANES);
-        let dim = widths[0];
-        let mut input = vec![0f32; dim * cols];
-        for b in 0..n {
-            for i in 0..dim {
-                input[i * cols + b] = rows[b * dim + i];
-            }
-        }
+        let (cols, input) = self.input_tile(rows, n);
         let act = self.spec().activation;
         // Forward: activations a_l (a_0 = input) and directional derivatives rz_l.
         let mut a: Vec<Vec<f32>> = vec![input];

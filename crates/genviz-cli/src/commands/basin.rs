@@ -56,12 +56,8 @@ pub struct BasinArgs {
     /// Seed of the ray directions.
     #[arg(long, default_value_t = 0)]
     direction_seed: u64,
-    /// Data: a data.npz, csv:PATH, npz:PATH or a built-in data set. Default: the run's data.npz.
-    #[arg(long)]
-    data: Option<String>,
-    /// Seed of a built-in data set.
-    #[arg(long, default_value_t = crate::presets::SWISS_ROLL_SEED)]
-    seed: u64,
+    #[command(flatten)]
+    data: model::DataArgs,
     /// Output folder (default: a new folder under runs/).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -158,7 +154,7 @@ pub fn summary(r: &BasinResult) -> serde_json::Value {
 /// Runs `genviz basin`.
 pub fn basin(args: BasinArgs) -> Result<()> {
     let m = model::load(&args.model)?;
-    let (train, _) = model::data_for(&m, args.data.as_deref(), args.seed)?;
+    let (train, _) = args.data.load(&m)?;
     let config = args.config();
     config.validate()?;
     let dir = run_dir::prepare(args.out.as_deref(), "basin")?;
@@ -225,12 +221,8 @@ pub struct HessianArgs {
     /// Seed of the random vectors.
     #[arg(long, default_value_t = 0)]
     hessian_seed: u64,
-    /// Data: a data.npz, csv:PATH, npz:PATH or a built-in data set. Default: the run's data.npz.
-    #[arg(long)]
-    data: Option<String>,
-    /// Seed of a built-in data set.
-    #[arg(long, default_value_t = crate::presets::SWISS_ROLL_SEED)]
-    seed: u64,
+    #[command(flatten)]
+    data: model::DataArgs,
     /// Output folder (default: a new folder under runs/).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -239,7 +231,7 @@ pub struct HessianArgs {
 /// Runs `genviz hessian`.
 pub fn hessian(args: HessianArgs) -> Result<()> {
     let m = model::load(&args.model)?;
-    let (train, _) = model::data_for(&m, args.data.as_deref(), args.seed)?;
+    let (train, _) = args.data.load(&m)?;
     if args.top_k == 0 && args.lanczos == 0 && args.ratio_map == 0 {
         bail!("nothing to compute: ask for --top-k, --lanczos or --ratio-map");
     }

@@ -59,12 +59,8 @@ pub struct ConnectArgs {
     /// Seed of the sampled t.
     #[arg(long, default_value_t = 0)]
     curve_seed: u64,
-    /// Data: a data.npz, csv:PATH, npz:PATH or a built-in data set. Default: MODEL1's data.npz.
-    #[arg(long)]
-    data: Option<String>,
-    /// Seed of a built-in data set.
-    #[arg(long, default_value_t = crate::presets::SWISS_ROLL_SEED)]
-    seed: u64,
+    #[command(flatten)]
+    data: model::DataArgs,
     /// Output folder (default: a new folder under runs/).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -115,7 +111,7 @@ fn mean(v: &[f64]) -> f64 {
 pub fn connect(args: ConnectArgs) -> Result<()> {
     let a = model::load(&args.model1)?;
     let b = model::load_like(&args.model2, &a)?;
-    let (train, test) = model::data_for(&a, args.data.as_deref(), args.seed)?;
+    let (train, test) = args.data.load(&a)?;
     if args.points < 2 {
         anyhow::bail!("--points must be at least 2");
     }
@@ -274,9 +270,10 @@ pub fn connect(args: ConnectArgs) -> Result<()> {
         };
         let data = args
             .data
+            .data
             .clone()
             .or_else(|| a.data_file.as_ref().map(|p| p.display().to_string()));
-        let common = Common::into_folder(data, args.seed, dir.join("plane"));
+        let common = Common::into_folder(data, args.data.seed, dir.join("plane"));
         run_job(
             "plane",
             &a,
