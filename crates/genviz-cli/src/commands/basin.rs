@@ -56,6 +56,10 @@ pub struct BasinArgs {
     /// Seed of the ray directions.
     #[arg(long, default_value_t = 0)]
     direction_seed: u64,
+    /// Normalisation of the rays: filter (the authors'), or none for Gaussian directions,
+    /// uniform on the sphere, which make the volume the plain geometric one.
+    #[arg(long, default_value = "filter")]
+    norm: Normalization,
     #[command(flatten)]
     data: model::DataArgs,
     /// Output folder (default: a new folder under runs/).
@@ -80,7 +84,7 @@ impl BasinArgs {
                 },
             },
             seed: self.direction_seed,
-            norm: Normalization::Filter,
+            norm: self.norm,
             bias: BiasPolicy::Ignore,
         }
     }
