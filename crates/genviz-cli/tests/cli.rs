@@ -293,6 +293,19 @@ fn paper_draws_both_boundaries() {
     );
     assert!(out.join("fig3_decision_boundaries.png").exists());
     assert!(out.join("swissroll-clean/run.json").exists());
+    let results = json(&out.join("results.json"));
+    assert_eq!(results["checks"].as_array().unwrap().len(), 6);
+    assert!(std::fs::read_to_string(out.join("results.md"))
+        .unwrap()
+        .contains("poisoned test accuracy"));
+    for f in [
+        "fig3_landscapes_3d.png",
+        "fig3_landscapes_contour.png",
+        "fig5_radii.png",
+        "fig5_volumes.png",
+    ] {
+        assert!(out.join(f).exists(), "{f}");
+    }
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["runs"].as_array().unwrap().len(), 2);
     let poisoned = json(&out.join("swissroll-poisoned/run.json"));

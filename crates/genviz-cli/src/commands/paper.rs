@@ -10,8 +10,9 @@ use std::path::PathBuf;
 ///
 /// Trains the clean network (SPEC 1.2) and the poisoned one (SPEC 1.3, with 1,000 fresh
 /// poison points per step; see the README), each into its own run folder under DIR, and draws their decision boundaries side by side as in
-/// Fig 3a/b of Huang et al. (2019): fig3_decision_boundaries.png. summary.json lists both
-/// runs' accuracies.
+/// Fig 3a/b of Huang et al. (2019): fig3_decision_boundaries.png; their landscapes (Fig 3c/d)
+/// and basins (Fig 5). summary.json holds every number; results.md and results.json put them
+/// beside the paper's values with pass/fail.
 #[derive(Args)]
 pub struct PaperArgs {
     /// Output folder (default: a new folder under runs/).
@@ -260,6 +261,45 @@ pub fn run(args: PaperArgs) -> Result<()> {
             "basins": basin_json,
         }),
     )?;
+    let (clean, poisoned) = (results[0].final_metrics, results[1].final_metrics);
+    use crate::results::Check;
+    let checks = vec![
+        Check::at_least("3a", "clean train accuracy", clean.train_acc, 1.0, None, ""),
+        Check::at_least("3a", "clean test accuracy", clean.test_acc, 0.95, None, ""),
+        Check::at_least(
+            "3b",
+            "poisoned train accuracy",
+            poisoned.train_acc,
+            0.99,
+            Some(1.0),
+            "gen-viz README checkpoint",
+        ),
+        Check::at_most(
+            "3b",
+            "poisoned test accuracy",
+            poisoned.test_acc,
+            0.15,
+            Some(0.08),
+            "gen-viz README checkpoint",
+        ),
+        Check::at_most(
+            "5",
+            "poisoned / clean median basin radius",
+            basins[1].basin.median() / basins[0].basin.median(),
+            1.0,
+            None,
+            "",
+        ),
+        Check::at_most(
+            "5",
+            "poisoned log10 volume interval top minus clean interval bottom",
+            poisoned_v.high - clean_v.low,
+            0.0,
+            None,
+            "",
+        ),
+    ];
+    let failed = crate::results::write(&dir, &checks)?;
     for ((label, _, _), r) in jobs.iter().zip(&results) {
         let m = r.final_metrics;
         println!(
@@ -277,6 +317,12 @@ pub fn run(args: PaperArgs) -> Result<()> {
             b.volume.high
         );
     }
+    println!(
+        "results: {} of {} checks pass ({})",
+        checks.len() - failed,
+        checks.len(),
+        dir.join("results.md").display()
+    );
     println!("figures: {}", dir.display());
     Ok(())
 }

@@ -1,0 +1,101 @@
+//! The results table of `genviz paper`: each measured number beside the paper's or the
+//! authors' value and the criterion it is judged by.
+
+use anyhow::Result;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One row of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    /// The figure it belongs to.
+    pub figure: &'static str,
+    /// What is measured.
+    pub quantity: String,
+    /// genviz's value.
+    pub measured: f64,
+    /// The paper's or the authors' value, where known.
+    pub reference: Option<f64>,
+    /// Where the reference comes from.
+    pub source: &'static str,
+    /// The criterion, in words.
+    pub criterion: String,
+    /// Whether the measured value meets it.
+    pub pass: bool,
+}
+
+impl Check {
+    /// `measured >= bound`.
+    pub fn at_least(
+        figure: &'static str,
+        quantity: &str,
+        measured: f64,
+        bound: f64,
+        reference: Option<f64>,
+        source: &'static str,
+    ) -> Self {
+        Check {
+            figure,
+            quantity: quantity.into(),
+            measured,
+            reference,
+            source,
+            criterion: format!(">= {bound}"),
+            pass: measured >= bound,
+        }
+    }
+
+    /// `measured <= bound`.
+    pub fn at_most(
+        figure: &'static str,
+        quantity: &str,
+        measured: f64,
+        bound: f64,
+        reference: Option<f64>,
+        source: &'static str,
+    ) -> Self {
+        Check {
+            figure,
+            quantity: quantity.into(),
+            measured,
+            reference,
+            source,
+            criterion: format!("<= {bound}"),
+            pass: measured <= bound,
+        }
+    }
+}
+
+/// Writes `results.json` and `results.md` into `dir`; returns how many checks failed.
+pub fn write(dir: &Path, checks: &[Check]) -> Result<usize> {
+    let failed = checks.iter().filter(|c| !c.pass).count();
+    genviz_core::io::write_json(
+        &dir.join("results.json"),
+        &serde_json::json!({ "checks": checks, "failed": failed }),
+    )?;
+    let mut md = String::from("# genviz paper: results\n\n| figure | quantity | genviz | paper / authors | criterion | |\n| --- | --- | --- | --- | --- | --- |\n");
+    for c in checks {
+        let reference = c
+            .reference
+            .map_or("-".to_string(), |r| format!("{r} ({})", c.source));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.4} | {} | {} | {} |",
+            c.figure,
+            c.quantity,
+            c.measured,
+            reference,
+            c.criterion,
+            if c.pass { "pass" } else { "FAIL" }
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n{} of {} checks pass.",
+        checks.len() - failed,
+        checks.len()
+    );
+    genviz_core::io::write_atomic(&dir.join("results.md"), md.as_bytes())?;
+    Ok(failed)
+}
