@@ -294,7 +294,7 @@ fn paper_draws_both_boundaries() {
     assert!(out.join("fig3_decision_boundaries.png").exists());
     assert!(out.join("swissroll-clean/run.json").exists());
     let results = json(&out.join("results.json"));
-    assert_eq!(results["checks"].as_array().unwrap().len(), 6);
+    assert_eq!(results["checks"].as_array().unwrap().len(), 7);
     assert!(std::fs::read_to_string(out.join("results.md"))
         .unwrap()
         .contains("poisoned test accuracy"));

@@ -34,6 +34,7 @@ const REDS: [RGBColor; 4] = [
 pub(crate) fn draw(
     path: &Path,
     title: &str,
+    x_label: &str,
     xs: &[f64],
     losses: &[Series1d],
     accuracies: &[Series1d],
@@ -105,6 +106,7 @@ pub(crate) fn draw(
             (w as i32 / 2, h as i32 / 2 + 4),
         )?;
         let plot = Plot {
+            x_label,
             x_range: x_range.clone(),
             losses,
             accuracies,
@@ -137,6 +139,7 @@ pub(crate) fn draw(
 
 /// Everything the twin-axis chart needs besides the loss axis.
 struct Plot<'p> {
+    x_label: &'p str,
     x_range: std::ops::Range<f64>,
     losses: &'p [Series1d],
     accuracies: &'p [Series1d],
@@ -168,7 +171,7 @@ impl Plot<'_> {
             .y_labels(8)
             .label_style(font(14.0))
             .axis_desc_style(font(17.0).color(&BLUES[0]))
-            .x_desc("alpha")
+            .x_desc(self.x_label)
             .y_desc("loss")
             .x_label_formatter(&|v| linear_tick(*v))
             .y_label_formatter(y_fmt)

@@ -325,7 +325,21 @@ pub fn draw_curve_1d(
     accuracies: &[Series1d],
     log_loss: bool,
 ) -> Result<()> {
-    curve1d::draw(path, title, xs, losses, accuracies, log_loss)
+    curve1d::draw(path, title, "alpha", xs, losses, accuracies, log_loss)
+}
+
+/// [`draw_curve_1d`] with another name for the shared x axis (e.g. `t` along a curve, or
+/// `beta` in a sweep).
+pub fn draw_curve_1d_along(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    xs: &[f64],
+    losses: &[Series1d],
+    accuracies: &[Series1d],
+    log_loss: bool,
+) -> Result<()> {
+    curve1d::draw(path, title, x_label, xs, losses, accuracies, log_loss)
 }
 
 /// One group of basin radii for [`draw_radius_histograms`], e.g. the 400 radii measured along

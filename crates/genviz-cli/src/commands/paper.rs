@@ -26,6 +26,98 @@ pub struct PaperArgs {
     poisoned_steps: u64,
 }
 
+/// Poison weights of the Fig 6 sweep; 0 is the clean run and 0.5 the poisoned one.
+const SWEEP_BETAS: [f64; 4] = [0.0, 0.1, 0.25, 0.5];
+/// The intermediate betas train for a third of the poisoned run's steps: their gaps settle
+/// early (measured: beta 0.1 reaches 75% at 60,000 steps) and `genviz paper` stays fast.
+const SWEEP_STEP_DIVISOR: u64 = 3;
+/// How much the gap may dip between neighbouring betas and still count as growing (one test
+/// point in 200 is 0.005).
+const GAP_TOLERANCE: f64 = 0.01;
+
+/// Trains the intermediate poison weights of Fig 6 and draws the sweep: decision boundaries
+/// titled with their gaps, and gap against beta. Returns `(beta, metrics)` for every beta.
+fn gap_sweep(
+    dir: &std::path::Path,
+    args: &PaperArgs,
+    results: &[experiment::RunResult],
+    bars: &progress::Bars,
+) -> Result<Vec<(f64, genviz_train::FinalMetrics)>> {
+    let mut rows: Vec<(
+        f64,
+        genviz_train::FinalMetrics,
+        genviz_render::BoundaryPanel,
+    )> = Vec::new();
+    let e = figures::SWISS_ROLL_EXTENT;
+    let title = |beta: f64, m: &genviz_train::FinalMetrics| {
+        format!(
+            "beta {beta}: gap {:.1}% (train {:.1}%, test {:.1}%)",
+            100.0 * (m.train_acc - m.test_acc),
+            100.0 * m.train_acc,
+            100.0 * m.test_acc
+        )
+    };
+    for &beta in &SWEEP_BETAS {
+        let r = if beta == 0.0 {
+            &results[0]
+        } else if beta == presets::PAPER_POISON_BETA {
+            &results[1]
+        } else {
+            let mut config = presets::swiss_roll_poisoned(args.poisoned_steps / SWEEP_STEP_DIVISOR);
+            if let Some(p) = config.train.poison.as_mut() {
+                p.weight = genviz_train::PoisonWeight::Beta {
+                    beta,
+                    count: Some(presets::PAPER_POISON_POINTS),
+                };
+            }
+            let sub = dir.join(format!("swissroll-beta-{beta}"));
+            let run = experiment::run(
+                &config,
+                &sub,
+                "paper",
+                &format!("swiss roll beta {beta}"),
+                bars,
+            )?;
+            let m = run.final_metrics;
+            let panel = figures::boundary_panel(
+                &run.net,
+                &run.theta,
+                &run.train,
+                (-e, e, -e, e),
+                title(beta, &m),
+            );
+            rows.push((beta, m, panel));
+            continue;
+        };
+        let m = r.final_metrics;
+        let panel =
+            figures::boundary_panel(&r.net, &r.theta, &r.train, (-e, e, -e, e), title(beta, &m));
+        rows.push((beta, m, panel));
+    }
+    let panels: Vec<_> = rows.iter().map(|r| r.2.clone()).collect();
+    genviz_render::draw_decision_boundaries(&dir.join("fig6_boundaries.png"), &panels)?;
+    let betas: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let series =
+        |label: &str, f: &dyn Fn(&genviz_train::FinalMetrics) -> f64| genviz_render::Series1d {
+            label: label.into(),
+            values: rows.iter().map(|r| f(&r.1)).collect(),
+        };
+    genviz_render::draw_curve_1d_along(
+        &dir.join("fig6_gap.png"),
+        "generalization gap against the poison weight",
+        "beta",
+        &betas,
+        &[series("test loss", &|m| m.test_loss)],
+        &[
+            series("train accuracy", &|m| m.train_acc),
+            series("test accuracy", &|m| m.test_acc),
+            series("gap (train - test)", &|m| m.train_acc - m.test_acc),
+        ],
+        true,
+    )?;
+    Ok(rows.into_iter().map(|r| (r.0, r.1)).collect())
+}
+
 /// Rays per minimum in the paper's basin comparison (Fig 5).
 const BASIN_RAYS: usize = 200;
 
@@ -208,7 +300,7 @@ pub fn run(args: PaperArgs) -> Result<()> {
         &groups,
         "radius (filter-normalised units)",
     )?;
-    let bars: Vec<_> = jobs
+    let volume_bars: Vec<_> = jobs
         .iter()
         .zip(&basins)
         .map(|((label, _, _), b)| genviz_render::VolumeBar {
@@ -221,7 +313,7 @@ pub fn run(args: PaperArgs) -> Result<()> {
     genviz_render::draw_volume_bars(
         &dir.join("fig5_volumes.png"),
         "basin log10 volume (95% bootstrap interval)",
-        &bars,
+        &volume_bars,
     )?;
     let (clean_v, poisoned_v) = (&basins[0].volume, &basins[1].volume);
     let basin_json = json!({
@@ -255,12 +347,22 @@ pub fn run(args: PaperArgs) -> Result<()> {
                 "fig3_landscapes_3d.png",
                 "fig3_landscapes_contour.png",
                 "fig5_radii.png",
-                "fig5_volumes.png"
+                "fig5_volumes.png",
+                "fig6_boundaries.png",
+                "fig6_gap.png"
             ],
             "runs": runs,
             "basins": basin_json,
         }),
     )?;
+    // Fig 6: the generalization gap as the poison weight grows.
+    let sweep = gap_sweep(&dir, &args, &results, &bars)?;
+    let gaps: Vec<f64> = sweep
+        .iter()
+        .map(|(_, m)| m.train_acc - m.test_acc)
+        .collect();
+    let gap_grows = gaps.windows(2).all(|w| w[1] >= w[0] - GAP_TOLERANCE);
+
     let (clean, poisoned) = (results[0].final_metrics, results[1].final_metrics);
     use crate::results::Check;
     let checks = vec![
@@ -299,6 +401,22 @@ pub fn run(args: PaperArgs) -> Result<()> {
             "",
         ),
     ];
+    let mut checks = checks;
+    checks.push(crate::results::Check {
+        figure: "6",
+        quantity: format!(
+            "gap at beta {:?}: {:?}",
+            SWEEP_BETAS,
+            gaps.iter()
+                .map(|g| (g * 1000.0).round() / 1000.0)
+                .collect::<Vec<_>>()
+        ),
+        measured: gaps.last().copied().unwrap_or(0.0) - gaps[0],
+        reference: None,
+        source: "",
+        criterion: format!("grows with beta (each step >= -{GAP_TOLERANCE})"),
+        pass: gap_grows,
+    });
     let failed = crate::results::write(&dir, &checks)?;
     for ((label, _, _), r) in jobs.iter().zip(&results) {
         let m = r.final_metrics;
