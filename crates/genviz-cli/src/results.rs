@@ -35,6 +35,7 @@ impl Check {
         reference: Option<f64>,
         source: &'static str,
     ) -> Self {
+        let pass = measured >= bound;
         Check {
             figure,
             quantity: quantity.into(),
@@ -42,7 +43,7 @@ impl Check {
             reference,
             source,
             criterion: format!(">= {bound}"),
-            pass: measured >= bound,
+            pass,
         }
     }
 
@@ -56,13 +57,9 @@ impl Check {
         source: &'static str,
     ) -> Self {
         Check {
-            figure,
-            quantity: quantity.into(),
-            measured,
-            reference,
-            source,
             criterion: format!("<= {bound}"),
             pass: measured <= bound,
+            ..Check::at_least(figure, quantity, measured, bound, reference, source)
         }
     }
 }
