@@ -20,6 +20,8 @@ const H: u32 = 820;
 const TITLE_H: u32 = 70;
 /// The star's outer radius, in pixels.
 const STAR_R: f64 = 17.0;
+/// Extra height above the points, as a fraction of their span, that keeps the legend clear.
+const LEGEND_ROOM: f64 = 0.16;
 /// Orange of the final iterate (matplotlib's "orange").
 const ORANGE: RGBColor = RGBColor(255, 165, 0);
 
@@ -92,6 +94,8 @@ pub(crate) fn draw(path: &Path, f: &MinefieldFigure) -> Result<()> {
     };
     let (x0, x1) = range(&mut xs.into_iter());
     let (y0, y1) = range(&mut ys.into_iter());
+    // Room at the top for the legend, so that it covers no point.
+    let y1 = y1 + LEGEND_ROOM * (y1 - y0);
     let epoch_scale = scale_of(&f.good, (0.0, 1.0));
     // Test accuracies in percent on the bar; the dots use the same scale on fractions.
     let acc = scale_of(&f.bad, (0.0, 1.0));
@@ -159,7 +163,7 @@ pub(crate) fn draw(path: &Path, f: &MinefieldFigure) -> Result<()> {
         )?;
 
         // Bad minima first (below), then the iterates, then the star.
-        let bad = chart.draw_series(f.bad.iter().map(|p| {
+        chart.draw_series(f.bad.iter().map(|p| {
             EmptyElement::at((p.x, p.y))
                 + Circle::new((0, 0), 6, colour(BLUES_DARK, acc, p.value).filled())
                 + Circle::new((0, 0), 6, RGBColor(8, 48, 107).mix(0.6))
@@ -173,8 +177,6 @@ pub(crate) fn draw(path: &Path, f: &MinefieldFigure) -> Result<()> {
             },
             0.6,
         );
-        bad.label(f.bad_label.as_str())
-            .legend(move |(x, y)| Circle::new((x + 10, y), 6, blue_mid.filled()));
         let good = chart.draw_series(f.good.iter().map(|p| {
             Circle::new(
                 (p.x, p.y),
@@ -193,6 +195,16 @@ pub(crate) fn draw(path: &Path, f: &MinefieldFigure) -> Result<()> {
         );
         good.label(f.good_label.as_str())
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, red_mid.filled()));
+        // Empty series carry the legend entries of the bad minima and of the star, so that
+        // the legend lists the iterates first.
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label(f.bad_label.as_str())
+            .legend(move |(x, y)| {
+                EmptyElement::at((x + 10, y))
+                    + Circle::new((0, 0), 6, blue_mid.filled())
+                    + Circle::new((0, 0), 6, RGBColor(8, 48, 107).mix(0.6))
+            });
         let (sx, sy) = chart.backend_coord(&f.final_iterate);
         let base = plot_area.get_base_pixel();
         let (sx, sy) = (sx - base.0, sy - base.1);
@@ -200,7 +212,6 @@ pub(crate) fn draw(path: &Path, f: &MinefieldFigure) -> Result<()> {
         let mut outline = star(sx, sy, STAR_R);
         outline.push(outline[0]);
         plot_area.draw(&PathElement::new(outline, BLACK.stroke_width(1)))?;
-        // An empty series carries the star's legend entry.
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             .label(f.final_label.as_str())
