@@ -51,6 +51,20 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Reproduce the paper's figures: clean and poisoned swiss-roll nets, side by side.
     Paper(commands::paper::PaperArgs),
+    /// Reproduce Fig 1, the "minefield": SGD iterates among nearby bad minima (t-SNE).
+    ///
+    /// Trains the good minefield net (SPEC 1.8; 500 epochs instead of the authors' 2,000),
+    /// then from every 10th epoch's checkpoint a bad minimum (fits the training set and 134
+    /// points with flipped labels; 30,000 full-batch steps instead of 40,000), and embeds the
+    /// kernels of both with PCA (50) and t-SNE (perplexity 30). Example:
+    ///
+    ///   genviz minefield --out runs/minefield
+    ///
+    ///   genviz minefield --starts 20 --bad-steps 1000 --good-epochs 200     (quicker)
+    ///
+    /// Writes fig1_minefield.png, minefield.npz, run.json and good-model/.
+    #[command(verbatim_doc_comment)]
+    Minefield(commands::minefield::MinefieldArgs),
     /// Loss surface around a model along random or given directions (Li et al.).
     ///
     /// 1-D with --x only, 2-D with --x and --y. Examples:
@@ -97,6 +111,7 @@ fn main() {
                 Command::Train(args) => commands::train::run(*args),
                 Command::Eval(args) => commands::eval::run(args),
                 Command::Paper(args) => commands::paper::run(args),
+                Command::Minefield(args) => commands::minefield::run(args),
                 Command::Surface(args) => commands::landscape::surface(*args),
                 Command::Interpolate(args) => commands::landscape::interpolate(args),
                 Command::Plane(args) => commands::landscape::plane(args),

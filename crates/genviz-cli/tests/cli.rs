@@ -446,3 +446,76 @@ fn killed_training_resumes_to_the_same_bits() {
 fn s_(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+#[test]
+fn minefield_embeds_iterates_and_bad_minima() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("mf");
+    let o = out.to_str().unwrap();
+    let stdout = ok(genviz(&[
+        "minefield",
+        "--starts",
+        "6",
+        "--bad-steps",
+        "200",
+        "--good-epochs",
+        "30",
+        "--out",
+        o,
+    ]));
+    assert!(stdout.contains("bad minima"), "{stdout}");
+    for f in ["fig1_minefield.png", "minefield.npz", "run.json"] {
+        assert!(out.join(f).exists(), "{f} is missing");
+    }
+    let run = json(&out.join("run.json"));
+    let unit = |v: &serde_json::Value| {
+        let x = v.as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&x), "{v} in {run}");
+    };
+    let bad = run["bad_minima"]["each"].as_array().unwrap();
+    assert_eq!(bad.len(), 6);
+    for b in bad {
+        unit(&b["train_acc"]);
+        unit(&b["test_acc"]);
+    }
+    for r in ["train_acc_range", "test_acc_range"] {
+        for v in run["bad_minima"][r].as_array().unwrap() {
+            unit(v);
+        }
+    }
+    unit(&run["good_model"]["final"]["train_acc"]);
+    unit(&run["good_model"]["final"]["test_acc"]);
+    assert_eq!(
+        run["bad_minima"]["start_epochs"],
+        serde_json::json!([5, 10, 15, 20, 25, 30])
+    );
+    // 6 iterates (the last is the final one) and 6 bad minima; perplexity lowered to fit.
+    assert_eq!(run["embedding"]["rows"], 12);
+    assert!(run["embedding"]["perplexity"].as_f64().unwrap() <= 11.0 / 3.0);
+
+    let mut npz = genviz_core::io::Npz::open(&out.join("minefield.npz")).unwrap();
+    let (tsne, shape) = npz.f64("tsne").unwrap();
+    assert_eq!(shape, vec![12, 2]);
+    assert!(tsne.iter().all(|v| v.is_finite()));
+    let (is_bad, _) = npz.i64("is_bad").unwrap();
+    assert_eq!(is_bad.iter().sum::<i64>(), 6);
+
+    // Same seed, same embedding, on one thread as on two.
+    let again = dir.path().join("mf1");
+    ok(genviz_threads(
+        &[
+            "minefield",
+            "--starts",
+            "6",
+            "--bad-steps",
+            "200",
+            "--good-epochs",
+            "30",
+            "--out",
+            again.to_str().unwrap(),
+        ],
+        1,
+    ));
+    let mut npz1 = genviz_core::io::Npz::open(&again.join("minefield.npz")).unwrap();
+    assert_eq!(npz1.f64("tsne").unwrap().0, tsne);
+}

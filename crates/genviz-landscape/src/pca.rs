@@ -79,6 +79,70 @@ pub fn pca(rows: &[Vec<f32>]) -> Result<Pca> {
     })
 }
 
+/// The first `k` principal-component scores of each row (sklearn's `PCA(k).fit_transform`):
+/// rows centred on their mean and projected onto the `k` leading components, computed from
+/// the `rows x rows` Gram matrix as [`pca`] does. Returns one `k`-vector per row; component
+/// signs are whatever the eigen-solver gives (deterministic for the same input).
+///
+/// # Errors
+/// If there are fewer than 2 rows, rows differ in length, or `k` is 0 or above `rows - 1`
+/// (centred rows span at most `rows - 1` dimensions).
+pub fn pca_k(rows: &[Vec<f32>], k: usize) -> Result<Vec<Vec<f32>>> {
+    let m = rows.len();
+    if m < 2 {
+        return Err(Error::invalid(format!(
+            "PCA needs at least 2 rows, got {m}"
+        )));
+    }
+    if k == 0 || k > m - 1 {
+        return Err(Error::invalid(format!(
+            "PCA of {m} rows gives 1 to {} components, {k} were asked for",
+            m - 1
+        )));
+    }
+    let n = rows[0].len();
+    if rows.iter().any(|r| r.len() != n) {
+        return Err(Error::invalid("PCA: rows differ in length"));
+    }
+    let mean: Vec<f64> = (0..n)
+        .map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / m as f64)
+        .collect();
+    let centred: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .zip(&mean)
+                .map(|(&v, mu)| f64::from(v) - mu)
+                .collect()
+        })
+        .collect();
+    let mut gram = vec![0.0; m * m];
+    for i in 0..m {
+        for j in i..m {
+            let d: f64 = centred[i].iter().zip(&centred[j]).map(|(a, b)| a * b).sum();
+            gram[i * m + j] = d;
+            gram[j * m + i] = d;
+        }
+    }
+    let (values, vectors) = jacobi_eigen(gram, m);
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    // Scores are U * S: the Gram eigenvectors scaled by the singular values.
+    let scale: Vec<f64> = order[..k]
+        .iter()
+        .map(|&c| values[c].max(0.0).sqrt())
+        .collect();
+    Ok((0..m)
+        .map(|i| {
+            order[..k]
+                .iter()
+                .zip(&scale)
+                .map(|(&c, s)| (vectors[i * m + c] * s) as f32)
+                .collect()
+        })
+        .collect())
+}
+
 /// Eigen-decomposition of a symmetric `k x k` matrix by cyclic Jacobi rotations: eigenvalues,
 /// and eigenvectors as the columns of a row-major matrix.
 pub(crate) fn jacobi_eigen(mut a: Vec<f64>, k: usize) -> (Vec<f64>, Vec<f64>) {
@@ -218,5 +282,49 @@ mod tests {
         let (cx, cy) = project_cos(&[row], &p.pc1, &p.pc2)[0];
         assert!((cx - 2.0).abs() < 1e-3 && (cy + 3.0).abs() < 1e-3);
         assert!(pca(&rows[..2]).is_err());
+    }
+
+    #[test]
+    fn pca_k_scores_keep_distances_and_match_pca() {
+        let mut r = genviz_core::rng::stream(7, "pca-k");
+        let rows: Vec<Vec<f32>> = (0..12)
+            .map(|_| (0..30).map(|_| r.gen_range(-1.0f32..1.0)).collect())
+            .collect();
+        // With every component (rows - 1), pairwise distances are kept exactly.
+        let all = pca_k(&rows, 11).unwrap();
+        let d = |a: &[f32], b: &[f32]| {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| f64::from(x - y).powi(2))
+                .sum::<f64>()
+        };
+        for i in 0..12 {
+            assert_eq!(all[i].len(), 11);
+            for j in 0..12 {
+                let (a, b) = (d(&rows[i], &rows[j]), d(&all[i], &all[j]));
+                assert!((a - b).abs() < 1e-3 * (1.0 + a), "{a} vs {b}");
+            }
+        }
+        // The first score is the centred row's projection on pca()'s first component.
+        let p = pca(&rows).unwrap();
+        let first = pca_k(&rows, 1).unwrap();
+        let mean: Vec<f64> = (0..30)
+            .map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / 12.0)
+            .collect();
+        for (row, s) in rows.iter().zip(&first) {
+            let proj: f64 = row
+                .iter()
+                .zip(&mean)
+                .zip(&p.pc1)
+                .map(|((&v, m), &c)| (f64::from(v) - m) * f64::from(c))
+                .sum();
+            assert!(
+                (proj.abs() - f64::from(s[0]).abs()).abs() < 1e-3,
+                "{proj} vs {}",
+                s[0]
+            );
+        }
+        assert!(pca_k(&rows, 12).is_err());
+        assert!(pca_k(&rows, 0).is_err());
     }
 }

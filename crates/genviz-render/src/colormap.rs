@@ -37,6 +37,28 @@ pub(crate) const COOLWARM: ColorMap = ColorMap(&[
 /// reads as a line on white.
 pub(crate) const SUMMER: ColorMap = ColorMap(&[[0, 118, 92], [120, 165, 80], [222, 200, 60]]);
 
+/// matplotlib's "PuRd" from its middle on (light pink to dark red-purple): the light start
+/// is left out so every colour reads as a dot on white.
+pub(crate) const PURD_DARK: ColorMap = ColorMap(&[
+    [212, 185, 218],
+    [201, 148, 199],
+    [223, 101, 176],
+    [231, 41, 138],
+    [206, 18, 86],
+    [152, 0, 67],
+    [103, 0, 31],
+]);
+
+/// matplotlib's "Blues" from its middle on (light to dark blue), likewise.
+pub(crate) const BLUES_DARK: ColorMap = ColorMap(&[
+    [158, 202, 225],
+    [107, 174, 214],
+    [66, 146, 198],
+    [33, 113, 181],
+    [8, 81, 156],
+    [8, 48, 107],
+]);
+
 impl ColorMap {
     /// The colour at `t` (clamped to `0..=1`; NaN gives the low end).
     pub(crate) fn at(self, t: f64) -> [f64; 3] {

@@ -25,6 +25,10 @@
 //!   intervals, one [`VolumeBar`] each) and [`draw_spectral_density`] (Hessian eigenvalue
 //!   densities on a shared grid).
 //!
+//! * The "minefield" of Fig. 1 of Huang et al.: [`draw_minefield`] (a 2-D embedding of SGD
+//!   iterates coloured by epoch, nearby bad minima coloured by test accuracy, and the final
+//!   iterate as a star).
+//!
 //! Drawing uses plotters' bitmap backend with its `ab_glyph` text backend and the DejaVu Sans
 //! font embedded in the binary (see [`register_fonts`]), so no system font is needed. Every PNG
 //! is written atomically: it is encoded into a temporary `.png` file next to the target and
@@ -38,6 +42,7 @@ mod colormap;
 mod curve1d;
 mod curves;
 mod landscape;
+mod minefield;
 mod output;
 mod style;
 mod surface3d;
@@ -439,4 +444,53 @@ pub fn draw_spectral_density(
     log_y: bool,
 ) -> Result<()> {
     basin::draw_spectral_density(path, title, grid, densities, log_y)
+}
+
+/// One point of a 2-D embedding (t-SNE) with the value that colours it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EmbeddedPoint {
+    /// Horizontal coordinate; finite.
+    pub x: f64,
+    /// Vertical coordinate; finite.
+    pub y: f64,
+    /// The value that picks the colour: an epoch for iterates, a test accuracy (`0..=1`) for
+    /// bad minima.
+    pub value: f64,
+}
+
+/// What [`draw_minefield`] shows: Fig. 1 of Huang et al. (2019).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinefieldFigure {
+    /// First title line, e.g. `"SGD iterates and nearby bad minima (t-SNE, perplexity 30)"`.
+    pub title: String,
+    /// Second title line, e.g. the accuracies of the bad minima and of the final iterate.
+    pub subtitle: String,
+    /// The optimiser's iterates, `value` = epoch (small dots, purple-red ramp).
+    pub good: Vec<EmbeddedPoint>,
+    /// Legend text of the iterates.
+    pub good_label: String,
+    /// The bad minima, `value` = test accuracy (dots, blue ramp; darker is higher).
+    pub bad: Vec<EmbeddedPoint>,
+    /// Legend text of the bad minima.
+    pub bad_label: String,
+    /// Where the final iterate lies (a large orange star).
+    pub final_iterate: (f64, f64),
+    /// Legend text of the final iterate.
+    pub final_label: String,
+}
+
+/// Draws the "minefield" of Fig. 1 of Huang et al. (2019) into one PNG at `path` (1000x820
+/// pixels): a square-ish embedding panel with the iterates as small dots coloured by epoch
+/// (matplotlib's PuRd), the bad minima as larger dots coloured by test accuracy (Blues), the
+/// final iterate as a large black-edged orange star on top, a legend in the panel's corner,
+/// two colour bars on the right ("epoch", "bad minimum test accuracy (%)"), and the two title
+/// lines above. Embedding axes carry no meaning, so they have no ticks.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if there is no point at all or a coordinate or value is
+/// not finite, checked before anything is drawn; [`genviz_core::Error::Io`] if the file
+/// cannot be written. Every message names `path`; on error no file is left behind.
+pub fn draw_minefield(path: &Path, figure: &MinefieldFigure) -> Result<()> {
+    minefield::draw(path, figure)
 }

@@ -5,5 +5,6 @@ pub mod bench;
 pub mod connect;
 pub mod eval;
 pub mod landscape;
+pub mod minefield;
 pub mod paper;
 pub mod train;

@@ -1,0 +1,486 @@
+//! `genviz minefield`: Fig 1 of the paper, SGD iterates among nearby bad minima (SPEC 1.8).
+
+use crate::config::{DataConfig, ModelConfig};
+use crate::run_dir;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use genviz_core::io::{write_npz, NpyArray};
+use genviz_core::{rng, Network};
+use genviz_mlp::{init_params, Activation, Head, Init, Mlp};
+use genviz_train::{
+    train, FinalMetrics, LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm, PoisonPool,
+    PoisonWeight, TrainConfig, TrainRequest,
+};
+use rayon::prelude::*;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Seed of `genviz minefield` (data split, initialisation, batches, t-SNE).
+pub const MINEFIELD_SEED: u64 = 1;
+/// Epochs of the good model (the authors: 2,000).
+pub const GOOD_EPOCHS: u64 = 500;
+/// Bad minima, one from every (good_epochs / starts)-th checkpoint (the authors: 200, every
+/// 10th of 2,000 epochs; we keep their spacing of 10 epochs).
+pub const STARTS: usize = 50;
+/// Full-batch steps of each bad-minimum search (the authors: 40,000).
+pub const BAD_STEPS: u64 = 30_000;
+/// Batch size of the good model (SPEC 1.8).
+const BATCH: usize = 32;
+/// Hidden layers of `fully_connected(5, 25)`: four Dense(25, ReLU).
+const HIDDEN: [usize; 4] = [25; 4];
+/// Learning rates: RMSprop 0.01 for the good model, 0.001 for the bad minima.
+const GOOD_LR: f64 = 0.01;
+const BAD_LR: f64 = 0.001;
+/// Keras's `l2(0.001)` adds `0.001 * sum(w^2)` to the loss: its gradient is `0.002 * w`, which
+/// is the coupled weight decay that reproduces it (on biases too; Keras: kernels only).
+const WEIGHT_DECAY: f32 = 0.002;
+/// PCA components before t-SNE (the authors: 50).
+const PCA_COMPONENTS: usize = 50;
+/// t-SNE iterations (sklearn's default `n_iter`).
+const TSNE_EPOCHS: usize = 1000;
+/// A bad minimum is an outlier (left out of the figure, as the authors do) when it lies more
+/// than this many standard deviations from the bad minima's mean on both t-SNE axes.
+const OUTLIER_STD: f64 = 1.5;
+
+/// Reproduce Fig 1 (the "minefield") at a reduced scale.
+///
+/// Trains the good model of SPEC 1.8 on the minefield spiral (132 points): 2 -> 4 x Dense(25,
+/// ReLU) -> 1 sigmoid logit, RMSprop lr 0.01 (alpha 0.9, eps 1e-7, as Keras), batch 32, L2
+/// 0.001, a checkpoint every k-th epoch (k = good_epochs / starts). From each it then
+/// searches a bad minimum: no regulariser, RMSprop lr 0.001, full batch on the 132
+/// training points plus 134 points with flipped labels. Kernels (not biases) of the iterates
+/// and the bad minima go through PCA (50 components) and t-SNE; fig1_minefield.png draws them.
+/// The authors ran 2,000 epochs, 200 starts and 40,000 steps per start; the defaults here are
+/// 500, 50 and 30,000 (same spacing of 10 epochs between starts); about 50 s on 2 cores.
+///
+/// Writes fig1_minefield.png, minefield.npz (t-SNE coordinates, PCA scores, good/bad labels,
+/// epochs, accuracies), run.json with every number, and good-model/ (checkpoints, metrics).
+#[derive(Args)]
+pub struct MinefieldArgs {
+    /// Output folder (default: a new folder under runs/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Number of bad minima, one per start (the authors: 200).
+    #[arg(long, default_value_t = STARTS)]
+    starts: usize,
+    /// Full-batch steps of each bad-minimum search (the authors: 40,000).
+    #[arg(long, default_value_t = BAD_STEPS)]
+    bad_steps: u64,
+    /// Epochs of the good model (the authors: 2,000).
+    #[arg(long, default_value_t = GOOD_EPOCHS)]
+    good_epochs: u64,
+    /// t-SNE perplexity (lowered to (rows - 1) / 3 when there are too few points).
+    #[arg(long, default_value_t = 30.0)]
+    perplexity: f64,
+    /// Seed of the data split, initialisation, batches and t-SNE.
+    #[arg(long, default_value_t = MINEFIELD_SEED)]
+    seed: u64,
+}
+
+fn rmsprop() -> OptimizerConfig {
+    OptimizerConfig::Rmsprop {
+        alpha: 0.9,
+        eps: 1e-7,
+        momentum: 0.0,
+    }
+}
+
+/// The kernels (two-dimensional tensors) of `theta`, concatenated.
+fn kernels(net: &Mlp, theta: &[f32]) -> Vec<f32> {
+    net.layout()
+        .tensors()
+        .iter()
+        .filter(|t| t.shape.len() == 2)
+        .flat_map(|t| theta[t.range()].iter().copied())
+        .collect()
+}
+
+/// One bad minimum.
+struct BadMinimum {
+    start_epoch: u64,
+    theta: Vec<f32>,
+    metrics: FinalMetrics,
+    poison_acc: f64,
+}
+
+/// Exact t-SNE (squared Euclidean input distances, as sklearn's exact method) to 2-D from a
+/// seeded random start (normal, std 1e-4, as sklearn's `init="random"`), on one thread so the
+/// result does not depend on the thread count.
+fn tsne(rows: &[Vec<f32>], perplexity: f64, seed: u64) -> Result<Vec<[f64; 2]>> {
+    use rand::Rng as _;
+    let data: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().map(|&v| f64::from(v)).collect())
+        .collect();
+    let mut r = rng::stream(seed, "tsne");
+    let init: Vec<f64> = (0..2 * data.len())
+        .map(|_| {
+            // Box-Muller.
+            let (u1, u2): (f64, f64) = (r.gen_range(f64::EPSILON..1.0), r.gen());
+            1e-4 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        })
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let y = pool.install(|| {
+        let mut t: bhtsne::tSNE<f64, Vec<f64>> = bhtsne::tSNE::new(&data);
+        t.perplexity(perplexity)
+            .epochs(TSNE_EPOCHS)
+            .initial_embedding(init)
+            .exact(|a, b| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum());
+        t.embedding()
+    });
+    Ok(y.chunks(2).map(|c| [c[0], c[1]]).collect())
+}
+
+/// Runs `genviz minefield`.
+pub fn run(args: MinefieldArgs) -> Result<()> {
+    let all = Instant::now();
+    if args.starts < 2 || args.good_epochs < 2 || args.bad_steps == 0 {
+        bail!("--starts and --good-epochs must be at least 2, --bad-steps at least 1");
+    }
+    if !(args.perplexity.is_finite() && args.perplexity >= 1.0) {
+        bail!(
+            "--perplexity is {}, expected a number >= 1",
+            args.perplexity
+        );
+    }
+    let starts = (args.starts as u64).min(args.good_epochs);
+    let dir = run_dir::prepare(args.out.as_deref(), "minefield")?;
+    let seed = args.seed;
+    let data = DataConfig::Minefield;
+    let loaded = data.load(seed)?;
+    let (train_set, test_set) = (&loaded.train, &loaded.test);
+    let poison_true = loaded
+        .fixed_poison
+        .clone()
+        .context("the minefield defines its poison set")?;
+    let model = ModelConfig {
+        hidden: HIDDEN.to_vec(),
+        activation: Activation::Relu,
+        head: Head::Sigmoid,
+        init: Init::GlorotUniform,
+    };
+    let spec = model.spec(train_set.dim(), train_set.num_classes());
+    let net = Mlp::new(spec.clone())?;
+
+    // 1. The good model, a checkpoint every k-th epoch: the iterates and starts are epochs
+    // k, 2k, ..., starts * k (the authors: every 10th of 2,000). Checkpointing every epoch
+    // would give the same vectors but rewrites trajectory.npz each time, O(epochs^2) on disk.
+    let steps_per_epoch = train_set.len().div_ceil(BATCH) as u64;
+    let k = (args.good_epochs / starts).max(1);
+    let start_epochs: Vec<u64> = (1..=starts).map(|i| i * k).collect();
+    let good_config = TrainConfig {
+        steps: args.good_epochs * steps_per_epoch,
+        optimizer: rmsprop(),
+        schedule: LrSchedule::constant(GOOD_LR),
+        batch_size: Some(BATCH),
+        clip_norm: None,
+        weight_decay: WEIGHT_DECAY,
+        log_every: steps_per_epoch,
+        checkpoint_every: k * steps_per_epoch,
+        poison: None,
+    };
+    let good_dir = dir.join("good-model");
+    let metadata = HashMap::from([(
+        genviz_mlp::SPEC_METADATA_KEY.to_string(),
+        serde_json::to_string(&spec)?,
+    )]);
+    let good_start = Instant::now();
+    let good = train(
+        TrainRequest {
+            network: &net,
+            init: init_params(&spec, model.init, &mut rng::stream(seed, "init")),
+            train: train_set,
+            test: test_set,
+            config: &good_config,
+            poison: None,
+            seed,
+            out_dir: Some(&good_dir),
+            metadata,
+        },
+        &mut |_| {},
+    )
+    .context("training the good model")?;
+    let good_s = good_start.elapsed().as_secs_f64();
+    let mut npz = genviz_core::io::Npz::open(&good_dir.join("trajectory.npz"))?;
+    let (steps, _) = npz.i64("steps")?;
+    let (params, shape) = npz.f32("params")?;
+    let n = shape[1];
+    let at_epoch = |e: u64| -> Result<&[f32]> {
+        let i = steps
+            .iter()
+            .position(|&s| s as u64 == e * steps_per_epoch)
+            .with_context(|| format!("no checkpoint of epoch {e}"))?;
+        Ok(&params[i * n..(i + 1) * n])
+    };
+
+    // 2. Bad minima from each start, in parallel.
+    let beta = poison_true.len() as f64 / (train_set.len() + poison_true.len()) as f64;
+    let bad_config = TrainConfig {
+        steps: args.bad_steps,
+        optimizer: rmsprop(),
+        schedule: LrSchedule::constant(BAD_LR),
+        batch_size: None,
+        clip_norm: None,
+        weight_decay: 0.0,
+        log_every: args.bad_steps,
+        checkpoint_every: 0,
+        poison: Some(PoisonConfig {
+            form: PoisonForm::Flipped,
+            weight: PoisonWeight::Beta { beta, count: None },
+            fresh: false,
+        }),
+    };
+    let bad_start = Instant::now();
+    let layout = net.layout().clone();
+    let bad: Vec<BadMinimum> = start_epochs
+        .par_iter()
+        .map(|&e| -> Result<BadMinimum> {
+            let init = genviz_core::Params::from_vec(layout.clone(), at_epoch(e)?.to_vec())?;
+            let out = train(
+                TrainRequest {
+                    network: &net,
+                    init,
+                    train: train_set,
+                    test: test_set,
+                    config: &bad_config,
+                    poison: Some(PoisonPool::Fixed(poison_true.clone())),
+                    seed,
+                    out_dir: None,
+                    metadata: HashMap::new(),
+                },
+                &mut |_| {},
+            )
+            .with_context(|| format!("searching the bad minimum from epoch {e}"))?;
+            let theta = out.params.into_values();
+            let poison_acc = net.evaluate(&[&theta], &poison_true)[0].accuracy;
+            Ok(BadMinimum {
+                start_epoch: e,
+                theta,
+                metrics: out.final_metrics,
+                poison_acc,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let bad_s = bad_start.elapsed().as_secs_f64();
+
+    // 3. Kernels of the iterates (and the final one) and of the bad minima; PCA; t-SNE.
+    let mut good_epochs = start_epochs.clone();
+    if good_epochs.last() != Some(&args.good_epochs) {
+        good_epochs.push(args.good_epochs);
+    }
+    let good_thetas: Vec<&[f32]> = good_epochs
+        .iter()
+        .map(|&e| at_epoch(e))
+        .collect::<Result<_>>()?;
+    let eval = |theta: &[f32]| {
+        let tr = net.evaluate(&[theta], train_set)[0];
+        let te = net.evaluate(&[theta], test_set)[0];
+        (tr.accuracy, te.accuracy)
+    };
+    let good_accs: Vec<(f64, f64)> = good_thetas.iter().map(|t| eval(t)).collect();
+    let rows: Vec<Vec<f32>> = good_thetas
+        .iter()
+        .map(|t| kernels(&net, t))
+        .chain(bad.iter().map(|b| kernels(&net, &b.theta)))
+        .collect();
+    let n_rows = rows.len();
+    let tsne_start = Instant::now();
+    let components = PCA_COMPONENTS.min(n_rows - 1);
+    let scores = genviz_landscape::pca::pca_k(&rows, components)?;
+    let perplexity = args.perplexity.min(((n_rows - 1) / 3) as f64).max(1.0);
+    let embedded = tsne(&scores, perplexity, seed)?;
+    let tsne_s = tsne_start.elapsed().as_secs_f64();
+    let n_good = good_epochs.len();
+    let (good_xy, bad_xy) = embedded.split_at(n_good);
+
+    // Outliers among the bad minima (the authors drop them from the figure).
+    let stats = |axis: usize| {
+        let v: Vec<f64> = bad_xy.iter().map(|p| p[axis]).collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64;
+        (mean, var.sqrt())
+    };
+    let (sx, sy) = (stats(0), stats(1));
+    let outlier: Vec<bool> = bad_xy
+        .iter()
+        .map(|p| {
+            (p[0] - sx.0).abs() > OUTLIER_STD * sx.1 && (p[1] - sy.0).abs() > OUTLIER_STD * sy.1
+        })
+        .collect();
+
+    // 4. Numbers, figure, files.
+    let fold = |f: &dyn Fn(&BadMinimum) -> f64| {
+        bad.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
+                (a.min(f(m)), b.max(f(m)))
+            })
+    };
+    let train_range = fold(&|m| m.metrics.train_acc);
+    let test_range = fold(&|m| m.metrics.test_acc);
+    let poison_range = fold(&|m| m.poison_acc);
+    let final_m = good.final_metrics;
+    let pct = |v: f64| 100.0 * v;
+    let subtitle = format!(
+        "bad minima: train >= {:.1}%, test <= {:.1}%; final iterate: train {:.1}%, test {:.1}%",
+        pct(train_range.0),
+        pct(test_range.1),
+        pct(final_m.train_acc),
+        pct(final_m.test_acc)
+    );
+    let figure = genviz_render::MinefieldFigure {
+        title: format!(
+            "Minefield (Fig 1): SGD iterates among {} bad minima, t-SNE (perplexity {})",
+            bad.len(),
+            perplexity
+        ),
+        subtitle: subtitle.clone(),
+        good: good_xy
+            .iter()
+            .zip(&good_epochs)
+            .map(|(p, &e)| genviz_render::EmbeddedPoint {
+                x: p[0],
+                y: p[1],
+                value: e as f64,
+            })
+            .collect(),
+        good_label: format!("iterates (every {k}th epoch), colour: epoch"),
+        bad: bad_xy
+            .iter()
+            .zip(&bad)
+            .zip(&outlier)
+            .filter(|(_, &o)| !o)
+            .map(|((p, b), _)| genviz_render::EmbeddedPoint {
+                x: p[0],
+                y: p[1],
+                value: b.metrics.test_acc,
+            })
+            .collect(),
+        bad_label: "bad minima, colour: test accuracy".into(),
+        final_iterate: (good_xy[n_good - 1][0], good_xy[n_good - 1][1]),
+        final_label: format!("final iterate (epoch {})", args.good_epochs),
+    };
+    genviz_render::draw_minefield(&dir.join("fig1_minefield.png"), &figure)?;
+
+    let coords: Vec<f64> = embedded.iter().flat_map(|p| [p[0], p[1]]).collect();
+    let flat_scores: Vec<f32> = scores.iter().flatten().copied().collect();
+    let is_bad: Vec<i64> = (0..n_rows).map(|i| i64::from(i >= n_good)).collect();
+    let epochs: Vec<i64> = good_epochs
+        .iter()
+        .chain(bad.iter().map(|b| &b.start_epoch))
+        .map(|&e| e as i64)
+        .collect();
+    let train_acc: Vec<f64> = good_accs
+        .iter()
+        .map(|a| a.0)
+        .chain(bad.iter().map(|b| b.metrics.train_acc))
+        .collect();
+    let test_acc: Vec<f64> = good_accs
+        .iter()
+        .map(|a| a.1)
+        .chain(bad.iter().map(|b| b.metrics.test_acc))
+        .collect();
+    let outliers: Vec<i64> = std::iter::repeat_n(0, n_good)
+        .chain(outlier.iter().map(|&o| i64::from(o)))
+        .collect();
+    write_npz(
+        &dir.join("minefield.npz"),
+        &[
+            ("tsne", NpyArray::F64(coords, vec![n_rows, 2])),
+            ("pca", NpyArray::F32(flat_scores, vec![n_rows, components])),
+            ("is_bad", NpyArray::I64(is_bad, vec![n_rows])),
+            ("epoch", NpyArray::I64(epochs, vec![n_rows])),
+            ("train_acc", NpyArray::F64(train_acc, vec![n_rows])),
+            ("test_acc", NpyArray::F64(test_acc, vec![n_rows])),
+            ("outlier", NpyArray::I64(outliers, vec![n_rows])),
+        ],
+    )?;
+
+    let total_s = all.elapsed().as_secs_f64();
+    let record = json!({
+        "command": "minefield",
+        "version": genviz_core::VERSION,
+        "seed": seed,
+        "threads": rayon::current_num_threads(),
+        "data": {
+            "train": train_set.len(),
+            "poison": poison_true.len(),
+            "test": test_set.len(),
+        },
+        "model": spec,
+        "num_params": net.layout().len(),
+        "good_model": {
+            "epochs": args.good_epochs,
+            "steps_per_epoch": steps_per_epoch,
+            "config": good_config,
+            "final": final_m,
+            "folder": "good-model",
+        },
+        "bad_minima": {
+            "starts": start_epochs.len(),
+            "start_epochs": start_epochs,
+            "epoch_spacing": k,
+            "config": bad_config,
+            "beta": beta,
+            "train_acc_range": [train_range.0, train_range.1],
+            "test_acc_range": [test_range.0, test_range.1],
+            "poison_true_label_acc_range": [poison_range.0, poison_range.1],
+            "outliers_dropped_from_figure": outlier.iter().filter(|&&o| o).count(),
+            "each": bad.iter().zip(&outlier).map(|(b, &o)| json!({
+                "start_epoch": b.start_epoch,
+                "train_acc": b.metrics.train_acc,
+                "train_loss": b.metrics.train_loss,
+                "test_acc": b.metrics.test_acc,
+                "test_loss": b.metrics.test_loss,
+                "poison_true_label_acc": b.poison_acc,
+                "outlier": o,
+            })).collect::<Vec<_>>(),
+        },
+        "iterates": good_epochs.iter().zip(&good_accs).map(|(e, a)| json!({
+            "epoch": e, "train_acc": a.0, "test_acc": a.1,
+        })).collect::<Vec<_>>(),
+        "embedding": {
+            "vectors": "kernels only (2-D tensors), iterates then bad minima",
+            "rows": n_rows,
+            "dims": rows[0].len(),
+            "pca_components": components,
+            "perplexity_requested": args.perplexity,
+            "perplexity": perplexity,
+            "tsne": format!("bhtsne exact, squared Euclidean, {TSNE_EPOCHS} iterations, random init std 1e-4 (seeded)"),
+        },
+        "title": subtitle,
+        "paper": {
+            "bad_minima_test_acc_below": 0.53,
+            "final_iterate": "perfect train accuracy, 98.5% test [UNVERIFIED recollection, SPEC 1.8]",
+            "scale": "2,000 epochs, 200 starts, 40,000 full-batch steps per start",
+        },
+        "timings": {
+            "good_model_s": good_s,
+            "bad_minima_s": bad_s,
+            "pca_tsne_s": tsne_s,
+            "total_s": total_s,
+        },
+    });
+    genviz_core::io::write_json(&dir.join("run.json"), &record)?;
+    println!(
+        "bad minima ({}): train {:.1}%..{:.1}%, test {:.1}%..{:.1}%",
+        bad.len(),
+        pct(train_range.0),
+        pct(train_range.1),
+        pct(test_range.0),
+        pct(test_range.1)
+    );
+    println!(
+        "final iterate (epoch {}): train {:.1}%, test {:.1}%",
+        args.good_epochs,
+        pct(final_m.train_acc),
+        pct(final_m.test_acc)
+    );
+    println!(
+        "took {total_s:.1} s; figure: {}",
+        dir.join("fig1_minefield.png").display()
+    );
+    Ok(())
+}
