@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{bold, class_strong, font, linear_tick, log_tick, series_color};
+use crate::style::{bold, chart_on, class_strong, font, linear_tick, log_tick, series_color};
 use crate::{RadiusGroup, VolumeBar};
 
 /// Size of the radius histogram, in pixels.
@@ -236,14 +236,7 @@ impl Hist<'_> {
         X: AsRangedCoord<Value = f64>,
         X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
-        let mut chart = ChartBuilder::on(area)
-            .margin_left(12)
-            .margin_right(28)
-            .margin_top(8)
-            .margin_bottom(12)
-            .x_label_area_size(52)
-            .y_label_area_size(72)
-            .build_cartesian_2d(x, 0.0..self.y_top)?;
+        let mut chart = chart_on(area, 28, 52, 72).build_cartesian_2d(x, 0.0..self.y_top)?;
         chart
             .configure_mesh()
             .light_line_style(RGBColor(248, 248, 248))
@@ -415,14 +408,8 @@ pub(crate) fn draw_volume_bars(path: &Path, title: &str, bars: &[VolumeBar]) -> 
     write_png(path, (bars_width(n), BARS_H), |root| {
         root.fill(&WHITE)?;
         let rest = title_and_legend(root, title, &[])?;
-        let mut chart = ChartBuilder::on(&rest)
-            .margin_left(12)
-            .margin_right(28)
-            .margin_top(8)
-            .margin_bottom(12)
-            .x_label_area_size(46)
-            .y_label_area_size(92)
-            .build_cartesian_2d(-0.5..n as f64 - 0.5, base..top)?;
+        let mut chart =
+            chart_on(&rest, 28, 46, 92).build_cartesian_2d(-0.5..n as f64 - 0.5, base..top)?;
         chart
             .configure_mesh()
             .light_line_style(RGBColor(250, 250, 250))
@@ -622,14 +609,7 @@ where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(12)
-        .margin_right(28)
-        .margin_top(8)
-        .margin_bottom(12)
-        .x_label_area_size(52)
-        .y_label_area_size(y_label_w)
-        .build_cartesian_2d(x, y)?;
+    let mut chart = chart_on(area, 28, 52, y_label_w).build_cartesian_2d(x, y)?;
     chart
         .configure_mesh()
         .light_line_style(RGBColor(248, 248, 248))

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{bold, font, linear_tick, log_tick};
+use crate::style::{bold, chart_on, font, linear_tick, log_tick};
 use crate::Series1d;
 
 /// Figure size, in pixels.
@@ -153,13 +153,7 @@ impl Plot<'_> {
         Y: AsRangedCoord<Value = f64>,
         Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
-        let mut chart = ChartBuilder::on(area)
-            .margin_left(12)
-            .margin_right(12)
-            .margin_top(8)
-            .margin_bottom(12)
-            .x_label_area_size(52)
-            .y_label_area_size(80)
+        let mut chart = chart_on(area, 12, 52, 80)
             .right_y_label_area_size(80)
             .build_cartesian_2d(self.x_range.clone(), y)?
             .set_secondary_coord(self.x_range.clone(), 0.0..1.0);

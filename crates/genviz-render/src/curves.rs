@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{bold, font, linear_tick, log_tick, series_color};
+use crate::style::{bold, chart_on, font, linear_tick, log_tick, series_color};
 use crate::Curve;
 
 /// Size of one panel, in pixels.
@@ -182,14 +182,7 @@ where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let mut chart = ChartBuilder::on(area)
-        .margin_left(12)
-        .margin_right(24)
-        .margin_top(8)
-        .margin_bottom(12)
-        .x_label_area_size(52)
-        .y_label_area_size(78)
-        .build_cartesian_2d(steps, y)?;
+    let mut chart = chart_on(area, 24, 52, 78).build_cartesian_2d(steps, y)?;
     chart
         .configure_mesh()
         .light_line_style(RGBColor(248, 248, 248))

@@ -92,6 +92,25 @@ pub(crate) fn log_tick(v: f64) -> String {
     }
 }
 
+/// A chart on `area` with the margins every genviz plot uses (12 px left, 8 top, 12 bottom),
+/// `right` px on the right, and label areas of `x_labels` and `y_labels` px.
+pub(crate) fn chart_on<'a, 'b>(
+    area: &'a crate::output::Area<'b>,
+    right: u32,
+    x_labels: u32,
+    y_labels: u32,
+) -> plotters::chart::ChartBuilder<'a, 'b, plotters::backend::BitMapBackend<'b>> {
+    let mut builder = plotters::chart::ChartBuilder::on(area);
+    builder
+        .margin_left(12)
+        .margin_right(right)
+        .margin_top(8)
+        .margin_bottom(12)
+        .x_label_area_size(x_labels)
+        .y_label_area_size(y_labels);
+    builder
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
