@@ -29,6 +29,10 @@
 //!   iterates coloured by epoch, nearby bad minima coloured by test accuracy, and the final
 //!   iterate as a star).
 //!
+//! * The offline HTML report of `genviz paper`: [`write_report`] puts a [`Report`] (figures with
+//!   captions, the results table, interactive 3-D surfaces drawn by a vendored plotly.js, and
+//!   the command and config that made them) into one self-contained page.
+//!
 //! Drawing uses plotters' bitmap backend with its `ab_glyph` text backend and the DejaVu Sans
 //! font embedded in the binary (see [`register_fonts`]), so no system font is needed. Every PNG
 //! is written atomically: it is encoded into a temporary `.png` file next to the target and
@@ -44,6 +48,7 @@ mod curves;
 mod landscape;
 mod minefield;
 mod output;
+mod report;
 mod style;
 mod surface3d;
 
@@ -51,6 +56,10 @@ use std::path::Path;
 use std::sync::Once;
 
 use genviz_core::Result;
+
+pub use report::{
+    write_report, InteractiveSurface, Report, ReportFigure, ReportRow, ReportSection,
+};
 
 /// Registers the embedded DejaVu Sans font (regular and bold) with plotters as `"sans-serif"`.
 ///
