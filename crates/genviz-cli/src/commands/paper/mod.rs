@@ -181,6 +181,7 @@ fn fig1(dir: &Path, scale: &Scale, out: &mut Outcome) -> Result<()> {
     let m = minefield::reproduce(&sub, &scale.minefield)?;
     let worst_train = m.bad.iter().map(|b| b.0).fold(f64::INFINITY, f64::min);
     let worst_test = m.bad.iter().map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
+    let mean_test = m.bad.iter().map(|b| b.1).sum::<f64>() / m.bad.len().max(1) as f64;
     out.checks.extend([
         Check::at_least(
             "1",
@@ -197,6 +198,17 @@ fn fig1(dir: &Path, scale: &Scale, out: &mut Outcome) -> Result<()> {
             0.60,
             Some(0.53),
             "paper caption (below 53%)",
+        ),
+        // With 134 test points a chance-level classifier's accuracy has a standard deviation
+        // of 4.3 points, so the highest of 50 lands near 60% by chance alone: the mean says
+        // more about where the bad minima sit.
+        Check::at_most(
+            "1",
+            "mean test accuracy of the bad minima",
+            mean_test,
+            0.55,
+            Some(0.5),
+            "chance",
         ),
         Check::at_least(
             "1",
