@@ -65,6 +65,20 @@ enum Command {
     /// Writes fig1_minefield.png, minefield.npz, run.json and good-model/.
     #[command(verbatim_doc_comment)]
     Minefield(commands::minefield::MinefieldArgs),
+    /// Reproduce Fig 8, the "sharp" problem: near points a hair outside the inner circle.
+    ///
+    /// Trains the authors' net (2 -> 9 x 100 ReLU -> 2, full-batch Adam 1e-3, 10,000 steps)
+    /// on the thin-margin circles (gap 0.001) and on the same data with a wide gap, and draws
+    /// both decision boundaries with the near points ringed. Examples:
+    ///
+    ///   genviz sharp --out runs/sharp
+    ///
+    ///   genviz sharp --steps 3000 --seed 1 --wide-gap 0.2
+    ///
+    /// Writes fig8_sharp.png, sharp.json, and sharp/ and wide/ (model.safetensors, data.npz,
+    /// metrics.csv).
+    #[command(verbatim_doc_comment)]
+    Sharp(commands::sharp::SharpArgs),
     /// Loss surface around a model along random or given directions (Li et al.).
     ///
     /// 1-D with --x only, 2-D with --x and --y. Examples:
@@ -112,6 +126,7 @@ fn main() {
                 Command::Eval(args) => commands::eval::run(args),
                 Command::Paper(args) => commands::paper::run(args),
                 Command::Minefield(args) => commands::minefield::run(args),
+                Command::Sharp(args) => commands::sharp::run(args),
                 Command::Surface(args) => commands::landscape::surface(*args),
                 Command::Interpolate(args) => commands::landscape::interpolate(args),
                 Command::Plane(args) => commands::landscape::plane(args),
