@@ -67,16 +67,21 @@ enum Command {
     Minefield(commands::minefield::MinefieldArgs),
     /// Reproduce Fig 8, the "sharp" problem: near points a hair outside the inner circle.
     ///
-    /// Trains the authors' net (2 -> 9 x 100 ReLU -> 2, full-batch Adam 1e-3, 10,000 steps)
-    /// on the thin-margin circles (gap 0.001) and on the same data with a wide gap, and draws
-    /// both decision boundaries with the near points ringed. Examples:
+    /// Trains the authors' net (2 -> 9 x 100 ReLU -> 2, PyTorch init, 10,000 full-batch steps)
+    /// three times: with the authors' Adam (lr 1e-3) on the thin-margin circles (gap 0.001),
+    /// where it fits the near points with a ragged boundary; and with plain gradient descent
+    /// (lr 0.1), the setting in which the paper's claim shows, on the same data (near points
+    /// left misclassified) and with a wide gap (solved). Draws the three boundaries with the
+    /// near points ringed. Examples:
     ///
     ///   genviz sharp --out runs/sharp
     ///
-    ///   genviz sharp --steps 3000 --seed 1 --wide-gap 0.2
+    ///   genviz sharp --steps 5000 --seed 1 --wide-gap 0.2
     ///
-    /// Writes fig8_sharp.png, sharp.json, and sharp/ and wide/ (model.safetensors, data.npz,
-    /// metrics.csv).
+    ///   genviz sharp --optimizer adam --weight-decay 1e-3      (another setting that fails)
+    ///
+    /// Writes fig8_sharp.png, sharp.json, and authors/, sharp/ and wide/ (model.safetensors,
+    /// data.npz, metrics.csv).
     #[command(verbatim_doc_comment)]
     Sharp(commands::sharp::SharpArgs),
     /// Loss surface around a model along random or given directions (Li et al.).
