@@ -12,8 +12,8 @@
 //! Adam, lr 1e-3, 10,000 steps, PyTorch's initialisation) does *not* fail. It first finds the
 //! smooth circle that leaves the 10 near points on the wrong side (92.3% train accuracy at
 //! step 500), then, by step 1,000 to 5,500 depending on the seed, threads thin spikes of class
-//! 1 through the inner circle and fits all 130 points, on every seed we tried (0, 1, 2). The paper's claim shows with plain
-//! full-batch gradient descent (lr 0.1, the same 10,000 steps, no regulariser): it finds the
+//! 1 through the inner circle and fits all 130 points, on every seed we tried (0, 1, 2). The
+//! paper's claim shows with plain full-batch gradient descent (lr 0.1, the same 10,000 steps, no regulariser): it finds the
 //! same smooth circle by step 3,500 and stays there (gradient norm about 1e-3 from then on;
 //! still 0 of 10 near points after 30,000 steps), while on the wide-gap data the same recipe
 //! fits every point. So `genviz sharp` trains three nets and draws them side by side:
