@@ -7,4 +7,5 @@ pub mod eval;
 pub mod landscape;
 pub mod minefield;
 pub mod paper;
+pub mod sharp;
 pub mod train;
