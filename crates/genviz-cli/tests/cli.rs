@@ -275,7 +275,7 @@ fn pytorch_sequential_model_evaluates() {
 }
 
 /// The flags that shrink `genviz paper` to seconds.
-const TINY_PAPER: [&str; 14] = [
+const TINY_PAPER: [&str; 16] = [
     "--clean-steps",
     "300",
     "--poisoned-steps",
@@ -290,6 +290,8 @@ const TINY_PAPER: [&str; 14] = [
     "200",
     "--minefield-good-epochs",
     "20",
+    "--sharp-steps",
+    "60",
 ];
 
 #[test]
@@ -319,6 +321,7 @@ fn paper_runs_every_figure_end_to_end() {
         "fig5_volumes.png",
         "fig6_boundaries.png",
         "fig6_gap.png",
+        "sharp/fig8_sharp.png",
     ] {
         assert!(figures.iter().any(|g| g == f), "{f} not in {figures:?}");
     }
@@ -339,7 +342,7 @@ fn paper_runs_every_figure_end_to_end() {
         .iter()
         .map(|c| c["figure"].as_str().unwrap())
         .collect();
-    for f in ["1", "3a", "3b", "5", "6"] {
+    for f in ["1", "3a", "3b", "5", "6", "8"] {
         assert!(figures_checked.contains(f), "no check of Fig {f}");
     }
     assert_eq!(
@@ -349,11 +352,19 @@ fn paper_runs_every_figure_end_to_end() {
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("poisoned test accuracy"), "{md}");
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
-    for heading in ["Fig 1:", "Fig 3:", "Fig 5:", "Fig 6:", "Plotly.newPlot"] {
+    for heading in [
+        "Fig 1:",
+        "Fig 3:",
+        "Fig 5:",
+        "Fig 6:",
+        "Fig 8:",
+        "Plotly.newPlot",
+    ] {
         assert!(report.contains(heading), "report lacks {heading}");
     }
     let config = json(&out.join("paper.json"));
     assert_eq!(config["swiss_roll_clean"]["train"]["steps"], 300);
+    assert_eq!(summary["sharp"]["sharp"]["steps"], 60);
     let poisoned = json(&out.join("swissroll-poisoned/run.json"));
     assert_eq!(
         poisoned["config"]["train"]["poison"]["weight"]["count"],

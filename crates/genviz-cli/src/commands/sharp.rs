@@ -46,7 +46,6 @@ pub const AUTHORS_STEPS: u64 = 10_000;
 /// steps and reaches the smooth circle by step 3,000 (seeds 0-2), so 5,000 steps show the
 /// same picture as 10,000; the three runs take about 20 s of CPU.
 // Used by `genviz paper` once the lead wires Fig 8 in.
-#[allow(dead_code)]
 pub const QUICK_STEPS: u64 = 5_000;
 /// The wide-gap variant's gap: the near points at radius 0.7, a little past half-way between
 /// the circles (0.4 and 0.95). Neither the paper nor the code fixes this number; 0.3 leaves
@@ -258,8 +257,6 @@ impl SharpPlan {
 /// `wide/`) with `model.safetensors`, `data.npz` and `metrics.csv`. The outcome's `sharp`
 /// and `wide` are the gradient-descent runs (the paper's claim: near points misclassified,
 /// wide gap solved), `authors` the authors' Adam recipe on the paper's data.
-// Called by `genviz paper` once the lead wires Fig 8 in.
-#[allow(dead_code)]
 pub fn fig8(dir: &Path, steps: u64, seed: u64, bars: &progress::Bars) -> Result<SharpOutcome> {
     run_plan(dir, &SharpPlan::paper(steps, seed), bars)
 }

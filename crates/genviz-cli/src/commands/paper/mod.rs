@@ -5,6 +5,7 @@ mod report;
 mod swissroll;
 
 use crate::commands::minefield::{self, MinefieldSettings};
+use crate::commands::sharp;
 use crate::results::Check;
 use crate::{presets, progress, run_dir};
 use anyhow::Result;
@@ -60,6 +61,9 @@ pub struct PaperArgs {
     /// Epochs of Fig 1's good model (overrides the preset).
     #[arg(long)]
     minefield_good_epochs: Option<u64>,
+    /// Full-batch steps of each Fig 8 run (overrides the preset).
+    #[arg(long)]
+    sharp_steps: Option<u64>,
 }
 
 /// The figures `genviz paper` can make.
@@ -74,10 +78,18 @@ pub enum Figure {
     Fig5,
     /// The generalization gap as the poison weight grows.
     Fig6,
+    /// A "sharp" problem the net fails to solve, and the same data with a wide gap.
+    Fig8,
 }
 
 impl Figure {
-    const ALL: [Figure; 4] = [Figure::Fig1, Figure::Fig3, Figure::Fig5, Figure::Fig6];
+    const ALL: [Figure; 5] = [
+        Figure::Fig1,
+        Figure::Fig3,
+        Figure::Fig5,
+        Figure::Fig6,
+        Figure::Fig8,
+    ];
 
     /// Whether the figure needs the clean and poisoned swiss-roll networks.
     fn needs_swiss_rolls(self) -> bool {
@@ -102,6 +114,8 @@ pub struct Scale {
     pub landscape_points: usize,
     /// Fig 1's scale.
     pub minefield: MinefieldSettings,
+    /// Full-batch steps of each Fig 8 run (the authors: 10,000).
+    pub sharp_steps: u64,
 }
 
 impl Scale {
@@ -117,6 +131,7 @@ impl Scale {
             basin_rays: 200,
             landscape_points: 51,
             minefield: MinefieldSettings::quick(),
+            sharp_steps: sharp::QUICK_STEPS,
         }
     }
 
@@ -131,6 +146,7 @@ impl Scale {
             basin_rays: 1000,
             landscape_points: 51,
             minefield: MinefieldSettings::full(),
+            sharp_steps: sharp::AUTHORS_STEPS,
         }
     }
 
@@ -145,6 +161,7 @@ impl Scale {
         set(&mut s.poisoned_steps, args.poisoned_steps);
         set(&mut s.minefield.bad_steps, args.minefield_bad_steps);
         set(&mut s.minefield.good_epochs, args.minefield_good_epochs);
+        set(&mut s.sharp_steps, args.sharp_steps);
         s.basin_rays = args.rays.unwrap_or(s.basin_rays);
         s.landscape_points = args.landscape_points.unwrap_or(s.landscape_points);
         s.minefield.starts = args.minefield_starts.unwrap_or(s.minefield.starts);
@@ -172,6 +189,46 @@ pub(crate) struct Outcome {
     pub rolls: Option<swissroll::SwissRolls>,
     pub landscapes: Vec<genviz_render::SurfaceGrid>,
     pub sweep: Vec<(f64, genviz_train::FinalMetrics)>,
+    pub sharp: Option<sharp::SharpOutcome>,
+}
+
+/// Fig 8 into `dir/sharp`, with its checks.
+fn fig8(dir: &Path, scale: &Scale, bars: &progress::Bars, out: &mut Outcome) -> Result<()> {
+    let o = sharp::fig8(
+        &dir.join("sharp"),
+        scale.sharp_steps,
+        sharp::SHARP_SEED,
+        bars,
+    )?;
+    out.checks.extend([
+        Check::at_most(
+            "8",
+            "near points classified correctly, gap 0.001 (gradient descent)",
+            o.sharp.near_acc,
+            0.5,
+            Some(0.0),
+            "paper: the net fails",
+        ),
+        Check::at_least(
+            "8",
+            &format!("train accuracy, wide gap {}", o.wide.gap),
+            o.wide.train_acc,
+            1.0,
+            None,
+            "",
+        ),
+    ]);
+    out.summary.insert("sharp".into(), json!(o));
+    out.figures.push("sharp/fig8_sharp.png".into());
+    println!(
+        "    sharp: near points right {}/{} (gap {}), wide gap train {:.1}%",
+        o.sharp.near_correct,
+        o.sharp.near_total,
+        o.sharp.gap,
+        100.0 * o.wide.train_acc
+    );
+    out.sharp = Some(o);
+    Ok(())
 }
 
 /// Fig 1 into `dir/minefield`, with its checks.
@@ -307,6 +364,9 @@ pub fn run(args: PaperArgs) -> Result<()> {
             );
         }
         out.rolls = Some(rolls);
+    }
+    if figures.contains(&Figure::Fig8) {
+        fig8(&dir, &scale, &bars, &mut out)?;
     }
 
     let mut summary = out.summary.clone();
