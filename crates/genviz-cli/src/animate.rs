@@ -259,7 +259,7 @@ fn crossing(
 }
 
 /// A positive number with two significant digits, plainly (`0.0022`, `0.11`, `1.5`).
-fn two_digits(v: f64) -> String {
+pub(crate) fn two_digits(v: f64) -> String {
     if !(v.is_finite() && v > 0.0) {
         return format!("{v}");
     }

@@ -319,7 +319,13 @@ impl Plot<'_> {
     {
         let c = self.chart;
         let fs = c.font_size;
-        let right = if c.right_axis { 12 } else { 20 };
+        // Without a right axis, its space stays empty: charts stacked in one frame then share
+        // their x pixels, so a marker is at the same place in each.
+        let right = if c.right_axis {
+            12
+        } else {
+            12 + c.y_label_area
+        };
         let mut builder = chart_on(area, right, c.x_label_area, c.y_label_area);
         if c.right_axis {
             builder.right_y_label_area_size(c.y_label_area);

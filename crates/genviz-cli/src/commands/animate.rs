@@ -126,7 +126,7 @@ pub fn run(args: AnimateArgs) -> Result<()> {
             let s = animate::wiggle(
                 &m.net, theta, &train, &test, &direction, &label, &name, &args.out, &cfg,
             )?;
-            let at = |c: Option<f64>| c.map_or_else(|| "never".into(), |r| format!("{r:.4}"));
+            let at = |c: Option<f64>| c.map_or_else(|| "never".into(), animate::two_digits);
             format!(
                 "{}: {} frames, {} bytes; train loss {:.4e} at t = 0 reaches 1 at |t| = {} (t < 0), {} (t > 0)",
                 s.gif.display(),
