@@ -56,8 +56,8 @@ enum Command {
     ///
     /// Trains the good minefield net (SPEC 1.8; 500 epochs instead of the authors' 2,000),
     /// then from every 10th epoch's checkpoint a bad minimum (fits the training set and 134
-    /// points with flipped labels; 30,000 full-batch steps instead of 40,000), and embeds the
-    /// kernels of both with PCA (50) and t-SNE (perplexity 30). Example:
+    /// points with flipped labels; 40,000 full-batch steps, RMSprop 0.005 with two /10
+    /// drops), and embeds the kernels of both with PCA (50) and t-SNE (perplexity 30). Example:
     ///
     ///   genviz minefield --out runs/minefield
     ///

@@ -274,45 +274,115 @@ fn pytorch_sequential_model_evaluates() {
     assert_eq!(eval["num_params"], 33);
 }
 
+/// The flags that shrink `genviz paper` to seconds.
+const TINY_PAPER: [&str; 14] = [
+    "--clean-steps",
+    "300",
+    "--poisoned-steps",
+    "300",
+    "--rays",
+    "12",
+    "--landscape-points",
+    "9",
+    "--minefield-starts",
+    "4",
+    "--minefield-bad-steps",
+    "200",
+    "--minefield-good-epochs",
+    "20",
+];
+
 #[test]
-fn paper_draws_both_boundaries() {
+fn paper_runs_every_figure_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("paper");
-    let stdout = ok(genviz(&[
-        "paper",
-        "--clean-steps",
-        "300",
-        "--poisoned-steps",
-        "300",
-        "--out",
-        out.to_str().unwrap(),
-    ]));
+    let mut args = vec!["paper", "--out", out.to_str().unwrap()];
+    args.extend(TINY_PAPER);
+    let stdout = ok(genviz(&args));
     assert!(
         stdout.contains("clean") && stdout.contains("poisoned"),
         "{stdout}"
     );
-    assert!(out.join("fig3_decision_boundaries.png").exists());
-    assert!(out.join("swissroll-clean/run.json").exists());
-    let results = json(&out.join("results.json"));
-    assert_eq!(results["checks"].as_array().unwrap().len(), 7);
-    assert!(std::fs::read_to_string(out.join("results.md"))
+    let summary = json(&out.join("summary.json"));
+    let figures: Vec<String> = summary["figures"]
+        .as_array()
         .unwrap()
-        .contains("poisoned test accuracy"));
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
     for f in [
+        "minefield/fig1_minefield.png",
+        "fig3_decision_boundaries.png",
         "fig3_landscapes_3d.png",
         "fig3_landscapes_contour.png",
         "fig5_radii.png",
         "fig5_volumes.png",
+        "fig6_boundaries.png",
+        "fig6_gap.png",
     ] {
-        assert!(out.join(f).exists(), "{f}");
+        assert!(figures.iter().any(|g| g == f), "{f} not in {figures:?}");
     }
-    let summary = json(&out.join("summary.json"));
+    for f in &figures {
+        let bytes = std::fs::read(out.join(f)).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG") || bytes.starts_with(b"GIF8"),
+            "{f}"
+        );
+    }
+    assert!(out.join("swissroll-clean/run.json").exists());
     assert_eq!(summary["runs"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["scale"]["preset"], "quick");
+    assert_eq!(summary["scale"]["minefield"]["starts"], 4);
+    let results = json(&out.join("results.json"));
+    let checks = results["checks"].as_array().unwrap();
+    let figures_checked: std::collections::BTreeSet<&str> = checks
+        .iter()
+        .map(|c| c["figure"].as_str().unwrap())
+        .collect();
+    for f in ["1", "3a", "3b", "5", "6"] {
+        assert!(figures_checked.contains(f), "no check of Fig {f}");
+    }
+    assert_eq!(
+        results["failed"].as_u64().unwrap() as usize,
+        checks.iter().filter(|c| c["pass"] == false).count()
+    );
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("poisoned test accuracy"), "{md}");
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for heading in ["Fig 1:", "Fig 3:", "Fig 5:", "Fig 6:", "Plotly.newPlot"] {
+        assert!(report.contains(heading), "report lacks {heading}");
+    }
+    let config = json(&out.join("paper.json"));
+    assert_eq!(config["swiss_roll_clean"]["train"]["steps"], 300);
     let poisoned = json(&out.join("swissroll-poisoned/run.json"));
     assert_eq!(
         poisoned["config"]["train"]["poison"]["weight"]["count"],
         1000
     );
+}
+
+#[test]
+fn paper_only_makes_the_figures_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("paper");
+    let mut args = vec!["paper", "--only", "fig1", "--out", out.to_str().unwrap()];
+    args.extend(TINY_PAPER);
+    ok(genviz(&args));
+    assert!(out.join("minefield/fig1_minefield.png").exists());
+    assert!(!out.join("swissroll-clean").exists());
+    assert!(!out.join("fig3_decision_boundaries.png").exists());
+    let results = json(&out.join("results.json"));
+    assert!(results["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["figure"] == "1"));
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Fig 1:") && !report.contains("Fig 3:"));
+    // An unknown figure is refused by name.
+    let bad = genviz(&["paper", "--only", "fig2", "--out", out.to_str().unwrap()]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("fig2"));
 }
 
 #[test]

@@ -35,6 +35,10 @@
 //!   landscape, beside the loss against the step); [`read_gif`] decodes one back into full
 //!   frames, for tests and for looking at single frames.
 //!
+//! * The offline HTML report of `genviz paper`: [`write_report`] puts a [`Report`] (figures with
+//!   captions, the results table, interactive 3-D surfaces drawn by a vendored plotly.js, and
+//!   the command and config that made them) into one self-contained page.
+//!
 //! Drawing uses plotters' bitmap backend with its `ab_glyph` text backend and the DejaVu Sans
 //! font embedded in the binary (see [`register_fonts`]), so no system font is needed. Every PNG
 //! is written atomically: it is encoded into a temporary `.png` file next to the target and
@@ -51,6 +55,7 @@ mod curves;
 mod landscape;
 mod minefield;
 mod output;
+mod report;
 mod style;
 mod surface3d;
 
@@ -58,6 +63,10 @@ use std::path::Path;
 use std::sync::Once;
 
 use genviz_core::Result;
+
+pub use report::{
+    write_report, InteractiveSurface, Report, ReportFigure, ReportRow, ReportSection,
+};
 
 /// Registers the embedded DejaVu Sans font (regular and bold) with plotters as `"sans-serif"`.
 ///

@@ -1,0 +1,174 @@
+//! `report.html` of `genviz paper`: every figure with a caption saying what to see, the results
+//! table, the interactive landscapes, and the command and configuration that made them.
+
+use super::{swissroll, Figure, Outcome, Scale};
+use anyhow::Result;
+use genviz_render::{InteractiveSurface, Report, ReportFigure, ReportRow, ReportSection};
+use std::path::Path;
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", 100.0 * v)
+}
+
+fn figure(file: &str, caption: String) -> ReportFigure {
+    ReportFigure {
+        file: file.into(),
+        caption,
+    }
+}
+
+/// Fig 1's section.
+fn fig1_section(out: &Outcome) -> Option<ReportSection> {
+    let m = out.minefield.as_ref()?;
+    let (lo_train, hi_test) = m
+        .bad
+        .iter()
+        .fold((1f64, 0f64), |(a, b), x| (a.min(x.0), b.max(x.1)));
+    Some(ReportSection {
+        heading: "Fig 1: dancing through a minefield of bad minima".into(),
+        text: format!(
+            "The good model's iterates (red, every few epochs) and, trained from each, a bad minimum that also fits 134 points with flipped labels (blue), embedded with PCA (50 components) and t-SNE (perplexity {}). Every bad minimum fits the training set (train accuracy at least {}) yet its test accuracy is at most {}: near chance. The final iterate reaches train {} and test {}.",
+            m.perplexity,
+            pct(lo_train),
+            pct(hi_test),
+            pct(m.final_metrics.train_acc),
+            pct(m.final_metrics.test_acc)
+        ),
+        figures: vec![figure(
+            "minefield/fig1_minefield.png",
+            format!("The iterates wind among the bad minima without falling into one. {}.", m.subtitle),
+        )],
+    })
+}
+
+/// Fig 3's section.
+fn fig3_section(out: &Outcome) -> Option<ReportSection> {
+    let rolls = out.rolls.as_ref()?;
+    let [clean, poisoned] = rolls.metrics();
+    Some(ReportSection {
+        heading: "Fig 3: decision boundaries and loss landscapes".into(),
+        text: format!(
+            "Left the clean network (train {}, test {}), right the poisoned one (train {}, test {}), trained on the same 200 points. Both fit the training set; the poisoned network's boundary is carved around every training point and misclassifies most test points.",
+            pct(clean.train_acc), pct(clean.test_acc), pct(poisoned.train_acc), pct(poisoned.test_acc)
+        ),
+        figures: vec![
+            figure("fig3_decision_boundaries.png", "Decision boundaries: wide margins around the clean minimum, a tangle of thin slivers around the poisoned one. Dots are training points; crosses mark misclassified ones.".into()),
+            figure("fig3_landscapes_3d.png", format!("Train loss on a filter-normalised random plane through each minimum (+-{} units, log10 heights clipped at {}): a wide flat basin against a narrow well.", swissroll::LANDSCAPE_SPAN, swissroll::LANDSCAPE_ZMAX)),
+            figure("fig3_landscapes_contour.png", "The same planes as contours on one colour scale: the poisoned minimum's low-loss region is a small dot in the middle.".into()),
+        ],
+    })
+}
+
+/// Fig 5's section.
+fn fig5_section(out: &Outcome) -> Option<ReportSection> {
+    let basins = out.summary.get("basins")?;
+    let v = |k: &str, f: &str| basins[k][f].as_f64().unwrap_or(f64::NAN);
+    Some(ReportSection {
+        heading: "Fig 5: basin radii and volumes".into(),
+        text: format!(
+            "Along the same random filter-normalised rays, the distance at which the train loss first reaches 1. Median radius: clean {:.4}, poisoned {:.4}. The basin's log10 volume (a cone over those radii in {} dimensions): clean {:.0}, poisoned {:.0}.",
+            v("clean", "median_radius"), v("poisoned", "median_radius"),
+            basins["clean"]["dimension"].as_u64().unwrap_or(0),
+            v("clean", "log10_volume"), v("poisoned", "log10_volume")
+        ),
+        figures: vec![
+            figure("fig5_radii.png", "Radius histograms: the poisoned minimum's radii are an order of magnitude smaller.".into()),
+            figure("fig5_volumes.png", "log10 volumes with 95% bootstrap intervals: thousands of orders of magnitude apart, with disjoint intervals. A random draw from the parameter space lands in a flat basin far more often than in a sharp one.".into()),
+        ],
+    })
+}
+
+/// Fig 6's section.
+fn fig6_section(out: &Outcome) -> Option<ReportSection> {
+    if out.sweep.is_empty() {
+        return None;
+    }
+    let gaps: Vec<String> = out
+        .sweep
+        .iter()
+        .map(|(b, m)| format!("beta {b}: {}", pct(m.train_acc - m.test_acc)))
+        .collect();
+    Some(ReportSection {
+        heading: "Fig 6: the generalization gap grows with the poison weight".into(),
+        text: format!("Networks trained with the poisoned objective at growing weights beta of the flipped-label term. Gaps (train minus test accuracy): {}.", gaps.join(", ")),
+        figures: vec![
+            figure("fig6_boundaries.png", "Decision boundaries as beta grows: the boundary breaks into ever finer pieces that fit the training points and miss the test points.".into()),
+            figure("fig6_gap.png", "Train and test accuracy, gap and test loss against beta.".into()),
+        ],
+    })
+}
+
+/// The 3-D landscapes, interactive: log10 of the train loss, clipped as in the PNG.
+fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
+    out.landscapes
+        .iter()
+        .map(|g| InteractiveSurface {
+            title: g.title.clone(),
+            caption: "Drag to turn it. Heights are log10 of the train loss, clipped at 30.".into(),
+            xs: g.xs.clone(),
+            ys: g.ys.clone(),
+            z: g.values
+                .iter()
+                .map(|&v| {
+                    // -1 marks a point that was not computed (Li et al.'s convention).
+                    if v < 0.0 {
+                        f64::NAN
+                    } else {
+                        v.clamp(1e-6, swissroll::LANDSCAPE_ZMAX).log10()
+                    }
+                })
+                .collect(),
+            x_label: "x (filter-normalised)".into(),
+            y_label: "y (filter-normalised)".into(),
+            z_label: "log10 train loss".into(),
+        })
+        .collect()
+}
+
+/// Writes `dir/report.html` and `dir/paper.json` (the configuration it shows).
+pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Result<()> {
+    let config = serde_json::to_string_pretty(&serde_json::json!({
+        "figures": figures,
+        "scale": scale,
+        "swiss_roll_clean": crate::presets::swiss_roll_clean(scale.clean_steps),
+        "swiss_roll_poisoned": crate::presets::swiss_roll_poisoned(scale.poisoned_steps),
+    }))?;
+    genviz_core::io::write_atomic(&dir.join("paper.json"), config.as_bytes())?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sections = [
+        fig1_section(out),
+        fig3_section(out),
+        fig5_section(out),
+        fig6_section(out),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let report = Report {
+        title: "genviz: Understanding Generalization through Visualizations, reproduced".into(),
+        intro: format!(
+            "Huang et al. (2019) show that neural networks generalize because flat minima, which generalize, occupy vastly more of the parameter space than sharp ones, which do not. This page reproduces their figures with genviz {} ({} preset). Every number below was measured in this run; results.json holds them all.",
+            genviz_core::VERSION, scale.preset
+        ),
+        command: format!("genviz {}", args.join(" ")),
+        config,
+        config_name: "paper.json".into(),
+        sections,
+        results: out
+            .checks
+            .iter()
+            .map(|c| ReportRow {
+                figure: format!("Fig {}", c.figure),
+                quantity: c.quantity.clone(),
+                measured: c.measured,
+                reference: c.reference,
+                source: c.source.to_string(),
+                criterion: c.criterion.clone(),
+                pass: c.pass,
+            })
+            .collect(),
+        surfaces: surfaces(out),
+    };
+    genviz_render::write_report(&dir.join("report.html"), &report)?;
+    Ok(())
+}
