@@ -441,8 +441,8 @@ pub(crate) fn draw_wiggle(path: &Path, a: &WiggleAnimation, delay_cs: u16) -> Re
             let (left, right) = rest.split_horizontally(WIGGLE_LEFT);
             let (_, lh) = left.dim_in_pixel();
             let (panel, legend) = left.split_vertically(lh - LEGEND_H);
-            boundary::draw_panel(&panel, &a.boundaries[i])?;
-            boundary::draw_legend(&legend, num_classes)?;
+            boundary::draw_panel(&panel, &a.boundaries[i], &[])?;
+            boundary::draw_legend(&legend, num_classes, None)?;
             let marker = Some(i as f64);
             match &a.curvature {
                 None => loss_chart(a, &xs, &fmt, marker).draw(&right),

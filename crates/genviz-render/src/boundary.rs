@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
 use crate::style::{class_pale, class_strong, font, linear_tick};
-use crate::BoundaryPanel;
+use crate::{BoundaryAnnotations, BoundaryPanel, RingedPoints};
 
 /// Width of one panel, and its height for square data, in pixels.
 const PANEL: u32 = 600;
@@ -27,9 +27,28 @@ const PLOT_W: u32 = PANEL - Y_LABELS - 2 * MARGIN;
 const DOT_R: i32 = 4;
 /// Half-size of a misclassified point's cross.
 const CROSS_R: i32 = 5;
+/// Height of one caption line under the legend.
+const CAPTION_LINE_H: u32 = 22;
+/// Radius of the ring around a highlighted point: clear of its dot or cross, small enough
+/// that rings around neighbours a few dot-widths apart stay distinct.
+const RING_R: i32 = 9;
 
-pub(crate) fn draw(path: &Path, panels: &[BoundaryPanel]) -> Result<()> {
+pub(crate) fn draw(
+    path: &Path,
+    panels: &[BoundaryPanel],
+    annotations: Option<&BoundaryAnnotations>,
+) -> Result<()> {
     validate(path, panels)?;
+    let rings = annotations.and_then(|a| a.rings.as_ref());
+    if let Some(r) = rings {
+        validate_rings(path, panels, r)?;
+    }
+    let caption = annotations.map_or(&[][..], |a| &a.caption[..]);
+    let caption_h = if caption.is_empty() {
+        0
+    } else {
+        CAPTION_LINE_H * caption.len() as u32 + MARGIN
+    };
     let n = panels.len() as u32;
     let num_classes = panels.iter().map(|p| p.num_classes).max().unwrap_or(1);
     // Panels are PANEL wide; wide data rectangles get shorter panels instead of white bands.
@@ -40,13 +59,21 @@ pub(crate) fn draw(path: &Path, panels: &[BoundaryPanel]) -> Result<()> {
     let frame = TITLE_H + X_LABELS + 2 * MARGIN;
     let plot_h = (PLOT_W as f64 * widest).clamp(120.0, (PANEL - frame) as f64) as u32;
     let panel_h = frame + plot_h;
-    write_png(path, (PANEL * n, panel_h + LEGEND_H), |root| {
+    write_png(path, (PANEL * n, panel_h + LEGEND_H + caption_h), |root| {
         root.fill(&WHITE)?;
-        let (top, bottom) = root.split_vertically(panel_h);
-        for (area, panel) in top.split_evenly((1, panels.len())).iter().zip(panels) {
-            draw_panel(area, panel)?;
+        let (top, rest) = root.split_vertically(panel_h);
+        let (bottom, caption_area) = rest.split_vertically(LEGEND_H);
+        for (i, (area, panel)) in top
+            .split_evenly((1, panels.len()))
+            .iter()
+            .zip(panels)
+            .enumerate()
+        {
+            let ringed = rings.map_or(&[][..], |r| &r.indices[i][..]);
+            draw_panel(area, panel, ringed)?;
         }
-        draw_legend(&bottom, num_classes)
+        draw_legend(&bottom, num_classes, rings.map(|r| r.label.as_str()))?;
+        draw_caption(&caption_area, caption)
     })
 }
 
@@ -111,10 +138,33 @@ pub(crate) fn validate(path: &Path, panels: &[BoundaryPanel]) -> Result<()> {
     Ok(())
 }
 
-/// Draws one panel: title, pale class regions, axes, frame and training points, fitting the
-/// data rectangle into `area` at equal aspect (the PNG figure's panels are [`PANEL`] wide; an
-/// animation frame gives a smaller area).
-pub(crate) fn draw_panel(area: &Area, p: &BoundaryPanel) -> DrawResult {
+/// Checks that `rings` names one list per panel and only points the panel has.
+fn validate_rings(path: &Path, panels: &[BoundaryPanel], rings: &RingedPoints) -> Result<()> {
+    let fail = |what: String| Err(Error::invalid(format!("{}: {what}", path.display())));
+    if rings.indices.len() != panels.len() {
+        return fail(format!(
+            "ringed points: {} index lists for {} panels, expected one per panel",
+            rings.indices.len(),
+            panels.len()
+        ));
+    }
+    for (i, (list, p)) in rings.indices.iter().zip(panels).enumerate() {
+        if let Some(&k) = list.iter().find(|&&k| k >= p.points.len()) {
+            return fail(format!(
+                "ringed points: panel {i} ({:?}) has {} points, index {k} is out of range",
+                p.title,
+                p.points.len()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Draws one panel: title, pale class regions, axes, frame, training points, and a ring
+/// around each point of `ringed` (indices into `p.points`), fitting the data rectangle into
+/// `area` at equal aspect (the PNG figure's panels are [`PANEL`] wide; an animation frame
+/// gives a smaller area).
+pub(crate) fn draw_panel(area: &Area, p: &BoundaryPanel, ringed: &[usize]) -> DrawResult {
     let (w, h) = area.dim_in_pixel();
     let (title_area, rest) = area.split_vertically(TITLE_H);
     draw_title(&title_area, &p.title)?;
@@ -190,6 +240,13 @@ pub(crate) fn draw_panel(area: &Area, p: &BoundaryPanel) -> DrawResult {
             Cross::new((q.x, q.y), CROSS_R, c.stroke_width(2)),
         ])?;
     }
+    // Rings last, black on a white halo, so they read on either region colour.
+    for q in ringed.iter().map(|&k| &p.points[k]) {
+        chart.draw_series([
+            Circle::new((q.x, q.y), RING_R, WHITE.stroke_width(4)),
+            Circle::new((q.x, q.y), RING_R, BLACK.stroke_width(2)),
+        ])?;
+    }
 
     // A frame around the plot area.
     plot.draw(&Rectangle::new(
@@ -211,14 +268,40 @@ fn draw_title(area: &Area, title: &str) -> DrawResult {
     Ok(())
 }
 
-/// The shared legend under the panels: one dot per class, and a cross for "misclassified".
-pub(crate) fn draw_legend(area: &Area, num_classes: usize) -> DrawResult {
+/// The caption lines, centred, one under another (shrunk to fit the width).
+fn draw_caption(area: &Area, lines: &[String]) -> DrawResult {
+    let (w, _) = area.dim_in_pixel();
+    for (i, line) in lines.iter().enumerate() {
+        let mut size = 15.0;
+        while size > 9.0 && area.estimate_text_size(line, &font(size))?.0 + 24 > w {
+            size -= 1.0;
+        }
+        let style = font(size).pos(Pos::new(HPos::Center, VPos::Center));
+        let y = (CAPTION_LINE_H * i as u32 + CAPTION_LINE_H / 2) as i32;
+        area.draw_text(line, &style, (w as i32 / 2, y))?;
+    }
+    Ok(())
+}
+
+/// What a legend entry shows.
+enum LegendMark {
+    Class(usize),
+    Cross,
+    Ring,
+}
+
+/// The shared legend under the panels: one dot per class, a cross for "misclassified", and
+/// a ring labelled `ring_label` when points are ringed.
+pub(crate) fn draw_legend(area: &Area, num_classes: usize, ring_label: Option<&str>) -> DrawResult {
     let text_style = font(15.0);
-    let mut items: Vec<(Option<usize>, String)> = (0..num_classes)
-        .map(|c| (Some(c), format!("class {c}")))
+    let mut items: Vec<(LegendMark, String)> = (0..num_classes)
+        .map(|c| (LegendMark::Class(c), format!("class {c}")))
         .collect();
     // Always listed, so figures with and without errors share one legend.
-    items.push((None, "misclassified".to_string()));
+    items.push((LegendMark::Cross, "misclassified".to_string()));
+    if let Some(label) = ring_label {
+        items.push((LegendMark::Ring, label.to_string()));
+    }
     const MARK: i32 = 14;
     const GAP: i32 = 8;
     const SPACING: i32 = 32;
@@ -235,16 +318,19 @@ pub(crate) fn draw_legend(area: &Area, num_classes: usize) -> DrawResult {
     for ((kind, text), tw) in items.iter().zip(&widths) {
         let centre = (x + MARK / 2, cy);
         match kind {
-            Some(c) => {
+            LegendMark::Class(c) => {
                 area.draw(&Circle::new(centre, DOT_R + 1, class_strong(*c).filled()))?;
             }
-            None => {
+            LegendMark::Cross => {
                 area.draw(&Cross::new(centre, CROSS_R, BLACK.stroke_width(5)))?;
                 area.draw(&Cross::new(
                     centre,
                     CROSS_R,
                     RGBColor(150, 150, 150).stroke_width(2),
                 ))?;
+            }
+            LegendMark::Ring => {
+                area.draw(&Circle::new(centre, RING_R - 1, BLACK.stroke_width(2)))?;
             }
         }
         area.draw_text(text, &label_style, (x + MARK + GAP, cy + 2))?;

@@ -157,7 +157,42 @@ pub struct Curve {
 /// `0..num_classes`, a non-finite point), checked before anything is drawn;
 /// [`genviz_core::Error::Io`] if the file cannot be written. Every message names `path`.
 pub fn draw_decision_boundaries(path: &Path, panels: &[BoundaryPanel]) -> Result<()> {
-    boundary::draw(path, panels)
+    boundary::draw(path, panels, None)
+}
+
+/// Training points of a decision-boundary figure to single out with a ring, e.g. the few
+/// points that make a problem hard (Fig. 8 of Huang et al.: the points just outside the inner
+/// circle).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RingedPoints {
+    /// Legend text for the ring, e.g. `"near points"`.
+    pub label: String,
+    /// One list per panel: indices into that panel's [`BoundaryPanel::points`].
+    pub indices: Vec<Vec<usize>>,
+}
+
+/// What [`draw_decision_boundaries_annotated`] adds to a decision-boundary figure.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BoundaryAnnotations {
+    /// Points to ring, with a legend entry for the ring.
+    pub rings: Option<RingedPoints>,
+    /// Lines of text under the legend, centred: what the figure shows and how it was made.
+    pub caption: Vec<String>,
+}
+
+/// [`draw_decision_boundaries`], plus a black ring (on a white halo) around each point named
+/// in `annotations.rings` (with a legend entry) and the caption lines under the legend.
+///
+/// # Errors
+///
+/// As [`draw_decision_boundaries`], and [`genviz_core::Error::Invalid`] if the rings do not
+/// hold one index list per panel or name a point a panel does not have.
+pub fn draw_decision_boundaries_annotated(
+    path: &Path,
+    panels: &[BoundaryPanel],
+    annotations: &BoundaryAnnotations,
+) -> Result<()> {
+    boundary::draw(path, panels, Some(annotations))
 }
 
 /// Draws training curves into one PNG at `path`: loss against step (log-scale y) on the left,

@@ -8,4 +8,5 @@ pub mod eval;
 pub mod landscape;
 pub mod minefield;
 pub mod paper;
+pub mod sharp;
 pub mod train;

@@ -82,6 +82,13 @@ impl SharpCircles {
         let labels = [vec![0; self.inner], vec![1; self.outer + self.bridge]].concat();
         assemble(features, labels, 2, 2)
     }
+
+    /// Where the bridge points sit in [`generate`](Self::generate)'s rows: last, after the
+    /// inner and outer circles (the authors' order too), so an analysis can score them alone.
+    pub fn bridge_indices(&self) -> std::ops::Range<usize> {
+        let start = self.inner + self.outer;
+        start..start + self.bridge
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +110,7 @@ mod tests {
         for i in 40..120 {
             assert!((radius(&d, i) - 0.95).abs() < 1e-6);
         }
+        assert_eq!(SharpCircles::default().bridge_indices(), 120..130);
         for i in 120..130 {
             assert_eq!(d.labels()[i], 1);
             assert!((radius(&d, i) - 0.401).abs() < 1e-6, "bridge {i}");
