@@ -19,8 +19,19 @@ pub fn boundary_panel(
     extent: (f32, f32, f32, f32),
     title: String,
 ) -> BoundaryPanel {
+    boundary_panel_at(net, theta, points, extent, title, BOUNDARY_RESOLUTION)
+}
+
+/// [`boundary_panel`] on an `n` x `n` grid (animations use a coarser one: one per frame).
+pub fn boundary_panel_at(
+    net: &dyn Network,
+    theta: &[f32],
+    points: &Dataset,
+    extent: (f32, f32, f32, f32),
+    title: String,
+    n: usize,
+) -> BoundaryPanel {
     let (x0, x1, y0, y1) = extent;
-    let n = BOUNDARY_RESOLUTION;
     let mut grid = Vec::with_capacity(2 * n * n);
     for iy in 0..n {
         for ix in 0..n {

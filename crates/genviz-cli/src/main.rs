@@ -1,5 +1,6 @@
 //! The `genviz` command: train networks, reproduce the paper's figures, evaluate and benchmark.
 
+mod animate;
 mod commands;
 mod config;
 mod experiment;
@@ -113,6 +114,23 @@ enum Command {
     Hessian(commands::basin::HessianArgs),
     /// A low-loss curve (Bezier or polychain) between two minima, against the straight line.
     Connect(Box<commands::connect::ConnectArgs>),
+    /// GIF animations: the decision boundary moving along a ray, or the training path.
+    ///
+    /// The authors' "wiggle" (SPEC 1.5): the parameters move along a symmetric ray theta + t d,
+    /// t in [-span/2, span/2] with fifth-power spacing, and each frame shows the decision
+    /// boundary at its t beside the loss, accuracy and curvature along the ray. pca-path draws
+    /// the training path growing over the loss contours of its PCA plane. Examples:
+    ///
+    ///   genviz animate --model runs/paper/swissroll-poisoned --along random --out wiggle.gif
+    ///
+    ///   genviz animate --model RUN --along eigvec --span 0.2 --out eigvec.gif
+    ///
+    ///   genviz animate --model RUN --along pca-path --out path.gif
+    ///
+    /// Writes the GIF and a .json beside it with every number shown (losses along the ray,
+    /// where the train loss crosses 1, ...).
+    #[command(verbatim_doc_comment)]
+    Animate(commands::animate::AnimateArgs),
     /// Measure speed; prints one JSON object.
     Bench(commands::bench::BenchArgs),
 }
@@ -140,6 +158,7 @@ fn main() {
                 Command::Basin(args) => commands::basin::basin(args),
                 Command::Hessian(args) => commands::basin::hessian(args),
                 Command::Connect(args) => commands::connect::connect(*args),
+                Command::Animate(args) => commands::animate::run(args),
                 Command::Bench(args) => commands::bench::run(args),
             })
         });

@@ -78,7 +78,7 @@ pub(crate) fn draw(
 }
 
 /// Checks every panel before anything is drawn.
-fn validate(path: &Path, panels: &[BoundaryPanel]) -> Result<()> {
+pub(crate) fn validate(path: &Path, panels: &[BoundaryPanel]) -> Result<()> {
     let fail = |what: String| Err(Error::invalid(format!("{}: {what}", path.display())));
     if panels.is_empty() {
         return fail("no decision-boundary panels to draw".into());
@@ -161,8 +161,10 @@ fn validate_rings(path: &Path, panels: &[BoundaryPanel], rings: &RingedPoints) -
 }
 
 /// Draws one panel: title, pale class regions, axes, frame, training points, and a ring
-/// around each point of `ringed` (indices into `p.points`).
-fn draw_panel(area: &Area, p: &BoundaryPanel, ringed: &[usize]) -> DrawResult {
+/// around each point of `ringed` (indices into `p.points`), fitting the data rectangle into
+/// `area` at equal aspect (the PNG figure's panels are [`PANEL`] wide; an animation frame
+/// gives a smaller area).
+pub(crate) fn draw_panel(area: &Area, p: &BoundaryPanel, ringed: &[usize]) -> DrawResult {
     let (w, h) = area.dim_in_pixel();
     let (title_area, rest) = area.split_vertically(TITLE_H);
     draw_title(&title_area, &p.title)?;
@@ -172,7 +174,6 @@ fn draw_panel(area: &Area, p: &BoundaryPanel, ringed: &[usize]) -> DrawResult {
     let (x0, x1) = (p.x_range.0 as f64, p.x_range.1 as f64);
     let (y0, y1) = (p.y_range.0 as f64, p.y_range.1 as f64);
     let avail_w = w.saturating_sub(Y_LABELS + 2 * MARGIN).max(1) as f64;
-    debug_assert_eq!(avail_w as u32, PLOT_W);
     let avail_h = (h - TITLE_H).saturating_sub(X_LABELS + 2 * MARGIN).max(1) as f64;
     let scale = (avail_w / (x1 - x0)).min(avail_h / (y1 - y0));
     let plot_w = ((x1 - x0) * scale).round().max(1.0) as u32;
@@ -291,7 +292,7 @@ enum LegendMark {
 
 /// The shared legend under the panels: one dot per class, a cross for "misclassified", and
 /// a ring labelled `ring_label` when points are ringed.
-fn draw_legend(area: &Area, num_classes: usize, ring_label: Option<&str>) -> DrawResult {
+pub(crate) fn draw_legend(area: &Area, num_classes: usize, ring_label: Option<&str>) -> DrawResult {
     let text_style = font(15.0);
     let mut items: Vec<(LegendMark, String)> = (0..num_classes)
         .map(|c| (LegendMark::Class(c), format!("class {c}")))

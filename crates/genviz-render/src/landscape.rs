@@ -187,35 +187,7 @@ pub(crate) fn draw_contour(path: &Path, panels: &[ContourPanel]) -> Result<()> {
         )));
     }
     for (i, (g, s, overlays, markers)) in panels.iter().enumerate() {
-        validate_grid(path, i, g)?;
-        validate_style(path, i, &g.title, s)?;
-        for (k, o) in overlays.iter().enumerate() {
-            if let Some(j) = o
-                .points
-                .iter()
-                .position(|(x, y)| !(x.is_finite() && y.is_finite()))
-            {
-                return Err(Error::invalid(format!(
-                    "{}: panel {i} ({:?}): overlay {k} ({:?}) point {j} is not finite: {:?}",
-                    path.display(),
-                    g.title,
-                    o.label,
-                    o.points[j]
-                )));
-            }
-        }
-        for (k, m) in markers.iter().enumerate() {
-            if !(m.x.is_finite() && m.y.is_finite()) {
-                return Err(Error::invalid(format!(
-                    "{}: panel {i} ({:?}): marker {k} ({:?}) is not finite: ({}, {})",
-                    path.display(),
-                    g.title,
-                    m.label,
-                    m.x,
-                    m.y
-                )));
-            }
-        }
+        validate_contour_panel(path, i, g, s, overlays, markers)?;
     }
     let n = panels.len() as u32;
     write_png(path, (PANEL_W * n, PANEL_H), |root| {
@@ -227,6 +199,47 @@ pub(crate) fn draw_contour(path: &Path, panels: &[ContourPanel]) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Checks one contour panel: its grid, its style, and that overlays and markers are finite.
+pub(crate) fn validate_contour_panel(
+    path: &Path,
+    i: usize,
+    g: &SurfaceGrid,
+    s: &ContourStyle,
+    overlays: &[PathOverlay],
+    markers: &[Marker],
+) -> Result<()> {
+    validate_grid(path, i, g)?;
+    validate_style(path, i, &g.title, s)?;
+    for (k, o) in overlays.iter().enumerate() {
+        if let Some(j) = o
+            .points
+            .iter()
+            .position(|(x, y)| !(x.is_finite() && y.is_finite()))
+        {
+            return Err(Error::invalid(format!(
+                "{}: panel {i} ({:?}): overlay {k} ({:?}) point {j} is not finite: {:?}",
+                path.display(),
+                g.title,
+                o.label,
+                o.points[j]
+            )));
+        }
+    }
+    for (k, m) in markers.iter().enumerate() {
+        if !(m.x.is_finite() && m.y.is_finite()) {
+            return Err(Error::invalid(format!(
+                "{}: panel {i} ({:?}): marker {k} ({:?}) is not finite: ({}, {})",
+                path.display(),
+                g.title,
+                m.label,
+                m.x,
+                m.y
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks every heat-map panel, then draws them side by side.
@@ -383,8 +396,8 @@ pub(crate) fn draw_colorbar(
     Ok(())
 }
 
-/// One contour panel.
-fn contour_panel(
+/// One contour panel, filling `area`: title, contour lines, overlays, markers, colour bar.
+pub(crate) fn contour_panel(
     area: &Area,
     g: &SurfaceGrid,
     s: &ContourStyle,

@@ -29,6 +29,12 @@
 //!   iterates coloured by epoch, nearby bad minima coloured by test accuracy, and the final
 //!   iterate as a star).
 //!
+//! * GIF animations: [`draw_wiggle_gif`] (the authors' "wiggle": the decision boundary as the
+//!   parameters move along a ray, beside the loss, accuracy and curvature along it, with a
+//!   moving marker) and [`draw_path_gif`] (a training path growing over its PCA contour
+//!   landscape, beside the loss against the step); [`read_gif`] decodes one back into full
+//!   frames, for tests and for looking at single frames.
+//!
 //! * The offline HTML report of `genviz paper`: [`write_report`] puts a [`Report`] (figures with
 //!   captions, the results table, interactive 3-D surfaces drawn by a vendored plotly.js, and
 //!   the command and config that made them) into one self-contained page.
@@ -40,6 +46,7 @@
 //! nothing behind. Inputs are validated before anything is drawn; every error names the output
 //! file.
 
+mod animation;
 mod basin;
 mod boundary;
 mod colormap;
@@ -537,4 +544,142 @@ pub struct MinefieldFigure {
 /// cannot be written. Every message names `path`; on error no file is left behind.
 pub fn draw_minefield(path: &Path, figure: &MinefieldFigure) -> Result<()> {
     minefield::draw(path, figure)
+}
+
+/// The authors' "wiggle" (gen-viz `swissroll/main.py:wiggle`, SPEC 1.5): the parameters move
+/// along a ray `theta + t d`, and each frame shows the decision boundary at one `t` beside the
+/// loss and accuracy (and optionally the curvature) along the whole ray, with a marker at that
+/// `t`. Everything is computed by the caller; this only draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WiggleAnimation {
+    /// Drawn in bold above every frame, e.g. `"poisoned minimum, random filter-normalised
+    /// direction"`.
+    pub title: String,
+    /// The ray coordinates `t`: at least 2, finite, strictly increasing.
+    pub ts: Vec<f64>,
+    /// One decision-boundary panel per `t` (its title is the frame's caption, e.g.
+    /// `"t = +0.0123: train loss 0.002, accuracy 100%"`).
+    pub boundaries: Vec<BoundaryPanel>,
+    /// Losses along the ray, one value per `t` (the first drawn solid, the next dashed).
+    pub losses: Vec<Series1d>,
+    /// Accuracies (fractions) along the ray, one value per `t`, on the right axis.
+    pub accuracies: Vec<Series1d>,
+    /// The curvature along the ray (e.g. the top Hessian eigenvalue at each `t`), drawn in a
+    /// chart of its own under the losses; log-scaled when every value is positive.
+    pub curvature: Option<Series1d>,
+    /// A log-scale loss axis.
+    pub log_loss: bool,
+    /// The frames: indices into `ts`, in the order shown. gen-viz plays `0 -> +max -> -max ->
+    /// 0` so the loop is seamless.
+    pub order: Vec<usize>,
+    /// Draw the x axis in `sign(t)|t / max|t||^(1 / axis_root)`, tick labels in `t`: with 5,
+    /// the fifth-power-spaced points of gen-viz's rays sit evenly and the marker moves at a
+    /// steady pace, so the narrow well of a sharp minimum is as wide as the rest. 1 draws `t`.
+    pub axis_root: u32,
+    /// Text under the x axis, e.g. `"t (axis in t^(1/5))"`.
+    pub x_label: String,
+}
+
+/// A training path growing over the contour landscape of its PCA plane (Li et al. 2018,
+/// Fig. 9, animated), beside the loss and accuracy against the step with a marker at the
+/// path's head.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathAnimation {
+    /// Drawn in bold above every frame.
+    pub title: String,
+    /// The loss surface over the PCA plane; its title gets `": step N"` appended per frame.
+    pub surface: SurfaceGrid,
+    /// Contour levels of `surface`.
+    pub style: ContourStyle,
+    /// The projected checkpoints in training order (at least 2, finite).
+    pub path: Vec<(f64, f64)>,
+    /// Legend text of the path.
+    pub path_label: String,
+    /// The training step of each path point (strictly increasing).
+    pub steps: Vec<f64>,
+    /// Losses at each path point (e.g. train and test loss of each checkpoint).
+    pub losses: Vec<Series1d>,
+    /// Accuracies at each path point.
+    pub accuracies: Vec<Series1d>,
+    /// A log-scale loss axis.
+    pub log_loss: bool,
+    /// Markers drawn on the landscape in every frame (e.g. the final model at `(0, 0)`).
+    pub markers: Vec<Marker>,
+    /// The head of the path in each frame, as a fractional index into `path` (`2.5` is
+    /// halfway between the third and fourth point, the segment drawn straight): with few
+    /// checkpoints, frames between them keep the motion smooth.
+    pub heads: Vec<f64>,
+}
+
+/// Draws `animation` into a looping GIF at `path` (1000x560 pixels a frame), one frame per
+/// entry of `order`, each shown for `delay_cs` hundredths of a second: the title above; the
+/// decision-boundary panel of that frame's `t` on the left with the class legend under it; on
+/// the right, losses (left axis) and accuracies (right axis) along the ray, and under them the
+/// curvature if given, all with a vertical line and dots at the frame's `t`.
+///
+/// Frames are drawn in memory, quantised to one palette of at most 255 colours shared by all
+/// frames (exact when the frames use no more), and stored as differences from the frame before;
+/// the file is written atomically.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if the animation is inconsistent (fewer than 2 `ts`, `ts`
+/// not finite and increasing, a panel count other than `ts`', an invalid panel, a series of
+/// the wrong length, an empty `order` or one with an index past `ts`, `axis_root` 0), checked
+/// before anything is drawn; [`genviz_core::Error::Io`] if the file cannot be written. Every
+/// message names `path`.
+pub fn draw_wiggle_gif(path: &Path, animation: &WiggleAnimation, delay_cs: u16) -> Result<()> {
+    animation::draw_wiggle(path, animation, delay_cs)
+}
+
+/// Draws `animation` into a looping GIF at `path` (1060x560 pixels a frame), one frame per
+/// entry of `heads`, each shown for `delay_cs` hundredths of a second: the contour landscape on
+/// the left (as [`draw_contour`] draws it) with the path up to the head and a star on the
+/// head, and on the right the losses and accuracies against the step with a marker at the
+/// head's step. Encoded as [`draw_wiggle_gif`] does.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if the animation is inconsistent (as for [`draw_contour`],
+/// and fewer than 2 path points, `steps` or a series not one per point, `steps` not
+/// increasing, no `heads` or one outside the path), checked before anything is drawn;
+/// [`genviz_core::Error::Io`] if the file cannot be written. Every message names `path`.
+pub fn draw_path_gif(path: &Path, animation: &PathAnimation, delay_cs: u16) -> Result<()> {
+    animation::draw_path(path, animation, delay_cs)
+}
+
+/// The frames of a GIF, composited: what a viewer shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GifFrames {
+    /// Width of the picture, in pixels.
+    pub width: u32,
+    /// Height of the picture, in pixels.
+    pub height: u32,
+    /// Every frame as RGB bytes, `width * height * 3`, row by row.
+    pub frames: Vec<Vec<u8>>,
+    /// How long each frame shows, in hundredths of a second.
+    pub delays_cs: Vec<u16>,
+}
+
+/// Reads the GIF at `path` and composites its frames onto a white canvas, each on top of the
+/// one before (the "keep" disposal genviz writes), so that frame `k` is the picture a viewer
+/// shows at that moment: for tests, and to save single frames for a look.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Io`] if the file cannot be opened; [`genviz_core::Error::Invalid`] if
+/// it is not a GIF, is truncated, or uses a disposal method other than "keep".
+pub fn read_gif(path: &Path) -> Result<GifFrames> {
+    animation::read(path)
+}
+
+/// Writes `rgb` (`width * height * 3` bytes) as a PNG at `path`, atomically: to save single
+/// frames of an animation (see [`read_gif`]) for a look.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if `rgb` has another length; [`genviz_core::Error::Io`] if
+/// the file cannot be written.
+pub fn write_rgb_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<()> {
+    output::write_rgb_png(path, (width, height), rgb)
 }

@@ -48,7 +48,36 @@ pub(crate) fn write_png(
             ))
         })?;
     }
+    save_png(path, file_name, (w, h), &buffer)
+}
 
+/// Writes an RGB buffer of `size` as a PNG at `path`, atomically.
+pub(crate) fn write_rgb_png(path: &Path, size: (u32, u32), rgb: &[u8]) -> Result<()> {
+    let file_name = path.file_name().ok_or_else(|| {
+        Error::invalid(format!(
+            "{}: output path has no file name to write a PNG to",
+            path.display()
+        ))
+    })?;
+    let (w, h) = size;
+    if rgb.len() != w as usize * h as usize * 3 {
+        return Err(Error::invalid(format!(
+            "{}: {} bytes are not a {w}x{h} RGB picture ({} bytes)",
+            path.display(),
+            rgb.len(),
+            w as usize * h as usize * 3
+        )));
+    }
+    save_png(path, file_name, size, rgb)
+}
+
+/// Encodes `buffer` into a temporary `.png` next to `path` and renames it into place.
+fn save_png(
+    path: &Path,
+    file_name: &std::ffi::OsStr,
+    (w, h): (u32, u32),
+    buffer: &[u8],
+) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -62,7 +91,7 @@ pub(crate) fn write_png(
     ));
     let written = image::save_buffer_with_format(
         &tmp,
-        &buffer,
+        buffer,
         w,
         h,
         image::ColorType::Rgb8,

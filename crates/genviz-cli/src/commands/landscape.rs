@@ -484,7 +484,7 @@ pub fn merge(args: MergeArgs) -> Result<()> {
 }
 
 /// True for tensors PCA and random directions vary (two or more dimensions).
-fn mask_weights(layout: &Layout) -> Vec<bool> {
+pub(crate) fn mask_weights(layout: &Layout) -> Vec<bool> {
     let mut mask = vec![false; layout.len()];
     for t in layout.tensors() {
         if t.shape.len() > 1 {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod animate;
 pub mod basin;
 pub mod bench;
 pub mod connect;
