@@ -3,6 +3,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "../../genviz-render/tests/support/chromium.rs"]
+mod chromium;
+
 fn genviz(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_genviz"))
         .args(args)
@@ -322,6 +325,9 @@ fn paper_runs_every_figure_end_to_end() {
         "fig6_boundaries.png",
         "fig6_gap.png",
         "sharp/fig8_sharp.png",
+        "animations/wiggle_random_clean.gif",
+        "animations/wiggle_eigvec_poisoned.gif",
+        "animations/path_poisoned.gif",
     ] {
         assert!(figures.iter().any(|g| g == f), "{f} not in {figures:?}");
     }
@@ -342,7 +348,7 @@ fn paper_runs_every_figure_end_to_end() {
         .iter()
         .map(|c| c["figure"].as_str().unwrap())
         .collect();
-    for f in ["1", "3a", "3b", "5", "6", "8"] {
+    for f in ["1", "3a", "3b", "5", "6", "8", "anim"] {
         assert!(figures_checked.contains(f), "no check of Fig {f}");
     }
     assert_eq!(
@@ -358,9 +364,24 @@ fn paper_runs_every_figure_end_to_end() {
         "Fig 5:",
         "Fig 6:",
         "Fig 8:",
+        "Animations:",
+        "data:image/gif;base64,",
         "Plotly.newPlot",
     ] {
         assert!(report.contains(heading), "report lacks {heading}");
+    }
+    // The page in a browser: no errors, both landscapes drawn; a screenshot to look at.
+    if let Some(chromium) = chromium::chromium_or_skip("paper_runs_every_figure_end_to_end") {
+        let seen = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paper-report");
+        std::fs::create_dir_all(&seen).unwrap();
+        chromium::check_page(&chromium, &out.join("report.html"), &seen, 2);
+        chromium::screenshot(
+            &chromium,
+            &out.join("report.html"),
+            &seen.join("screenshot.png"),
+            1100,
+            9000,
+        );
     }
     let config = json(&out.join("paper.json"));
     assert_eq!(config["swiss_roll_clean"]["train"]["steps"], 300);

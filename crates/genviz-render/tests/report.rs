@@ -5,40 +5,18 @@
 //! Without Chromium the browser test is skipped with a notice, unless `CI` is set: then it
 //! fails, so CI cannot pass without having looked at the page.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+mod support {
+    pub mod chromium;
+}
+use support::chromium;
 
 use genviz_core::Error;
 use genviz_render::{
     draw_heatmap, write_report, ContourStyle, InteractiveSurface, Report, ReportFigure, ReportRow,
     ReportSection, SurfaceGrid,
 };
-
-/// Flags that make Chromium run headless in a container as root, offline, with WebGL drawn in
-/// software by SwiftShader (there is no GPU; without the two SwiftShader flags WebGL is simply
-/// unavailable and plotly shows a notice instead of the surface).
-const CHROMIUM_FLAGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--enable-logging=stderr",
-    "--v=0",
-    // Lets the page's scripts (plotly's drawing, our pixel read-back) finish before the DOM is
-    // dumped or the screenshot taken; virtual time, so it does not make the test slower.
-    "--virtual-time-budget=30000",
-];
-
-/// A browser that hangs is killed after this long; far above the few seconds a run takes.
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// Where the test leaves the report and the screenshot for a person to look at.
 fn output_dir() -> PathBuf {
@@ -87,94 +65,6 @@ fn logistic_loss_surface(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         }
     }
     (axis.clone(), axis, z)
-}
-
-fn find_chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("GENVIZ_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Some(candidate);
-            }
-        }
-    }
-    None
-}
-
-/// Runs Chromium with `extra` flags on `url`; returns (stdout, stderr).
-fn run_chromium(chromium: &Path, profile: &Path, extra: &[String], url: &str) -> (String, String) {
-    let mut child = Command::new(chromium)
-        .args(CHROMIUM_FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", chromium.display()));
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > BROWSER_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "chromium did not finish within {BROWSER_TIMEOUT:?} (flags {extra:?}); stderr:\n{}",
-                err_thread.join().unwrap()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let out = out_thread.join().unwrap();
-    let err = err_thread.join().unwrap();
-    assert!(
-        status.success(),
-        "chromium exited with {status} (flags {extra:?}); stderr:\n{err}"
-    );
-    (out, err)
-}
-
-/// The value of `attr="..."` on the `<body>` tag of a dumped DOM.
-fn body_attr<'a>(dom: &'a str, attr: &str) -> Option<&'a str> {
-    let start = dom.find("<body")?;
-    let tag = &dom[start..start + dom[start..].find('>')?];
-    let key = format!("{attr}=\"");
-    let at = tag.find(&key)? + key.len();
-    Some(&tag[at..at + tag[at..].find('"')?])
-}
-
-/// Console lines Chromium logged that mean the page is broken: uncaught exceptions and
-/// requests refused by the offline policy. (Chromium logs every console message at INFO
-/// level, whatever its severity, so `console.error` is caught in the page instead.)
-fn console_errors(stderr: &str) -> Vec<&str> {
-    stderr
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .filter(|l| {
-            ["Uncaught", "Refused", "violates", "Error"]
-                .iter()
-                .any(|bad| l.contains(bad))
-        })
-        .collect()
 }
 
 fn sample_report(dir: &Path) -> Report {
@@ -400,73 +290,22 @@ fn bad_inputs_fail_with_the_file_named_and_leave_nothing() {
 
 #[test]
 fn chromium_loads_the_report_and_draws_the_surface() {
-    let Some(chromium) = find_chromium() else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "chromium is not installed, and CI is set, so the report cannot be checked in a \
-                 browser: install it (Debian: `apt-get install -y chromium`) or point \
-                 GENVIZ_CHROMIUM at a Chromium binary"
-            );
-        }
-        eprintln!(
-            "SKIPPED chromium_loads_the_report_and_draws_the_surface: no chromium on PATH \
-             (install it with `apt-get install -y chromium`, or set GENVIZ_CHROMIUM)"
-        );
+    let Some(chromium) =
+        chromium::chromium_or_skip("chromium_loads_the_report_and_draws_the_surface")
+    else {
         return;
     };
     let out = output_dir();
     let report = sample_report(&out);
     let path = out.join("report.html");
     write_report(&path, &report).unwrap();
-    let url = format!("file://{}", path.canonicalize().unwrap().display());
 
     // 1. The DOM once scripts have run: the marker, no errors, the canvas drew.
-    let profile = tempfile::tempdir().unwrap();
-    let (dom, stderr) = run_chromium(&chromium, profile.path(), &["--dump-dom".to_string()], &url);
-    std::fs::write(out.join("dom.html"), &dom).unwrap();
-    std::fs::write(out.join("chromium-dump-dom.log"), &stderr).unwrap();
-    let errors = console_errors(&stderr);
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    assert_eq!(
-        body_attr(&dom, "data-js-errors"),
-        None,
-        "the page reported errors; see {}",
-        out.join("dom.html").display()
-    );
-    assert!(
-        dom.contains("<ul id=\"js-error-list\"></ul>"),
-        "the error list is not empty"
-    );
-    assert_eq!(
-        body_attr(&dom, "data-plots-rendered"),
-        Some("1"),
-        "the surface was not drawn; see {}",
-        out.join("dom.html").display()
-    );
-    // plotly built its WebGL canvas, and it is not blank.
-    assert!(dom.contains("gl-container"), "no plotly gl3d container");
-    let key = "data-colored-fraction=\"";
-    let at = dom.find(key).expect("no colored fraction recorded") + key.len();
-    let fraction: f64 = dom[at..at + dom[at..].find('"').unwrap()].parse().unwrap();
-    assert!(fraction > 0.05, "only {fraction} of the canvas is coloured");
+    chromium::check_page(&chromium, &path, &out, 1);
 
     // 2. A screenshot a person can look at, tall enough to include the surface.
     let shot = out.join("screenshot.png");
-    let _ = std::fs::remove_file(&shot);
-    let profile = tempfile::tempdir().unwrap();
-    let (_, stderr) = run_chromium(
-        &chromium,
-        profile.path(),
-        &[
-            format!("--screenshot={}", shot.display()),
-            "--window-size=1100,2600".to_string(),
-            "--hide-scrollbars".to_string(),
-        ],
-        &url,
-    );
-    std::fs::write(out.join("chromium-screenshot.log"), &stderr).unwrap();
-    let errors = console_errors(&stderr);
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    chromium::screenshot(&chromium, &path, &shot, 1100, 2600);
     let img = image::open(&shot)
         .unwrap_or_else(|e| panic!("{}: {e}", shot.display()))
         .to_rgb8();

@@ -1,6 +1,7 @@
 //! `genviz paper`: every figure of the paper, one command, into one folder with a results table
 //! and an offline HTML report.
 
+mod animations;
 mod report;
 mod swissroll;
 
@@ -80,20 +81,27 @@ pub enum Figure {
     Fig6,
     /// A "sharp" problem the net fails to solve, and the same data with a wide gap.
     Fig8,
+    /// GIFs: the decision boundary along a random ray and the top Hessian eigenvector, and
+    /// the training path on its PCA plane, for both swiss-roll nets.
+    Anim,
 }
 
 impl Figure {
-    const ALL: [Figure; 5] = [
+    const ALL: [Figure; 6] = [
         Figure::Fig1,
         Figure::Fig3,
         Figure::Fig5,
         Figure::Fig6,
         Figure::Fig8,
+        Figure::Anim,
     ];
 
     /// Whether the figure needs the clean and poisoned swiss-roll networks.
     fn needs_swiss_rolls(self) -> bool {
-        matches!(self, Figure::Fig3 | Figure::Fig5 | Figure::Fig6)
+        matches!(
+            self,
+            Figure::Fig3 | Figure::Fig5 | Figure::Fig6 | Figure::Anim
+        )
     }
 }
 
@@ -190,6 +198,8 @@ pub(crate) struct Outcome {
     pub landscapes: Vec<genviz_render::SurfaceGrid>,
     pub sweep: Vec<(f64, genviz_train::FinalMetrics)>,
     pub sharp: Option<sharp::SharpOutcome>,
+    /// `(label, random-ray wiggle, eigenvector wiggle, path)` per swiss-roll net.
+    pub animations: Vec<animations::Animations>,
 }
 
 /// Fig 8 into `dir/sharp`, with its checks.
@@ -355,6 +365,9 @@ pub fn run(args: PaperArgs) -> Result<()> {
             out.sweep = sweep;
             out.figures
                 .extend(["fig6_boundaries.png", "fig6_gap.png"].map(String::from));
+        }
+        if figures.contains(&Figure::Anim) {
+            animations::make(&dir, &rolls, &mut out)?;
         }
         for (label, m) in swissroll::LABELS.iter().zip(rolls.metrics()) {
             println!(

@@ -120,6 +120,55 @@ fn fig8_section(out: &Outcome) -> Option<ReportSection> {
     })
 }
 
+/// The animations' section.
+fn animation_section(out: &Outcome) -> Option<ReportSection> {
+    if out.animations.is_empty() {
+        return None;
+    }
+    let reach = |c: &crate::animate::Crossing| match (c.negative, c.positive) {
+        (Some(a), Some(b)) => format!("{:.4}", a.min(b)),
+        (Some(a), None) | (None, Some(a)) => format!("{a:.4}"),
+        (None, None) => "beyond the ray".into(),
+    };
+    let mut figures = Vec::new();
+    let mut text = String::from("Each frame moves the parameters a distance t from the minimum and redraws the decision boundary, beside the train loss and accuracy along the ray (the authors' \"wiggle\"). Where the train loss first reaches 1:");
+    for a in &out.animations {
+        text.push_str(&format!(
+            " {}: |t| = {} along a random ray, {} along the top Hessian eigenvector;",
+            a.label,
+            reach(&a.random.crossing),
+            reach(&a.eigvec.crossing)
+        ));
+        figures.push(figure(
+            &format!("animations/wiggle_random_{}.gif", a.label),
+            format!(
+                "The {} minimum along a random filter-normalised ray.",
+                a.label
+            ),
+        ));
+        figures.push(figure(
+            &format!("animations/wiggle_eigvec_{}.gif", a.label),
+            format!("The {} minimum along the top eigenvector of its filter-normalised Hessian, its sharpest direction.", a.label),
+        ));
+        figures.push(figure(
+            &format!("animations/path_{}.gif", a.label),
+            format!(
+                "The {} net's training path on the plane of its first two principal components ({:.1}% and {:.1}% of the path's variance), over that plane's train loss.",
+                a.label,
+                100.0 * a.path.explained_variance_ratio[0],
+                100.0 * a.path.explained_variance_ratio[1]
+            ),
+        ));
+    }
+    text.pop();
+    text.push_str(". The clean boundary holds still far longer than the poisoned one, which shatters almost at once.");
+    Some(ReportSection {
+        heading: "Animations: walking away from each minimum".into(),
+        text,
+        figures,
+    })
+}
+
 /// The 3-D landscapes, interactive: log10 of the train loss, clipped as in the PNG.
 fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
     out.landscapes
@@ -149,11 +198,12 @@ fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
 
 /// Writes `dir/report.html` and `dir/paper.json` (the configuration it shows).
 pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Result<()> {
+    let [clean, poisoned] = swissroll::configs(scale);
     let config = serde_json::to_string_pretty(&serde_json::json!({
         "figures": figures,
         "scale": scale,
-        "swiss_roll_clean": crate::presets::swiss_roll_clean(scale.clean_steps),
-        "swiss_roll_poisoned": crate::presets::swiss_roll_poisoned(scale.poisoned_steps),
+        "swiss_roll_clean": clean,
+        "swiss_roll_poisoned": poisoned,
     }))?;
     genviz_core::io::write_atomic(&dir.join("paper.json"), config.as_bytes())?;
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -163,6 +213,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
         fig5_section(out),
         fig6_section(out),
         fig8_section(out),
+        animation_section(out),
     ]
     .into_iter()
     .flatten()

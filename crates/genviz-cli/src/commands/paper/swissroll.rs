@@ -19,14 +19,24 @@ pub struct SwissRolls {
 /// Names of the two runs (also their folders' suffixes).
 pub const LABELS: [&str; 2] = ["clean", "poisoned"];
 
+/// The configurations of `[clean, poisoned]` at `scale`.
+pub fn configs(scale: &Scale) -> [crate::config::ExperimentConfig; 2] {
+    let mut configs = [
+        presets::swiss_roll_clean(scale.clean_steps),
+        presets::swiss_roll_poisoned(scale.poisoned_steps),
+    ];
+    // At least ten checkpoints, so that a short run still has a training path to animate.
+    for c in &mut configs {
+        c.train.checkpoint_every = c.train.checkpoint_every.min((c.train.steps / 10).max(1));
+    }
+    configs
+}
+
 impl SwissRolls {
     /// Trains both networks into `dir/swissroll-clean` and `dir/swissroll-poisoned`. A rerun
     /// into the same folder resumes a killed training from its last checkpoint.
     pub fn train(dir: &Path, scale: &Scale, bars: &progress::Bars) -> Result<Self> {
-        let configs = [
-            presets::swiss_roll_clean(scale.clean_steps),
-            presets::swiss_roll_poisoned(scale.poisoned_steps),
-        ];
+        let configs = configs(scale);
         // One after the other, each on every thread: the tiles of a 1,200-point poisoned batch
         // keep both cores busy, and results do not depend on the thread count.
         let mut runs = Vec::with_capacity(2);
