@@ -90,6 +90,17 @@ pub struct Crossing {
     pub positive: Option<f64>,
 }
 
+impl Crossing {
+    /// The nearer of the two crossings, or `None` if the loss stays below the threshold on
+    /// both sides.
+    pub fn nearest(&self) -> Option<f64> {
+        match (self.negative, self.positive) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
 /// What [`wiggle`] computed and wrote (also saved as `<name>.json`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WiggleSummary {

@@ -411,6 +411,15 @@ fn paper_only_makes_the_figures_asked_for() {
         .all(|c| c["figure"] == "1"));
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("Fig 1:") && !report.contains("Fig 3:"));
+    // Figures that share the swiss-roll nets: only the one asked for is drawn and reported.
+    let fig5 = dir.path().join("fig5");
+    let mut args = vec!["paper", "--only", "fig5", "--out", fig5.to_str().unwrap()];
+    args.extend(TINY_PAPER);
+    ok(genviz(&args));
+    assert!(fig5.join("fig5_radii.png").exists());
+    assert!(!fig5.join("fig3_decision_boundaries.png").exists());
+    let report = std::fs::read_to_string(fig5.join("report.html")).unwrap();
+    assert!(report.contains("Fig 5:") && !report.contains("Fig 3:"));
     // An unknown figure is refused by name.
     let bad = genviz(&["paper", "--only", "fig2", "--out", out.to_str().unwrap()]);
     assert!(!bad.status.success());

@@ -85,9 +85,10 @@ pub struct MinefieldArgs {
     /// RMSprop learning rate of the bad-minimum searches (the authors: 0.001).
     #[arg(long, default_value_t = BAD_LR)]
     bad_lr: f64,
-    /// Steps at which the bad-minimum rate drops tenfold (the authors: none; "" for none).
-    #[arg(long, value_delimiter = ',', default_values_t = BAD_MILESTONES)]
-    bad_milestones: Vec<u64>,
+    /// Steps at which the bad-minimum rate drops tenfold, comma-separated ("" for none, as the
+    /// authors). Default: 62.5% and 87.5% of --bad-steps (25,000 and 35,000 of 40,000).
+    #[arg(long)]
+    bad_milestones: Option<String>,
 }
 
 /// The scale of one minefield reproduction.
@@ -124,6 +125,24 @@ impl MinefieldSettings {
         }
     }
 
+    /// The same search with `steps` steps: the rate drops at the same fractions of the search.
+    pub fn with_bad_steps(self, steps: u64) -> Self {
+        let mut milestones: Vec<u64> = self
+            .bad_milestones
+            .iter()
+            .map(|&m| {
+                (u128::from(m) * u128::from(steps) / u128::from(self.bad_steps.max(1))) as u64
+            })
+            .filter(|&m| m > 0 && m < steps)
+            .collect();
+        milestones.dedup();
+        MinefieldSettings {
+            bad_steps: steps,
+            bad_milestones: milestones,
+            ..self
+        }
+    }
+
     /// The authors' scale: 2,000 good epochs and 200 starts (genviz's bad-minimum schedule).
     pub fn full() -> Self {
         MinefieldSettings {
@@ -138,6 +157,12 @@ impl MinefieldSettings {
 pub struct MinefieldOutcome {
     /// `(train accuracy, test accuracy)` of every bad minimum.
     pub bad: Vec<(f64, f64)>,
+    /// Lowest and highest train accuracy of the bad minima.
+    pub train_range: (f64, f64),
+    /// Lowest and highest test accuracy of the bad minima.
+    pub test_range: (f64, f64),
+    /// Mean test accuracy of the bad minima.
+    pub test_mean: f64,
     /// The final iterate of the good model.
     pub final_metrics: FinalMetrics,
     /// The figure's caption numbers in one line.
@@ -203,27 +228,31 @@ fn tsne(rows: &[Vec<f32>], perplexity: f64, seed: u64) -> Result<Vec<[f64; 2]>> 
 
 /// Runs `genviz minefield`.
 pub fn run(args: MinefieldArgs) -> Result<()> {
-    let settings = MinefieldSettings {
+    let mut settings = MinefieldSettings {
         starts: args.starts,
-        bad_steps: args.bad_steps,
         good_epochs: args.good_epochs,
         perplexity: args.perplexity,
         seed: args.seed,
         bad_lr: args.bad_lr,
-        bad_milestones: args.bad_milestones.clone(),
-    };
+        ..MinefieldSettings::quick()
+    }
+    .with_bad_steps(args.bad_steps);
+    if let Some(list) = &args.bad_milestones {
+        settings.bad_milestones = list
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(|m| {
+                m.parse::<u64>().map_err(|_| {
+                    anyhow::anyhow!("--bad-milestones {list:?}: {m:?} is not a step number")
+                })
+            })
+            .collect::<Result<_>>()?;
+    }
     let dir = run_dir::prepare(args.out.as_deref(), "minefield")?;
     let all = Instant::now();
     let outcome = reproduce(&dir, &settings)?;
-    let fold = |f: &dyn Fn(&(f64, f64)) -> f64| {
-        outcome
-            .bad
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), m| {
-                (a.min(f(m)), b.max(f(m)))
-            })
-    };
-    let (train_range, test_range) = (fold(&|m| m.0), fold(&|m| m.1));
+    let (train_range, test_range) = (outcome.train_range, outcome.test_range);
     let pct = |v: f64| 100.0 * v;
     println!(
         "bad minima ({}): train {:.1}%..{:.1}%, test {:.1}%..{:.1}%",
@@ -253,6 +282,9 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
     let all = Instant::now();
     if args.starts < 2 || args.good_epochs < 2 || args.bad_steps == 0 {
         bail!("--starts and --good-epochs must be at least 2, --bad-steps at least 1");
+    }
+    if !(args.bad_lr.is_finite() && args.bad_lr > 0.0) {
+        bail!("--bad-lr is {}, expected a positive number", args.bad_lr);
     }
     if !(args.perplexity.is_finite() && args.perplexity >= 1.0) {
         bail!(
@@ -585,6 +617,9 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
             .iter()
             .map(|b| (b.metrics.train_acc, b.metrics.test_acc))
             .collect(),
+        train_range,
+        test_range,
+        test_mean: bad.iter().map(|b| b.metrics.test_acc).sum::<f64>() / bad.len() as f64,
         final_metrics: final_m,
         subtitle,
         perplexity,

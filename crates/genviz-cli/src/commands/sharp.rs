@@ -45,7 +45,6 @@ pub const AUTHORS_STEPS: u64 = 10_000;
 /// sits on the constant-prediction plateau of this 10-layer net for its first 2,000-2,500
 /// steps and reaches the smooth circle by step 3,000 (seeds 0-2), so 5,000 steps show the
 /// same picture as 10,000; the three runs take about 20 s of CPU.
-// Used by `genviz paper` once the lead wires Fig 8 in.
 pub const QUICK_STEPS: u64 = 5_000;
 /// The wide-gap variant's gap: the near points at radius 0.7, a little past half-way between
 /// the circles (0.4 and 0.95). Neither the paper nor the code fixes this number; 0.3 leaves
@@ -492,8 +491,13 @@ fn panel_title(v: &VariantSummary) -> String {
 /// The figure's caption: what each panel is, in words.
 fn caption(plan: &SharpPlan, with_authors: bool, steps: u64) -> Vec<String> {
     let mut lines = vec![format!(
-        "Fig 8: 9 x 100 ReLU net, {steps} full-batch steps, seed {}; ringed: the 10 class-1 \
+        "Fig 8: 9 x 100 ReLU net, {steps} {} steps, seed {}; ringed: the 10 class-1 \
          near points, 0.4 + gap from the centre, half-way between class-0 points.",
+        if plan.recipe.batch_size.is_some() {
+            "minibatch"
+        } else {
+            "full-batch"
+        },
         plan.seed
     )];
     if with_authors {

@@ -23,8 +23,8 @@ pub struct Animations {
 }
 
 /// Writes `dir/animations/{wiggle_random,wiggle_eigvec,path}_<label>.gif` (each with its
-/// `.json`) and adds a check: along the same random ray, the poisoned net's train loss reaches
-/// 1 closer to its minimum than the clean net's.
+/// `.json`) and adds a check: along a random filter-normalised ray (one per net, from the same
+/// seed), the poisoned net's train loss reaches 1 closer to its minimum than the clean net's.
 pub fn make(dir: &Path, rolls: &SwissRolls, out: &mut Outcome) -> Result<()> {
     let anim_dir = dir.join("animations");
     std::fs::create_dir_all(&anim_dir)
@@ -75,16 +75,15 @@ pub fn make(dir: &Path, rolls: &SwissRolls, out: &mut Outcome) -> Result<()> {
             path,
         });
     }
-    // The nearer of the two crossings (or the ray's end, if the loss stays below 1).
+    // The nearer crossing, or the ray's end if the loss stays below 1 (a lower bound).
     let reach = |w: &WiggleSummary| {
         let end = w.ts.last().copied().unwrap_or(0.0);
-        let c = &w.crossing;
-        c.negative.unwrap_or(end).min(c.positive.unwrap_or(end))
+        w.crossing.nearest().unwrap_or(end)
     };
     let (clean, poisoned) = (&out.animations[0].random, &out.animations[1].random);
     out.checks.push(Check::at_most(
         "anim",
-        "poisoned / clean distance along the random ray where the train loss reaches 1",
+        "poisoned / clean |t| along a random ray where the train loss reaches 1",
         reach(poisoned) / reach(clean),
         1.0,
         None,

@@ -27,10 +27,11 @@ fn fig1_section(out: &Outcome) -> Option<ReportSection> {
     Some(ReportSection {
         heading: "Fig 1: dancing through a minefield of bad minima".into(),
         text: format!(
-            "The good model's iterates (red, every few epochs) and, trained from each, a bad minimum that also fits 134 points with flipped labels (blue), embedded with PCA (50 components) and t-SNE (perplexity {}). Every bad minimum fits the training set (train accuracy at least {}) yet its test accuracy is at most {}: near chance. The final iterate reaches train {} and test {}.",
+            "The good model's iterates (red, every few epochs) and, trained from each, a bad minimum that also fits 134 points with flipped labels (blue), embedded with PCA (50 components) and t-SNE (perplexity {}). The bad minima fit the training set (train accuracy at least {}) yet reach at most {} on the test set (mean {}; chance is 50%). The final iterate reaches train {} and test {}.",
             m.perplexity,
             pct(lo_train),
             pct(hi_test),
+            pct(m.test_mean),
             pct(m.final_metrics.train_acc),
             pct(m.final_metrics.test_acc)
         ),
@@ -43,6 +44,9 @@ fn fig1_section(out: &Outcome) -> Option<ReportSection> {
 
 /// Fig 3's section.
 fn fig3_section(out: &Outcome) -> Option<ReportSection> {
+    if out.landscapes.is_empty() {
+        return None;
+    }
     let rolls = out.rolls.as_ref()?;
     let [clean, poisoned] = rolls.metrics();
     Some(ReportSection {
@@ -63,6 +67,9 @@ fn fig3_section(out: &Outcome) -> Option<ReportSection> {
 fn fig5_section(out: &Outcome) -> Option<ReportSection> {
     let basins = out.summary.get("basins")?;
     let v = |k: &str, f: &str| basins[k][f].as_f64().unwrap_or(f64::NAN);
+    let ratio = basins["median_radius_ratio"].as_f64().unwrap_or(f64::NAN);
+    let gap = basins["log10_volume_gap"].as_f64().unwrap_or(f64::NAN);
+    let overlap = basins["intervals_overlap"].as_bool().unwrap_or(true);
     Some(ReportSection {
         heading: "Fig 5: basin radii and volumes".into(),
         text: format!(
@@ -72,8 +79,11 @@ fn fig5_section(out: &Outcome) -> Option<ReportSection> {
             v("clean", "log10_volume"), v("poisoned", "log10_volume")
         ),
         figures: vec![
-            figure("fig5_radii.png", "Radius histograms: the poisoned minimum's radii are an order of magnitude smaller.".into()),
-            figure("fig5_volumes.png", "log10 volumes with 95% bootstrap intervals: thousands of orders of magnitude apart, with disjoint intervals. A random draw from the parameter space lands in a flat basin far more often than in a sharp one.".into()),
+            figure("fig5_radii.png", format!("Radius histograms: the clean minimum's median radius is {ratio:.1} times the poisoned one's.")),
+            figure("fig5_volumes.png", format!(
+                "log10 volumes with 95% bootstrap intervals: {gap:.0} orders of magnitude apart, {}. The larger the basin, the likelier an optimizer is to land in it.",
+                if overlap { "with overlapping intervals" } else { "with disjoint intervals" }
+            )),
         ],
     })
 }
@@ -90,9 +100,13 @@ fn fig6_section(out: &Outcome) -> Option<ReportSection> {
         .collect();
     Some(ReportSection {
         heading: "Fig 6: the generalization gap grows with the poison weight".into(),
-        text: format!("Networks trained with the poisoned objective at growing weights beta of the flipped-label term. Gaps (train minus test accuracy): {}.", gaps.join(", ")),
+        text: format!(
+            "Networks trained with the poisoned objective at growing weights beta of the flipped-label term: beta 0 is the clean run, 0.5 the poisoned one, and the betas between train for {} steps. Gaps (train minus test accuracy): {}.",
+            out.sweep_steps,
+            gaps.join(", ")
+        ),
         figures: vec![
-            figure("fig6_boundaries.png", "Decision boundaries as beta grows: the boundary breaks into ever finer pieces that fit the training points and miss the test points.".into()),
+            figure("fig6_boundaries.png", "Decision boundaries as beta grows, each titled with its gap.".into()),
             figure("fig6_gap.png", "Train and test accuracy, gap and test loss against beta.".into()),
         ],
     })
@@ -101,21 +115,40 @@ fn fig6_section(out: &Outcome) -> Option<ReportSection> {
 /// Fig 8's section.
 fn fig8_section(out: &Outcome) -> Option<ReportSection> {
     let o = out.sharp.as_ref()?;
+    let fits = |v: &crate::commands::sharp::VariantSummary| {
+        if v.near_correct == v.near_total {
+            "fits all of them"
+        } else if v.near_correct == 0 {
+            "fits none of them"
+        } else {
+            "fits some of them"
+        }
+    };
     let authors = o.authors.as_ref().map_or(String::new(), |a| {
         format!(
-            " The authors' own recipe (Adam, lr 0.001) is not shown failing: in {} steps it fits {}/{} near points with a ragged boundary.",
-            a.steps, a.near_correct, a.near_total
+            " The authors' own recipe (Adam, lr 0.001) on the paper's data, {} steps: {}/{} near points right, train accuracy {} ({}).",
+            a.steps,
+            a.near_correct,
+            a.near_total,
+            pct(a.train_acc),
+            fits(a)
         )
     });
     Some(ReportSection {
         heading: "Fig 8: a problem whose only solution is sharp".into(),
         text: format!(
-            "Ten points of the outer class sit {} outside the inner circle, between its points: separating them needs a boundary with almost no margin. Full-batch gradient descent classifies {}/{} of them correctly (train accuracy {}); with the same points moved out to a gap of {} it fits all of them (train accuracy {}).{authors}",
-            o.sharp.gap, o.sharp.near_correct, o.sharp.near_total, pct(o.sharp.train_acc), o.wide.gap, pct(o.wide.train_acc)
+            "Ten points of the outer class sit {} outside the inner circle, between its points: separating them needs a boundary with almost no margin. Full-batch gradient descent classifies {}/{} of them correctly (train accuracy {}); with the same points moved out to a gap of {} it {} (train accuracy {}).{authors}",
+            o.sharp.gap,
+            o.sharp.near_correct,
+            o.sharp.near_total,
+            pct(o.sharp.train_acc),
+            o.wide.gap,
+            fits(&o.wide),
+            pct(o.wide.train_acc)
         ),
         figures: vec![figure(
             "sharp/fig8_sharp.png",
-            "Decision boundaries on [-1, 1]^2; the near points are ringed, crosses are misclassified. Where the margin is too thin for a flat minimum, gradient descent settles on a smooth circle and gives the near points up.".into(),
+            "Decision boundaries on [-1, 1]^2; the near points are ringed, crosses are misclassified.".into(),
         )],
     })
 }
@@ -125,13 +158,12 @@ fn animation_section(out: &Outcome) -> Option<ReportSection> {
     if out.animations.is_empty() {
         return None;
     }
-    let reach = |c: &crate::animate::Crossing| match (c.negative, c.positive) {
-        (Some(a), Some(b)) => format!("{:.4}", a.min(b)),
-        (Some(a), None) | (None, Some(a)) => format!("{a:.4}"),
-        (None, None) => "beyond the ray".into(),
+    let reach = |c: &crate::animate::Crossing| {
+        c.nearest()
+            .map_or("beyond the ray".to_string(), |t| format!("{t:.4}"))
     };
     let mut figures = Vec::new();
-    let mut text = String::from("Each frame moves the parameters a distance t from the minimum and redraws the decision boundary, beside the train loss and accuracy along the ray (the authors' \"wiggle\"). Where the train loss first reaches 1:");
+    let mut text = String::from("Each frame moves the parameters t units of a direction (filter-normalised, as the landscapes) from the minimum and redraws the decision boundary, beside the train loss and accuracy along the ray (the authors' \"wiggle\"). Where the train loss first reaches 1:");
     for a in &out.animations {
         text.push_str(&format!(
             " {}: |t| = {} along a random ray, {} along the top Hessian eigenvector;",
@@ -161,7 +193,14 @@ fn animation_section(out: &Outcome) -> Option<ReportSection> {
         ));
     }
     text.pop();
-    text.push_str(". The clean boundary holds still far longer than the poisoned one, which shatters almost at once.");
+    text.push('.');
+    if let Some(check) = out.checks.iter().find(|c| c.figure == "anim") {
+        text.push_str(if check.pass {
+            " Along a random ray the clean boundary holds still longer than the poisoned one."
+        } else {
+            " In this run the poisoned boundary did not break sooner than the clean one along a random ray."
+        });
+    }
     Some(ReportSection {
         heading: "Animations: walking away from each minimum".into(),
         text,
@@ -169,13 +208,16 @@ fn animation_section(out: &Outcome) -> Option<ReportSection> {
     })
 }
 
-/// The 3-D landscapes, interactive: log10 of the train loss, clipped as in the PNG.
+/// The 3-D landscapes, interactive, with the PNG's heights: log10(loss + 0.1), clipped.
 fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
     out.landscapes
         .iter()
         .map(|g| InteractiveSurface {
             title: g.title.clone(),
-            caption: "Drag to turn it. Heights are log10 of the train loss, clipped at 30.".into(),
+            caption: format!(
+                "Drag to turn it. Heights are log10(train loss + 0.1), the loss clipped at {}, as in the PNG.",
+                swissroll::LANDSCAPE_ZMAX
+            ),
             xs: g.xs.clone(),
             ys: g.ys.clone(),
             z: g.values
@@ -185,13 +227,13 @@ fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
                     if v < 0.0 {
                         f64::NAN
                     } else {
-                        v.clamp(1e-6, swissroll::LANDSCAPE_ZMAX).log10()
+                        (v.min(swissroll::LANDSCAPE_ZMAX) + 0.1).log10()
                     }
                 })
                 .collect(),
             x_label: "x (filter-normalised)".into(),
             y_label: "y (filter-normalised)".into(),
-            z_label: "log10 train loss".into(),
+            z_label: "log10(train loss + 0.1)".into(),
         })
         .collect()
 }

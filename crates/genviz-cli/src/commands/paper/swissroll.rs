@@ -300,6 +300,11 @@ pub fn fig5(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<(Vec<Check>
 
 /// Poison weights of the Fig 6 sweep; 0 is the clean run and 0.5 the poisoned one.
 pub const SWEEP_BETAS: [f64; 4] = [0.0, 0.1, 0.25, 0.5];
+/// Steps of the sweep's intermediate betas.
+pub fn sweep_steps(scale: &Scale) -> u64 {
+    (scale.poisoned_steps / scale.sweep_step_divisor.max(1)).max(1)
+}
+
 /// How much the gap may dip between neighbouring betas and still count as growing (one test
 /// point in 200 is 0.005).
 const GAP_TOLERANCE: f64 = 0.01;
@@ -329,8 +334,7 @@ pub fn fig6(
         } else if beta == presets::PAPER_POISON_BETA {
             &rolls.runs[1]
         } else {
-            let mut config =
-                presets::swiss_roll_poisoned(scale.poisoned_steps / scale.sweep_step_divisor);
+            let mut config = presets::swiss_roll_poisoned(sweep_steps(scale));
             if let Some(p) = config.train.poison.as_mut() {
                 p.weight = genviz_train::PoisonWeight::Beta {
                     beta,
