@@ -7,6 +7,7 @@ mod figures;
 mod model;
 mod presets;
 mod progress;
+mod ranks;
 mod results;
 mod run_dir;
 

@@ -1,6 +1,7 @@
 //! `genviz surface`, `interpolate`, `plane`, `trajectory` and `merge`: loss landscapes.
 
 use crate::model::{self, LoadedModel};
+use crate::ranks::Ranks;
 use crate::{progress, run_dir};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -31,6 +32,10 @@ pub struct Common {
     /// resumes an interrupted grid.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Seconds between saves of the partly filled grid (what a killed run resumes from);
+    /// 0 saves after every batch of points.
+    #[arg(long, default_value_t = 2.0)]
+    save_every: f64,
     /// Lowest contour level (Li et al.: 0.1).
     #[arg(long, default_value_t = 0.1)]
     vmin: f64,
@@ -58,6 +63,7 @@ impl Common {
             seed,
             shard: None,
             out: Some(out),
+            save_every: 2.0,
             vmin: 1e-3,
             vmax: 10.0,
             vlevel: 0.25,
@@ -515,10 +521,26 @@ pub(crate) fn run_job(
             common.vlevel
         );
     }
+    let save_every = Duration::try_from_secs_f64(common.save_every)
+        .context("--save-every: expected a number of seconds >= 0")?;
     let fingerprint = plane.fingerprint(&xs, &ys, &[train, test]);
     let mut surface = Surface::new(xs, ys, fingerprint)?;
+    let ranks = Ranks::start()?;
+    let shard = if ranks.size() > 1 {
+        if common.shard.is_some() {
+            bail!("--shard and mpirun both split the grid; use one of them");
+        }
+        if common.out.is_none() {
+            bail!("under mpirun, give --out: every rank writes its slice into that folder");
+        }
+        Shard {
+            index: ranks.rank() + 1,
+            count: ranks.size(),
+        }
+    } else {
+        common.shard.unwrap_or(Shard::ALL)
+    };
     let out = run_dir::prepare(common.out.as_deref(), command)?;
-    let shard = common.shard.unwrap_or(Shard::ALL);
     let file = if shard == Shard::ALL {
         out.join("surface.npz")
     } else {
@@ -543,7 +565,9 @@ pub(crate) fn run_job(
         );
         surface = saved;
     }
-    write_directions(&out.join("directions.safetensors"), &plane)?;
+    if ranks.is_root() {
+        write_directions(&out.join("directions.safetensors"), &plane)?;
+    }
     let start = Instant::now();
     let todo = shard
         .range(surface.len())
@@ -554,7 +578,7 @@ pub(crate) fn run_job(
     let mut last_save = Instant::now();
     surface.fill(&m.net, &plane, train, test, shard, &mut |s, done| {
         bar.set_position(done as u64);
-        if done == todo || last_save.elapsed() > Duration::from_secs(2) {
+        if done == todo || last_save.elapsed() >= save_every {
             s.save(&file)?;
             last_save = Instant::now();
         }
@@ -562,6 +586,17 @@ pub(crate) fn run_job(
     })?;
     surface.save(&file)?;
     bar.finish();
+    // Under MPI, rank 0 joins the ranks' slices into the one surface.npz; the others are done.
+    let Some(surface) = ranks.gather(surface)? else {
+        return Ok(());
+    };
+    let file = if ranks.size() > 1 {
+        let whole = out.join("surface.npz");
+        surface.save(&whole)?;
+        whole
+    } else {
+        file
+    };
     let seconds = start.elapsed().as_secs_f64();
 
     let complete = surface.filled() == surface.len();
@@ -577,6 +612,7 @@ pub(crate) fn run_job(
             "num_params": m.params.values().len(),
             "grid": { "nx": surface.xs.len(), "ny": surface.ys.len(), "points": surface.len(), "filled": surface.filled() },
             "shard": [shard.index, shard.count],
+            "ranks": ranks.size(),
             "seconds": seconds,
             "threads": rayon::current_num_threads(),
             "details": extras.json,

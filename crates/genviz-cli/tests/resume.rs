@@ -1,0 +1,220 @@
+//! Killing long commands at random moments (SIGKILL) and rerunning the same command until it
+//! finishes gives the same bits as a run that was never interrupted, and never leaves a
+//! half-written file under a final name.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn genviz(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genviz"))
+        .args(args)
+        .output()
+        .expect("genviz runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "genviz failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// A small seeded generator for the kill delays (splitmix64), so a failure can be replayed.
+struct Delays(u64);
+
+impl Delays {
+    /// A delay between `lo` and `hi`.
+    fn next(&mut self, lo: Duration, hi: Duration) -> Duration {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        let u = (z ^ (z >> 31)) as f64 / u64::MAX as f64;
+        lo + (hi - lo).mul_f64(u)
+    }
+}
+
+/// Most kills before a run is left to finish (each rerun resumes, so it always gets there).
+const MAX_KILLS: usize = 8;
+
+/// Runs `args` again and again, each time SIGKILLing it after a seeded random delay within
+/// `[lo, hi]`, until one run finishes by itself; after every kill `check` looks at the folder.
+/// Returns the number of kills.
+fn kill_until_done(
+    args: &[String],
+    delays: &mut Delays,
+    lo: Duration,
+    hi: Duration,
+    check: &dyn Fn(usize),
+) -> usize {
+    let mut kills = 0;
+    loop {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_genviz"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if kills < MAX_KILLS {
+            let deadline = Instant::now() + delays.next(lo, hi);
+            while Instant::now() < deadline {
+                if child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL on Unix
+                child.wait().unwrap();
+                kills += 1;
+                check(kills);
+                continue;
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "rerun after {kills} kills failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return kills;
+    }
+}
+
+/// Every file under `dir` that is not a temporary one (`.name.tmp...`).
+fn final_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(final_files(&path));
+        } else if !path.file_name().unwrap().to_string_lossy().contains(".tmp") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every file under a final name is whole: arrays, weights and JSON parse.
+fn assert_whole(dir: &Path) {
+    for path in final_files(dir) {
+        let name = path.to_string_lossy().to_string();
+        if name.ends_with(".npz") {
+            let mut npz = genviz_core::io::Npz::open(&path).unwrap_or_else(|e| panic!("{e}"));
+            for array in npz.names().unwrap() {
+                npz.f64(&array)
+                    .or_else(|_| npz.i64(&array).map(|_| (vec![], vec![])))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        } else if name.ends_with(".safetensors") {
+            genviz_core::io::read_safetensors(&path).unwrap_or_else(|e| panic!("{e}"));
+        } else if name.ends_with(".json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            serde_json::from_str::<serde_json::Value>(&text)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
+
+/// The bytes of `name` in both folders are equal.
+fn assert_same(a: &Path, b: &Path, name: &str, context: &str) {
+    let (x, y) = (std::fs::read(a.join(name)), std::fs::read(b.join(name)));
+    let (x, y) = (x.unwrap(), y.unwrap_or_else(|e| panic!("{name}: {e}")));
+    assert!(x == y, "{name} differs after {context}");
+}
+
+#[test]
+fn killed_training_and_surfaces_resume_to_the_same_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut delays = Delays(20_260_127);
+
+    // Training: the poisoned objective draws fresh random points every step, so a resume that
+    // lost any stream position would show.
+    let train = |out: &Path| {
+        strings(&[
+            "train",
+            "--poison",
+            "gen-viz",
+            "--steps",
+            "8000",
+            "--checkpoint-every",
+            "400",
+            "--log-every",
+            "200",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let whole = dir.path().join("train-whole");
+    let start = Instant::now();
+    ok(genviz(&train(&whole)));
+    let t = start.elapsed();
+    for round in 0..2 {
+        let out = dir.path().join(format!("train-killed{round}"));
+        let kills = kill_until_done(&train(&out), &mut delays, t / 10, t, &|_| {
+            if out.exists() {
+                assert_whole(&out)
+            }
+        });
+        assert!(kills >= 1, "the run was never killed (took {t:?} whole)");
+        let context = format!("{kills} kills");
+        for name in [
+            "model.safetensors",
+            "metrics.csv",
+            "trajectory.npz",
+            "data.npz",
+            "checkpoints/state.safetensors",
+        ] {
+            assert_same(&whole, &out, name, &context);
+        }
+        assert_whole(&out);
+    }
+
+    // A 2-D surface, saved after every batch of points so kills land between saves.
+    let model = whole.to_str().unwrap().to_string();
+    let surface = |out: &Path| {
+        strings(&[
+            "surface",
+            &model,
+            "--x",
+            "-1:1:61",
+            "--y",
+            "-1:1:61",
+            "--save-every",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let whole_surface = dir.path().join("surface-whole");
+    let start = Instant::now();
+    ok(genviz(&surface(&whole_surface)));
+    let t = start.elapsed();
+    for round in 0..2 {
+        let out = dir.path().join(format!("surface-killed{round}"));
+        let kills = kill_until_done(&surface(&out), &mut delays, t / 10, t, &|_| {
+            if out.exists() {
+                assert_whole(&out)
+            }
+        });
+        assert!(kills >= 1, "the surface was never killed (took {t:?} whole)");
+        let context = format!("{kills} kills");
+        for name in [
+            "surface.npz",
+            "directions.safetensors",
+            "surface_contour.png",
+            "surface.vtp",
+        ] {
+            assert_same(&whole_surface, &out, name, &context);
+        }
+        assert_whole(&out);
+    }
+}
