@@ -218,3 +218,102 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
         assert_whole(&out);
     }
 }
+
+#[test]
+fn killed_basin_and_hessian_resume_and_ray_shards_merge_to_the_same_bits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut delays = Delays(7);
+    let run = dir.path().join("run");
+    ok(genviz(&strings(&[
+        "train",
+        "--steps",
+        "400",
+        "--out",
+        run.to_str().unwrap(),
+    ])));
+    let model = run.to_str().unwrap().to_string();
+    type Job<'a> = (&'a str, Vec<&'a str>, Vec<&'a str>);
+    let jobs: [Job; 2] = [
+        (
+            "basin",
+            vec!["basin", &model, "--rays", "24"],
+            vec!["basin.npz", "basin_radii.png"],
+        ),
+        (
+            "hessian",
+            vec![
+                "hessian",
+                &model,
+                "--top-k",
+                "4",
+                "--lanczos",
+                "20",
+                "--runs",
+                "3",
+                "--ratio-map",
+                "3",
+            ],
+            vec!["hessian.npz", "hessian_density.png", "hessian_ratio_map.png"],
+        ),
+    ];
+    for (name, args, outputs) in jobs {
+        let with_out = |out: &Path| {
+            let mut a = strings(&args);
+            a.extend(strings(&["--out", out.to_str().unwrap()]));
+            a
+        };
+        let whole = dir.path().join(format!("{name}-whole"));
+        let start = Instant::now();
+        ok(genviz(&with_out(&whole)));
+        let t = start.elapsed();
+        let out = dir.path().join(format!("{name}-killed"));
+        let kills = kill_until_done(&with_out(&out), &mut delays, t / 10, t, &|_| {
+            if out.exists() {
+                assert_whole(&out)
+            }
+        });
+        assert!(kills >= 1, "{name} was never killed (took {t:?} whole)");
+        for file in outputs {
+            assert_same(&whole, &out, file, &format!("{kills} kills of {name}"));
+        }
+        // The progress file goes once the results are written.
+        assert!(!out.join(format!("{name}.state.npz")).exists());
+    }
+
+    // Rays split over three shards and merged equal the single run.
+    let shards = dir.path().join("basin-shards");
+    for k in ["1/3", "2/3", "3/3"] {
+        ok(genviz(&strings(&[
+            "basin",
+            &model,
+            "--rays",
+            "24",
+            "--shard",
+            k,
+            "--out",
+            shards.to_str().unwrap(),
+        ])));
+    }
+    let merged = shards.join("basin.npz");
+    let mut args = strings(&["merge", "--out", merged.to_str().unwrap()]);
+    for k in 1..=3 {
+        args.push(
+            shards
+                .join(format!("basin.shard-{k}-of-3.npz"))
+                .to_string_lossy()
+                .to_string(),
+        );
+    }
+    ok(genviz(&args));
+    assert_same(
+        &dir.path().join("basin-whole"),
+        &shards,
+        "basin.npz",
+        "merging ray shards",
+    );
+    // Two shards are not the whole set: merge says what is missing.
+    let out = genviz(&args[..args.len() - 1]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("8 of 24 rays"), "{err}");
+}
