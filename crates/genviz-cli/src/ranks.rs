@@ -24,7 +24,10 @@ fn launched_size() -> usize {
 /// This process's place among the processes sharing a grid.
 pub struct Ranks {
     #[cfg(feature = "mpi")]
-    mpi: Option<(mpi::environment::Universe, mpi::topology::SimpleCommunicator)>,
+    mpi: Option<(
+        mpi::environment::Universe,
+        mpi::topology::SimpleCommunicator,
+    )>,
 }
 
 impl Ranks {

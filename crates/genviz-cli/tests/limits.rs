@@ -66,12 +66,26 @@ fn oversized_requests_are_refused_up_front_with_their_size() {
         "{err}"
     );
     let err = fails(genviz(
-        &["basin", s(&run), "--rays", "100000000000000", "--out", s(&out)],
+        &[
+            "basin",
+            s(&run),
+            "--rays",
+            "100000000000000",
+            "--out",
+            s(&out),
+        ],
         &[],
     ));
     assert!(err.contains("100000000000000 rays needs about"), "{err}");
     let err = fails(genviz(
-        &["hessian", s(&run), "--ratio-map", "100000000", "--out", s(&out)],
+        &[
+            "hessian",
+            s(&run),
+            "--ratio-map",
+            "100000000",
+            "--out",
+            s(&out),
+        ],
         &[],
     ));
     assert!(
@@ -122,10 +136,7 @@ fn non_finite_weights_are_reported_by_tensor_and_index() {
     let params = Params::from_vec(std::sync::Arc::new(layout), values).unwrap();
     let bad = dir.path().join("bad.safetensors");
     write_safetensors(&bad, &params, file.metadata.clone()).unwrap();
-    let err = fails(genviz(
-        &["eval", s(&bad), "--data", "swiss-roll"],
-        &[],
-    ));
+    let err = fails(genviz(&["eval", s(&bad), "--data", "swiss-roll"], &[]));
     assert!(
         err.contains("bad.safetensors")
             && err.contains("tensor `layers.1.weight` element [2, 3]")

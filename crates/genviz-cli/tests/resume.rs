@@ -205,7 +205,10 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
                 assert_whole(&out)
             }
         });
-        assert!(kills >= 1, "the surface was never killed (took {t:?} whole)");
+        assert!(
+            kills >= 1,
+            "the surface was never killed (took {t:?} whole)"
+        );
         let context = format!("{kills} kills");
         for name in [
             "surface.npz",
@@ -253,7 +256,11 @@ fn killed_basin_and_hessian_resume_and_ray_shards_merge_to_the_same_bits() {
                 "--ratio-map",
                 "3",
             ],
-            vec!["hessian.npz", "hessian_density.png", "hessian_ratio_map.png"],
+            vec![
+                "hessian.npz",
+                "hessian_density.png",
+                "hessian_ratio_map.png",
+            ],
         ),
     ];
     for (name, args, outputs) in jobs {

@@ -169,8 +169,8 @@ pub fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<TensorFile> {
     let bad = |m: String| Error::bad_file(path, m);
     let (_, meta) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-    let st = SafeTensors::deserialize(bytes)
-        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let mut order: Vec<(String, usize)> = meta
         .tensors()
         .into_iter()
@@ -345,7 +345,9 @@ fn check_npy_header(bytes: &[u8]) -> std::result::Result<Vec<usize>, String> {
     let end = start
         .checked_add(header_len)
         .filter(|&e| e <= bytes.len())
-        .ok_or_else(|| format!("the .npy header claims {header_len} bytes, past the end of the data"))?;
+        .ok_or_else(|| {
+            format!("the .npy header claims {header_len} bytes, past the end of the data")
+        })?;
     let header = String::from_utf8_lossy(&bytes[start..end]);
     let shape_at = header
         .find("'shape'")
@@ -360,7 +362,10 @@ fn check_npy_header(bytes: &[u8]) -> std::result::Result<Vec<usize>, String> {
         .split(',')
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .map(|d| d.parse::<usize>().map_err(|_| format!("shape entry `{d}` is not a whole number")))
+        .map(|d| {
+            d.parse::<usize>()
+                .map_err(|_| format!("shape entry `{d}` is not a whole number"))
+        })
         .collect::<std::result::Result<Vec<usize>, String>>()?;
     let elements = shape
         .iter()
@@ -398,7 +403,10 @@ fn npy_f64(bytes: &[u8]) -> std::result::Result<(Vec<f64>, Vec<usize>), String> 
         return Ok((a.iter().copied().collect(), a.shape().to_vec()));
     }
     let a = npy_array::<f32>(bytes)?;
-    Ok((a.iter().map(|&v| f64::from(v)).collect(), a.shape().to_vec()))
+    Ok((
+        a.iter().map(|&v| f64::from(v)).collect(),
+        a.shape().to_vec(),
+    ))
 }
 
 /// Decodes `.npy` bytes of any integer type up to 64 bits as `i64`.
@@ -523,7 +531,10 @@ pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
 /// Parses `.npy` bytes as `f32` values (float32 or float64 data); `path` names them in errors.
 pub fn parse_npy_f32(bytes: &[u8], path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
     npy_f32(bytes).map_err(|e| {
-        Error::bad_file(path, format!("expected a float32 or float64 .npy array: {e}"))
+        Error::bad_file(
+            path,
+            format!("expected a float32 or float64 .npy array: {e}"),
+        )
     })
 }
 

@@ -40,13 +40,15 @@ pub fn parse_size(text: &str) -> Option<u64> {
 
 /// Memory genviz may plan to use: `MemAvailable`, capped by `GENVIZ_MAX_MEMORY`.
 pub fn available_memory() -> Option<u64> {
-    let from_proc = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
-        text.lines()
-            .find_map(|l| l.strip_prefix("MemAvailable:"))
-            .and_then(|rest| rest.trim().strip_suffix("kB"))
-            .and_then(|kb| kb.trim().parse::<u64>().ok())
-            .map(|kb| kb.saturating_mul(1024))
-    });
+    let from_proc = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|rest| rest.trim().strip_suffix("kB"))
+                .and_then(|kb| kb.trim().parse::<u64>().ok())
+                .map(|kb| kb.saturating_mul(1024))
+        });
     let cap = std::env::var(MEMORY_VAR).ok().and_then(|v| parse_size(&v));
     match (from_proc, cap) {
         (Some(a), Some(c)) => Some(a.min(c)),

@@ -247,6 +247,9 @@ pub fn cast(
     }
 }
 
+/// What [`cast_many`] calls after each chunk: the chunk's `(ray number, result)` pairs.
+pub type RaysDone<'a> = dyn FnMut(&[(usize, Ray)]) -> Result<()> + 'a;
+
 /// Casts the rays numbered in `todo`, `chunk` of them at a time in parallel, handing each
 /// chunk's results to `after_chunk` (to save progress, so a killed run can resume).
 #[allow(clippy::too_many_arguments)]
@@ -258,7 +261,7 @@ pub fn cast_many(
     center_loss: f64,
     todo: &[usize],
     chunk: usize,
-    after_chunk: &mut dyn FnMut(&[(usize, Ray)]) -> Result<()>,
+    after_chunk: &mut RaysDone<'_>,
 ) -> Result<()> {
     config.validate()?;
     for part in todo.chunks(chunk.max(1)) {

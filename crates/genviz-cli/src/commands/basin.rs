@@ -159,16 +159,16 @@ fn write_basin(
                     vec![basin.direction_norms.len()],
                 ),
             ),
-            (
-                "directions_seed",
-                NpyArray::I64(vec![seed as i64], vec![1]),
-            ),
+            ("directions_seed", NpyArray::I64(vec![seed as i64], vec![1])),
             ("threshold", NpyArray::F64(vec![threshold], vec![1])),
             (
                 "log10_volume",
                 NpyArray::F64(vec![volume.log10_volume, volume.low, volume.high], vec![3]),
             ),
-            ("center_loss", NpyArray::F64(vec![basin.center_loss], vec![1])),
+            (
+                "center_loss",
+                NpyArray::F64(vec![basin.center_loss], vec![1]),
+            ),
             (
                 "dimension",
                 NpyArray::I64(vec![basin.dimension as i64], vec![1]),
@@ -215,13 +215,22 @@ impl RayState {
                 ("radii", NpyArray::F64(radii, vec![2 * r])),
                 ("censored", NpyArray::I64(censored, vec![2 * r])),
                 ("direction_norms", NpyArray::F64(norms, vec![r])),
-                ("center_loss", NpyArray::F64(vec![self.center_loss], vec![1])),
+                (
+                    "center_loss",
+                    NpyArray::F64(vec![self.center_loss], vec![1]),
+                ),
                 (
                     "dimension",
                     NpyArray::I64(vec![self.dimension as i64], vec![1]),
                 ),
-                ("fingerprint", NpyArray::I64(vec![self.fingerprint], vec![1])),
-                ("directions_seed", NpyArray::I64(vec![self.seed as i64], vec![1])),
+                (
+                    "fingerprint",
+                    NpyArray::I64(vec![self.fingerprint], vec![1]),
+                ),
+                (
+                    "directions_seed",
+                    NpyArray::I64(vec![self.seed as i64], vec![1]),
+                ),
                 ("threshold", NpyArray::F64(vec![self.threshold], vec![1])),
             ],
         )?;
@@ -363,7 +372,9 @@ fn cast_resumable(
             for &(k, ray) in done {
                 state.rays[k] = Some(ray);
             }
-            state.save(path).map_err(|e| genviz_core::Error::invalid(e.to_string()))
+            state
+                .save(path)
+                .map_err(|e| genviz_core::Error::invalid(e.to_string()))
         },
     )?;
     Ok(state)
@@ -557,7 +568,10 @@ impl HessianState {
         let pos = self.rng_pos.unwrap_or(0);
         let k = self.quadratures.first().map_or(0, |q| q.nodes.len());
         let arrays = vec![
-            ("fingerprint", NpyArray::I64(vec![self.fingerprint], vec![1])),
+            (
+                "fingerprint",
+                NpyArray::I64(vec![self.fingerprint], vec![1]),
+            ),
             (
                 "rng_pos",
                 NpyArray::I64(
@@ -588,7 +602,10 @@ impl HessianState {
             ),
             (
                 "trace",
-                NpyArray::F64(self.trace.into_iter().collect(), vec![usize::from(self.trace.is_some())]),
+                NpyArray::F64(
+                    self.trace.into_iter().collect(),
+                    vec![usize::from(self.trace.is_some())],
+                ),
             ),
             (
                 "lanczos_nodes",
@@ -612,11 +629,17 @@ impl HessianState {
             ),
             (
                 "ratio_min",
-                NpyArray::F64(self.ratios.iter().map(|r| r.0).collect(), vec![self.ratios.len()]),
+                NpyArray::F64(
+                    self.ratios.iter().map(|r| r.0).collect(),
+                    vec![self.ratios.len()],
+                ),
             ),
             (
                 "ratio_max",
-                NpyArray::F64(self.ratios.iter().map(|r| r.1).collect(), vec![self.ratios.len()]),
+                NpyArray::F64(
+                    self.ratios.iter().map(|r| r.1).collect(),
+                    vec![self.ratios.len()],
+                ),
             ),
         ];
         write_npz(path, &arrays)?;
@@ -626,7 +649,11 @@ impl HessianState {
     fn load(path: &Path) -> Result<Self> {
         let mut npz = Npz::open(path)?;
         let bad = |what: &str| anyhow::anyhow!("{}: {what}", path.display());
-        let fingerprint = *npz.i64("fingerprint")?.0.first().ok_or_else(|| bad("empty fingerprint"))?;
+        let fingerprint = *npz
+            .i64("fingerprint")?
+            .0
+            .first()
+            .ok_or_else(|| bad("empty fingerprint"))?;
         let pos = npz.i64("rng_pos")?.0;
         let [has, hi, lo] = pos[..] else {
             return Err(bad("rng_pos must hold 3 numbers"));
