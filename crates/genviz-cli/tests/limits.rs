@@ -43,7 +43,7 @@ fn oversized_requests_are_refused_up_front_with_their_size() {
         &[("GENVIZ_MAX_MEMORY", "1M")],
     ));
     assert!(
-        err.contains("a grid of 100000 points needs about 11.2 MB of memory")
+        err.contains("a grid of 100000 points is too big: it needs about 11.2 MB of memory")
             && err.contains("GENVIZ_MAX_MEMORY"),
         "{err}"
     );
@@ -62,7 +62,9 @@ fn oversized_requests_are_refused_up_front_with_their_size() {
         &[],
     ));
     assert!(
-        err.contains("10000000 x 10000000 = 100000000000000 points needs about 9600.0 TB"),
+        err.contains(
+            "10000000 x 10000000 = 100000000000000 points is too big: it needs about 9600.0 TB"
+        ),
         "{err}"
     );
     let err = fails(genviz(
@@ -76,7 +78,10 @@ fn oversized_requests_are_refused_up_front_with_their_size() {
         ],
         &[],
     ));
-    assert!(err.contains("100000000000000 rays needs about"), "{err}");
+    assert!(
+        err.contains("100000000000000 rays is too big: it needs about"),
+        "{err}"
+    );
     let err = fails(genviz(
         &[
             "hessian",
@@ -89,7 +94,7 @@ fn oversized_requests_are_refused_up_front_with_their_size() {
         &[],
     ));
     assert!(
-        err.contains("100000000 x 100000000 ratio map needs about"),
+        err.contains("100000000 x 100000000 ratio map is too big: it needs about"),
         "{err}"
     );
     let err = fails(genviz(
@@ -105,7 +110,7 @@ fn oversized_requests_are_refused_up_front_with_their_size() {
         &[],
     ));
     assert!(
-        err.contains("embedding 20000000 models with PCA and t-SNE needs about"),
+        err.contains("embedding 20000000 models with PCA and t-SNE is too big: it needs about"),
         "{err}"
     );
     assert!(!out.exists(), "a refused request wrote nothing");

@@ -165,6 +165,7 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
             }
         });
         assert!(kills >= 1, "the run was never killed (took {t:?} whole)");
+        eprintln!("train: {kills} kills (whole run {t:?})");
         let context = format!("{kills} kills");
         for name in [
             "model.safetensors",
@@ -280,6 +281,7 @@ fn killed_basin_and_hessian_resume_and_ray_shards_merge_to_the_same_bits() {
             }
         });
         assert!(kills >= 1, "{name} was never killed (took {t:?} whole)");
+        eprintln!("{name}: {kills} kills (whole run {t:?})");
         for file in outputs {
             assert_same(&whole, &out, file, &format!("{kills} kills of {name}"));
         }

@@ -96,7 +96,7 @@ fn statvfs_free(_: &Path) -> Option<u64> {
 pub fn check_memory(what: &str, bytes: u64) -> Result<()> {
     match available_memory() {
         Some(avail) if bytes > avail => Err(Error::invalid(format!(
-            "{what} needs about {} of memory, but only {} is available{}; ask for less",
+            "{what} is too big: it needs about {} of memory, but only {} is available{}; ask for less",
             human(bytes),
             human(avail),
             if std::env::var(MEMORY_VAR).is_ok() {
@@ -113,7 +113,7 @@ pub fn check_memory(what: &str, bytes: u64) -> Result<()> {
 pub fn check_disk(what: &str, bytes: u64, dir: &Path) -> Result<()> {
     match free_disk(dir) {
         Some(free) if bytes > free => Err(Error::invalid(format!(
-            "{what} needs about {} on disk in {}, but only {} is free; ask for less or choose another --out",
+            "{what} is too big: it needs about {} on disk in {}, but only {} is free; ask for less or choose another --out",
             human(bytes),
             dir.display(),
             human(free)
@@ -144,7 +144,10 @@ mod tests {
         let exa = 1u64 << 60;
         if available_memory().is_some() {
             let e = check_memory("a test grid", exa).unwrap_err().to_string();
-            assert!(e.contains("a test grid needs about 1152921.5 TB"), "{e}");
+            assert!(
+                e.contains("a test grid is too big: it needs about 1152921.5 TB"),
+                "{e}"
+            );
         }
         if free_disk(dir.path()).is_some() {
             let e = check_disk("a test grid", exa, dir.path())
