@@ -42,7 +42,7 @@ impl Delays {
 }
 
 /// Most kills before a run is left to finish (each rerun resumes, so it always gets there).
-const MAX_KILLS: usize = 8;
+const MAX_KILLS: usize = 6;
 
 /// Runs `args` again and again, each time SIGKILLing it after a seeded random delay within
 /// `[lo, hi]`, until one run finishes by itself; after every kill `check` looks at the folder.
@@ -159,7 +159,7 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
     let t = start.elapsed();
     for round in 0..2 {
         let out = dir.path().join(format!("train-killed{round}"));
-        let kills = kill_until_done(&train(&out), &mut delays, t / 10, t, &|_| {
+        let kills = kill_until_done(&train(&out), &mut delays, t / 20, t / 3, &|_| {
             if out.exists() {
                 assert_whole(&out)
             }
@@ -201,7 +201,7 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
     let t = start.elapsed();
     for round in 0..2 {
         let out = dir.path().join(format!("surface-killed{round}"));
-        let kills = kill_until_done(&surface(&out), &mut delays, t / 10, t, &|_| {
+        let kills = kill_until_done(&surface(&out), &mut delays, t / 20, t / 3, &|_| {
             if out.exists() {
                 assert_whole(&out)
             }
@@ -210,6 +210,7 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
             kills >= 1,
             "the surface was never killed (took {t:?} whole)"
         );
+        eprintln!("surface: {kills} kills (whole run {t:?})");
         let context = format!("{kills} kills");
         for name in [
             "surface.npz",
@@ -275,7 +276,7 @@ fn killed_basin_and_hessian_resume_and_ray_shards_merge_to_the_same_bits() {
         ok(genviz(&with_out(&whole)));
         let t = start.elapsed();
         let out = dir.path().join(format!("{name}-killed"));
-        let kills = kill_until_done(&with_out(&out), &mut delays, t / 10, t, &|_| {
+        let kills = kill_until_done(&with_out(&out), &mut delays, t / 20, t / 3, &|_| {
             if out.exists() {
                 assert_whole(&out)
             }
