@@ -625,6 +625,64 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
+    /// An `.npy` of `descr` and `shape` (as Python writes the tuple) followed by `data`.
+    fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header.as_bytes());
+        out.extend(data);
+        out
+    }
+
+    #[test]
+    fn npy_headers_cannot_ask_for_absurd_memory() {
+        let path = Path::new("huge.npy");
+        let ok = npy_bytes("<f4", "(2,)", &[0, 0, 128, 63, 0, 0, 0, 64]);
+        assert_eq!(parse_npy_f32(&ok, path).unwrap(), (vec![1.0, 2.0], vec![2]));
+        // A terabyte claimed by a file of a few dozen bytes is refused before allocating.
+        let huge = npy_bytes("<f8", "(1000000, 1000000)", &[0; 16]);
+        let e = parse_npy_f32(&huge, path).unwrap_err().to_string();
+        assert!(
+            e.contains("huge.npy") && e.contains("[1000000, 1000000]") && e.contains("16 bytes"),
+            "{e}"
+        );
+        let e = parse_npy_i64(&huge, path).unwrap_err().to_string();
+        assert!(e.contains("claims shape"), "{e}");
+        let overflow = npy_bytes("<f8", "(4294967296, 4294967296, 4294967296)", &[]);
+        let e = parse_npy_f32(&overflow, path).unwrap_err().to_string();
+        assert!(e.contains("overflows"), "{e}");
+        for junk in [
+            &b""[..],
+            b"\x93NUMPY",
+            b"\x93NUMPY\x09\x00\x00\x00",
+            b"PK\x03\x04",
+        ] {
+            assert!(parse_npy_f32(junk, path).is_err());
+        }
+        // The same check guards arrays inside an .npz.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("a.npy", stored).unwrap();
+        zip.write_all(&npy_bytes("<f4", "(9,)", &[0; 8])).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        let e = Npz::from_bytes(bytes, Path::new("x.npz"))
+            .unwrap()
+            .f32("a")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.npz") && e.contains("array `a`") && e.contains("claims shape [9]"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn f16_decoding() {
         assert_eq!(f16_to_f32(0x3c00), 1.0);
