@@ -407,14 +407,20 @@ fn check_noise(noise: f32) -> Result<()> {
 pub fn read_experiment(path: &Path) -> Result<ExperimentConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "json") {
-        let value: serde_json::Value = serde_json::from_str(&text)
+    parse_experiment(&text, path.extension().is_some_and(|e| e == "json"), path)
+}
+
+/// Parses the text of an experiment file, JSON when `json` is set, TOML otherwise; `path`
+/// only names it in errors (this is what the fuzzer runs on arbitrary text).
+pub fn parse_experiment(text: &str, json: bool, path: &Path) -> Result<ExperimentConfig> {
+    if json {
+        let value: serde_json::Value = serde_json::from_str(text)
             .with_context(|| format!("{}: invalid JSON", path.display()))?;
         let config = value.get("config").cloned().unwrap_or(value);
         return serde_json::from_value(config)
             .with_context(|| format!("{}: not an experiment", path.display()));
     }
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// A fresh poison source from a generator of `k` points per class: each step takes `n` of

@@ -8,6 +8,7 @@ mod figures;
 mod model;
 mod presets;
 mod progress;
+mod ranks;
 mod results;
 mod run_dir;
 

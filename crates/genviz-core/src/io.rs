@@ -4,10 +4,10 @@
 
 use crate::{Error, Layout, Params, Result};
 use ndarray::{ArrayD, IxDyn};
-use ndarray_npy::{NpzReader, NpzWriter, ReadNpyExt, WriteNpyExt};
+use ndarray_npy::{NpzWriter, ReadNpyExt, WriteNpyExt};
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use std::collections::HashMap;
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Read, Seek, Write};
 use std::path::Path;
 
 /// Writes `bytes` to `path` atomically: readers see the old file or the whole new one.
@@ -84,6 +84,38 @@ impl TensorFile {
     }
 }
 
+/// Checks that every value of every tensor is finite, naming the first that is not by tensor,
+/// index (row-major, in the tensor's shape) and value: a NaN in a weight file otherwise shows up
+/// much later as a NaN loss with no hint of where it came from.
+pub fn check_finite(file: &TensorFile, path: &Path) -> Result<()> {
+    for t in &file.tensors {
+        if let Some(i) = t.values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::bad_file(
+                path,
+                format!(
+                    "tensor `{}` element {:?} (flat index {i}) is {}; weights must be finite numbers",
+                    t.name,
+                    unravel(i, &t.shape),
+                    t.values[i]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The multi-index of flat position `i` in a row-major array of `shape`.
+pub fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (k, &n) in shape.iter().enumerate().rev() {
+        if n > 0 {
+            index[k] = i % n;
+            i /= n;
+        }
+    }
+    index
+}
+
 /// Writes `params` as safetensors (float32, PyTorch names and shapes), with `metadata`.
 pub fn write_safetensors(
     path: &Path,
@@ -128,12 +160,17 @@ pub fn safetensors_bytes(params: &Params, metadata: HashMap<String, String>) -> 
 
 /// Reads every tensor of a safetensors file, converting F32, F64, F16 and BF16 to `f32`.
 pub fn read_safetensors(path: &Path) -> Result<TensorFile> {
-    let bytes = read_bytes(path)?;
+    parse_safetensors(&read_bytes(path)?, path)
+}
+
+/// Parses the bytes of a safetensors file (see [`read_safetensors`]); `path` only names the
+/// file in errors. Malformed bytes give an error, never a panic (this is what the fuzzer runs).
+pub fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<TensorFile> {
     let bad = |m: String| Error::bad_file(path, m);
-    let (_, meta) = SafeTensors::read_metadata(&bytes)
+    let (_, meta) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-    let st = SafeTensors::deserialize(&bytes)
-        .map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+    let st =
+        SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
     let mut order: Vec<(String, usize)> = meta
         .tensors()
         .into_iter()
@@ -286,113 +323,97 @@ pub fn write_npy(path: &Path, array: &NpyArray) -> Result<()> {
     write_atomic(path, &buf)
 }
 
-/// An `.npz` file opened for reading arrays by name.
-pub struct Npz {
-    path: std::path::PathBuf,
-    reader: NpzReader<std::fs::File>,
-}
+/// A seekable byte source: a file, or bytes in memory.
+trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
 
-impl Npz {
-    /// Opens `path`.
-    pub fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader = NpzReader::new(file)
-            .map_err(|e| Error::bad_file(path, format!("not an .npz file: {e}")))?;
-        Ok(Npz {
-            path: path.to_path_buf(),
-            reader,
+/// Checks an `.npy` header against the bytes that follow it before anything is allocated:
+/// the element count the header claims must fit in the data (every element takes at least one
+/// byte), so a corrupt or hostile 100-byte file cannot ask for terabytes. Returns the shape.
+fn check_npy_header(bytes: &[u8]) -> std::result::Result<Vec<usize>, String> {
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err("not an .npy array (it does not start with \\x93NUMPY)".into());
+    }
+    let (header_len, start): (usize, usize) = match bytes[6] {
+        1 => (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(format!(".npy format version {v} is not 1, 2 or 3")),
+    };
+    let end = start
+        .checked_add(header_len)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| {
+            format!("the .npy header claims {header_len} bytes, past the end of the data")
+        })?;
+    let header = String::from_utf8_lossy(&bytes[start..end]);
+    let shape_at = header
+        .find("'shape'")
+        .or_else(|| header.find("\"shape\""))
+        .ok_or("the .npy header has no shape")?;
+    let rest = &header[shape_at..];
+    let (open, close) = match (rest.find('('), rest.find(')')) {
+        (Some(o), Some(c)) if o < c => (o, c),
+        _ => return Err("the .npy header's shape is not a tuple".into()),
+    };
+    let shape = rest[open + 1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            d.parse::<usize>()
+                .map_err(|_| format!("shape entry `{d}` is not a whole number"))
         })
+        .collect::<std::result::Result<Vec<usize>, String>>()?;
+    let elements = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| format!("shape {shape:?} overflows"))?;
+    let data = bytes.len() - end;
+    if elements > data {
+        return Err(format!(
+            "the header claims shape {shape:?} ({elements} elements) but only {data} bytes of data follow"
+        ));
     }
-
-    /// Names of the arrays in the file.
-    pub fn names(&mut self) -> Result<Vec<String>> {
-        self.reader
-            .names()
-            .map_err(|e| Error::bad_file(&self.path, e.to_string()))
-    }
-
-    /// Reads array `name` as `f32` (float32 or float64 in the file), with its shape.
-    pub fn f32(&mut self, name: &str) -> Result<(Vec<f32>, Vec<usize>)> {
-        if let Ok(a) = self.reader.by_name::<ndarray::OwnedRepr<f32>, IxDyn>(name) {
-            return Ok((a.iter().copied().collect(), a.shape().to_vec()));
-        }
-        match self.reader.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(name) {
-            Ok(a) => Ok((a.iter().map(|&v| v as f32).collect(), a.shape().to_vec())),
-            Err(e) => Err(self.missing(name, "float32 or float64", e)),
-        }
-    }
-
-    /// Reads array `name` as `f64` (float64 or float32 in the file), with its shape.
-    pub fn f64(&mut self, name: &str) -> Result<(Vec<f64>, Vec<usize>)> {
-        if let Ok(a) = self.reader.by_name::<ndarray::OwnedRepr<f64>, IxDyn>(name) {
-            return Ok((a.iter().copied().collect(), a.shape().to_vec()));
-        }
-        match self.reader.by_name::<ndarray::OwnedRepr<f32>, IxDyn>(name) {
-            Ok(a) => Ok((
-                a.iter().map(|&v| f64::from(v)).collect(),
-                a.shape().to_vec(),
-            )),
-            Err(e) => Err(self.missing(name, "float64 or float32", e)),
-        }
-    }
-
-    /// Reads array `name` as `i64` (any integer type of up to 64 bits in the file).
-    pub fn i64(&mut self, name: &str) -> Result<(Vec<i64>, Vec<usize>)> {
-        macro_rules! try_int {
-            ($t:ty) => {
-                if let Ok(a) = self.reader.by_name::<ndarray::OwnedRepr<$t>, IxDyn>(name) {
-                    return Ok((a.iter().map(|&v| v as i64).collect(), a.shape().to_vec()));
-                }
-            };
-        }
-        try_int!(i64);
-        try_int!(i32);
-        try_int!(u8);
-        try_int!(u32);
-        try_int!(i16);
-        try_int!(u16);
-        try_int!(i8);
-        match self.reader.by_name::<ndarray::OwnedRepr<u64>, IxDyn>(name) {
-            Ok(a) => Ok((a.iter().map(|&v| v as i64).collect(), a.shape().to_vec())),
-            Err(e) => Err(self.missing(name, "an integer type", e)),
-        }
-    }
-
-    fn missing(&mut self, name: &str, expected: &str, e: impl std::fmt::Display) -> Error {
-        match self.names() {
-            Ok(names) if !names.iter().any(|n| n == name) => Error::bad_file(
-                &self.path,
-                format!("no array `{name}` (the file has {})", names.join(", ")),
-            ),
-            _ => Error::bad_file(
-                &self.path,
-                format!("array `{name}`: expected {expected}: {e}"),
-            ),
-        }
-    }
+    Ok(shape)
 }
 
-/// Reads a standalone `.npy` file as `f32` values with their shape.
-pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
-    let open = || std::fs::File::open(path).map_err(|e| Error::io(path, e));
-    if let Ok(a) = ArrayD::<f32>::read_npy(open()?) {
+/// Decodes `.npy` bytes as an array of `T`, checking the header first (see [`check_npy_header`]).
+fn npy_array<T: ndarray_npy::ReadableElement>(
+    bytes: &[u8],
+) -> std::result::Result<ArrayD<T>, String> {
+    check_npy_header(bytes)?;
+    ArrayD::<T>::read_npy(bytes).map_err(|e| e.to_string())
+}
+
+/// Decodes `.npy` bytes as `f32` (float32 or float64 data).
+fn npy_f32(bytes: &[u8]) -> std::result::Result<(Vec<f32>, Vec<usize>), String> {
+    if let Ok(a) = npy_array::<f32>(bytes) {
         return Ok((a.iter().copied().collect(), a.shape().to_vec()));
     }
-    match ArrayD::<f64>::read_npy(open()?) {
-        Ok(a) => Ok((a.iter().map(|&v| v as f32).collect(), a.shape().to_vec())),
-        Err(e) => Err(Error::bad_file(
-            path,
-            format!("expected a float32 or float64 .npy array: {e}"),
-        )),
-    }
+    let a = npy_array::<f64>(bytes)?;
+    Ok((a.iter().map(|&v| v as f32).collect(), a.shape().to_vec()))
 }
 
-/// Reads a standalone `.npy` file of integers as `i64` values with their shape.
-pub fn read_npy_i64(path: &Path) -> Result<(Vec<i64>, Vec<usize>)> {
-    let open = || std::fs::File::open(path).map_err(|e| Error::io(path, e));
+/// Decodes `.npy` bytes as `f64` (float64 or float32 data).
+fn npy_f64(bytes: &[u8]) -> std::result::Result<(Vec<f64>, Vec<usize>), String> {
+    if let Ok(a) = npy_array::<f64>(bytes) {
+        return Ok((a.iter().copied().collect(), a.shape().to_vec()));
+    }
+    let a = npy_array::<f32>(bytes)?;
+    Ok((
+        a.iter().map(|&v| f64::from(v)).collect(),
+        a.shape().to_vec(),
+    ))
+}
+
+/// Decodes `.npy` bytes of any integer type up to 64 bits as `i64`.
+fn npy_i64(bytes: &[u8]) -> std::result::Result<(Vec<i64>, Vec<usize>), String> {
     macro_rules! try_int {
         ($t:ty) => {
-            if let Ok(a) = ArrayD::<$t>::read_npy(open()?) {
+            if let Ok(a) = npy_array::<$t>(bytes) {
                 return Ok((a.iter().map(|&v| v as i64).collect(), a.shape().to_vec()));
             }
         };
@@ -404,10 +425,132 @@ pub fn read_npy_i64(path: &Path) -> Result<(Vec<i64>, Vec<usize>)> {
     try_int!(i16);
     try_int!(u16);
     try_int!(i8);
-    Err(Error::bad_file(
-        path,
-        "expected an .npy array of integer labels (int8..int64 or uint8..uint32)",
-    ))
+    let a = npy_array::<u64>(bytes)?;
+    Ok((a.iter().map(|&v| v as i64).collect(), a.shape().to_vec()))
+}
+
+/// An `.npz` file opened for reading arrays by name.
+///
+/// Arrays are read whole from the archive (genviz writes uncompressed archives, as
+/// `numpy.savez` does; compressed entries are refused), and every array's header is checked
+/// against its data before anything is allocated.
+pub struct Npz {
+    path: std::path::PathBuf,
+    zip: zip::ZipArchive<Box<dyn ReadSeek>>,
+}
+
+impl Npz {
+    /// Opens `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Self::from_reader(Box::new(std::io::BufReader::new(file)), path)
+    }
+
+    /// Reads an archive held in memory; `path` only names it in errors.
+    pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Self> {
+        Self::from_reader(Box::new(Cursor::new(bytes)), path)
+    }
+
+    fn from_reader(reader: Box<dyn ReadSeek>, path: &Path) -> Result<Self> {
+        let zip = zip::ZipArchive::new(reader)
+            .map_err(|e| Error::bad_file(path, format!("not an .npz file: {e}")))?;
+        Ok(Npz {
+            path: path.to_path_buf(),
+            zip,
+        })
+    }
+
+    /// Names of the arrays in the file (without numpy's `.npy` suffix).
+    pub fn names(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .zip
+            .file_names()
+            .map(|n| n.strip_suffix(".npy").unwrap_or(n).to_string())
+            .collect())
+    }
+
+    /// The raw `.npy` bytes of array `name` (stored as `name` or `name.npy`, as numpy does).
+    fn bytes(&mut self, name: &str) -> Result<Vec<u8>> {
+        let entry = [format!("{name}.npy"), name.to_string()]
+            .into_iter()
+            .find(|n| self.zip.index_for_name(n).is_some());
+        let Some(entry) = entry else {
+            let names = self.names()?;
+            return Err(Error::bad_file(
+                &self.path,
+                format!("no array `{name}` (the file has {})", names.join(", ")),
+            ));
+        };
+        let mut file = self
+            .zip
+            .by_name(&entry)
+            .map_err(|e| Error::bad_file(&self.path, format!("array `{name}`: {e}")))?;
+        // No preallocation from the declared size: the entry's own bytes bound the buffer.
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::bad_file(&self.path, format!("array `{name}`: {e}")))?;
+        Ok(bytes)
+    }
+
+    fn decode<T>(
+        &mut self,
+        name: &str,
+        expected: &str,
+        decode: fn(&[u8]) -> std::result::Result<T, String>,
+    ) -> Result<T> {
+        let bytes = self.bytes(name)?;
+        decode(&bytes).map_err(|e| {
+            Error::bad_file(
+                &self.path,
+                format!("array `{name}`: expected {expected}: {e}"),
+            )
+        })
+    }
+
+    /// Reads array `name` as `f32` (float32 or float64 in the file), with its shape.
+    pub fn f32(&mut self, name: &str) -> Result<(Vec<f32>, Vec<usize>)> {
+        self.decode(name, "float32 or float64", npy_f32)
+    }
+
+    /// Reads array `name` as `f64` (float64 or float32 in the file), with its shape.
+    pub fn f64(&mut self, name: &str) -> Result<(Vec<f64>, Vec<usize>)> {
+        self.decode(name, "float64 or float32", npy_f64)
+    }
+
+    /// Reads array `name` as `i64` (any integer type of up to 64 bits in the file).
+    pub fn i64(&mut self, name: &str) -> Result<(Vec<i64>, Vec<usize>)> {
+        self.decode(name, "an integer type", npy_i64)
+    }
+}
+
+/// Reads a standalone `.npy` file as `f32` values with their shape.
+pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
+    parse_npy_f32(&read_bytes(path)?, path)
+}
+
+/// Parses `.npy` bytes as `f32` values (float32 or float64 data); `path` names them in errors.
+pub fn parse_npy_f32(bytes: &[u8], path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
+    npy_f32(bytes).map_err(|e| {
+        Error::bad_file(
+            path,
+            format!("expected a float32 or float64 .npy array: {e}"),
+        )
+    })
+}
+
+/// Reads a standalone `.npy` file of integers as `i64` values with their shape.
+pub fn read_npy_i64(path: &Path) -> Result<(Vec<i64>, Vec<usize>)> {
+    parse_npy_i64(&read_bytes(path)?, path)
+}
+
+/// Parses `.npy` bytes of integers as `i64` values; `path` names them in errors.
+pub fn parse_npy_i64(bytes: &[u8], path: &Path) -> Result<(Vec<i64>, Vec<usize>)> {
+    npy_i64(bytes).map_err(|e| {
+        Error::bad_file(
+            path,
+            format!("expected an .npy array of integer labels (int8..int64 or uint8..uint64): {e}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -480,6 +623,64 @@ mod tests {
         assert!(err.contains("no array `z`"), "{err}");
         // No temporary file is left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// An `.npy` of `descr` and `shape` (as Python writes the tuple) followed by `data`.
+    fn npy_bytes(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header.as_bytes());
+        out.extend(data);
+        out
+    }
+
+    #[test]
+    fn npy_headers_cannot_ask_for_absurd_memory() {
+        let path = Path::new("huge.npy");
+        let ok = npy_bytes("<f4", "(2,)", &[0, 0, 128, 63, 0, 0, 0, 64]);
+        assert_eq!(parse_npy_f32(&ok, path).unwrap(), (vec![1.0, 2.0], vec![2]));
+        // A terabyte claimed by a file of a few dozen bytes is refused before allocating.
+        let huge = npy_bytes("<f8", "(1000000, 1000000)", &[0; 16]);
+        let e = parse_npy_f32(&huge, path).unwrap_err().to_string();
+        assert!(
+            e.contains("huge.npy") && e.contains("[1000000, 1000000]") && e.contains("16 bytes"),
+            "{e}"
+        );
+        let e = parse_npy_i64(&huge, path).unwrap_err().to_string();
+        assert!(e.contains("claims shape"), "{e}");
+        let overflow = npy_bytes("<f8", "(4294967296, 4294967296, 4294967296)", &[]);
+        let e = parse_npy_f32(&overflow, path).unwrap_err().to_string();
+        assert!(e.contains("overflows"), "{e}");
+        for junk in [
+            &b""[..],
+            b"\x93NUMPY",
+            b"\x93NUMPY\x09\x00\x00\x00",
+            b"PK\x03\x04",
+        ] {
+            assert!(parse_npy_f32(junk, path).is_err());
+        }
+        // The same check guards arrays inside an .npz.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("a.npy", stored).unwrap();
+        zip.write_all(&npy_bytes("<f4", "(9,)", &[0; 8])).unwrap();
+        let bytes = zip.finish().unwrap().into_inner();
+        let e = Npz::from_bytes(bytes, Path::new("x.npz"))
+            .unwrap()
+            .f32("a")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("x.npz") && e.contains("array `a`") && e.contains("claims shape [9]"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod error;
 pub mod io;
 pub mod layout;
+pub mod limits;
 pub mod network;
 pub mod params;
 pub mod rng;

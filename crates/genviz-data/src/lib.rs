@@ -19,4 +19,7 @@ pub use generators::{
     flip_labels, Blobs, Minefield, MinefieldData, Moons, SharpCircles, SwissRoll,
 };
 pub use split::{shuffle, train_test_split};
-pub use tabular::{read_csv, read_npy, read_npz_split, CsvOptions, LabelColumn};
+pub use tabular::{
+    parse_npy_pair, parse_npz_split, read_csv, read_csv_from, read_npy, read_npz_split, CsvOptions,
+    LabelColumn,
+};

@@ -155,15 +155,37 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Casts `config.rays` random rays from `theta` and measures where the loss on `data` reaches
-/// the threshold on each side.
-pub fn radii(
+/// What one ray found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ray {
+    /// Radius on the positive side, then the negative, in units of the direction.
+    pub radii: [f64; 2],
+    /// Whether each side hit the search limit without crossing.
+    pub censored: [bool; 2],
+    /// Euclidean norm of the ray's direction.
+    pub norm: f64,
+}
+
+impl Basin {
+    /// Assembles the rays (in ray order) of a minimum with training loss `center_loss`.
+    pub fn from_rays(rays: &[Ray], center_loss: f64, dimension: usize) -> Basin {
+        Basin {
+            radii: rays.iter().flat_map(|r| r.radii).collect(),
+            censored: rays.iter().flat_map(|r| r.censored).collect(),
+            direction_norms: rays.iter().map(|r| r.norm).collect(),
+            center_loss,
+            dimension,
+        }
+    }
+}
+
+/// The training loss at `theta` and the number of parameters the rays move.
+pub fn center(
     net: &dyn Network,
     theta: &Params,
     data: &Dataset,
     config: &RayConfig,
-) -> Result<Basin> {
-    config.validate()?;
+) -> (f64, usize) {
     let center_loss = net.evaluate(&[theta.values()], data)[0].loss;
     let dimension = match config.bias {
         BiasPolicy::Ignore => theta
@@ -175,49 +197,98 @@ pub fn radii(
             .sum(),
         BiasPolicy::CopyTheta => theta.layout().len(),
     };
-    let per_ray: Vec<([f64; 2], [bool; 2], f64)> = (0..config.rays)
+    (center_loss, dimension)
+}
+
+/// Casts ray `k` (its direction is sub-stream `k` of the seed, so a ray's result does not
+/// depend on which rays are cast with it, in what order, or on which machine).
+pub fn cast(
+    net: &dyn Network,
+    theta: &Params,
+    data: &Dataset,
+    config: &RayConfig,
+    center_loss: f64,
+    k: usize,
+) -> Ray {
+    let d = random_direction(
+        theta,
+        config.norm,
+        config.bias,
+        &mut rng::substream(config.seed, "ray", k as u64),
+    );
+    let plane = Affine {
+        center: theta.values(),
+        x: d.values(),
+        y: None,
+    };
+    let (radii, censored) = match config.mode {
+        RadiusMode::GenViz { span, samples } => {
+            gen_viz_radii(net, plane, data, config.threshold, span, samples)
+        }
+        RadiusMode::Exact {
+            max_radius,
+            tolerance,
+            bracket,
+        } => exact_radii(
+            net,
+            plane,
+            data,
+            config.threshold,
+            center_loss,
+            max_radius,
+            tolerance,
+            bracket,
+        ),
+    };
+    Ray {
+        radii,
+        censored,
+        norm: d.norm(),
+    }
+}
+
+/// What [`cast_many`] calls after each chunk: the chunk's `(ray number, result)` pairs.
+pub type RaysDone<'a> = dyn FnMut(&[(usize, Ray)]) -> Result<()> + 'a;
+
+/// Casts the rays numbered in `todo`, `chunk` of them at a time in parallel, handing each
+/// chunk's results to `after_chunk` (to save progress, so a killed run can resume).
+#[allow(clippy::too_many_arguments)]
+pub fn cast_many(
+    net: &dyn Network,
+    theta: &Params,
+    data: &Dataset,
+    config: &RayConfig,
+    center_loss: f64,
+    todo: &[usize],
+    chunk: usize,
+    after_chunk: &mut RaysDone<'_>,
+) -> Result<()> {
+    config.validate()?;
+    for part in todo.chunks(chunk.max(1)) {
+        let rays: Vec<(usize, Ray)> = part
+            .par_iter()
+            .map(|&k| (k, cast(net, theta, data, config, center_loss, k)))
+            .collect();
+        after_chunk(&rays)?;
+    }
+    Ok(())
+}
+
+/// Casts `config.rays` random rays from `theta` and measures where the loss on `data` reaches
+/// the threshold on each side.
+pub fn radii(
+    net: &dyn Network,
+    theta: &Params,
+    data: &Dataset,
+    config: &RayConfig,
+) -> Result<Basin> {
+    config.validate()?;
+    let (center_loss, dimension) = center(net, theta, data, config);
+    let rays: Vec<Ray> = (0..config.rays)
         .into_par_iter()
-        .map(|k| {
-            let d = random_direction(
-                theta,
-                config.norm,
-                config.bias,
-                &mut rng::substream(config.seed, "ray", k as u64),
-            );
-            let plane = Affine {
-                center: theta.values(),
-                x: d.values(),
-                y: None,
-            };
-            let (r, c) = match config.mode {
-                RadiusMode::GenViz { span, samples } => {
-                    gen_viz_radii(net, plane, data, config.threshold, span, samples)
-                }
-                RadiusMode::Exact {
-                    max_radius,
-                    tolerance,
-                    bracket,
-                } => exact_radii(
-                    net,
-                    plane,
-                    data,
-                    config.threshold,
-                    center_loss,
-                    max_radius,
-                    tolerance,
-                    bracket,
-                ),
-            };
-            (r, c, d.norm())
-        })
+        .map(|k| cast(net, theta, data, config, center_loss, k))
         .collect();
-    Ok(Basin {
-        radii: per_ray.iter().flat_map(|p| p.0).collect(),
-        censored: per_ray.iter().flat_map(|p| p.1).collect(),
-        direction_norms: per_ray.iter().map(|p| p.2).collect(),
-        center_loss,
-        dimension,
-    })
+    Ok(Basin::from_rays(&rays, center_loss, dimension))
 }
 
 fn losses(net: &dyn Network, plane: Affine<'_>, data: &Dataset, coords: &[f64]) -> Vec<f64> {

@@ -114,8 +114,25 @@ pub fn top_eigen(
     max_iter: usize,
     rng: &mut genviz_core::rng::Rng,
 ) -> Vec<Eigen> {
-    let mut found: Vec<Eigen> = Vec::new();
-    for _ in 0..k.min(n) {
+    top_eigen_from(op, n, k, tol, max_iter, rng, Vec::new(), &mut |_, _| Ok(()))
+        .expect("a callback that cannot fail")
+}
+
+/// [`top_eigen`] continuing from the eigenpairs already `found` (with `rng` where it was
+/// when the last was found), calling `after_each` with all pairs so far and the generator after
+/// each new pair, so a caller can save progress and resume after a kill with the same bits.
+#[allow(clippy::too_many_arguments)]
+pub fn top_eigen_from(
+    op: &dyn Fn(&[f64]) -> Vec<f64>,
+    n: usize,
+    k: usize,
+    tol: f64,
+    max_iter: usize,
+    rng: &mut genviz_core::rng::Rng,
+    mut found: Vec<Eigen>,
+    after_each: &mut dyn FnMut(&[Eigen], &genviz_core::rng::Rng) -> Result<()>,
+) -> Result<Vec<Eigen>> {
+    while found.len() < k.min(n) {
         let mut v = gaussian(n, rng);
         normalise(&mut v);
         let mut value = 0.0;
@@ -136,8 +153,9 @@ pub fn top_eigen(
             }
         }
         found.push(Eigen { value, vector: v });
+        after_each(&found, rng)?;
     }
-    found
+    Ok(found)
 }
 
 /// Hutchinson's trace estimate with Rademacher vectors, stopping when the running mean
@@ -183,57 +201,64 @@ pub fn lanczos_quadrature(
     runs: usize,
     rng: &mut genviz_core::rng::Rng,
 ) -> Vec<Quadrature> {
-    (0..runs)
-        .map(|_| {
-            let m = steps.min(n);
-            let mut v: Vec<f64> = (0..n)
-                .map(|_| if rng.gen::<bool>() { 1.0 } else { -1.0 })
-                .collect();
-            normalise(&mut v);
-            let mut basis: Vec<Vec<f64>> = vec![v];
-            let (mut alpha, mut beta) = (Vec::new(), Vec::new());
-            for j in 0..m {
-                let mut w = op(&basis[j]);
-                let a = dot(&w, &basis[j]);
-                alpha.push(a);
-                // Full reorthogonalisation against every basis vector.
-                for b in &basis {
-                    let c = dot(&w, b);
-                    w.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
-                }
-                if j + 1 == m {
-                    break;
-                }
-                let mut bn = normalise(&mut w);
-                if bn < 1e-10 {
-                    // An invariant subspace: restart with a fresh orthogonal vector.
-                    w = gaussian(n, rng);
-                    for b in &basis {
-                        let c = dot(&w, b);
-                        w.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
-                    }
-                    normalise(&mut w);
-                    bn = 0.0;
-                }
-                beta.push(bn);
-                basis.push(w);
+    (0..runs).map(|_| lanczos_run(op, n, steps, rng)).collect()
+}
+
+/// One run of [`lanczos_quadrature`] (runs draw from `rng` in turn, so a caller may save
+/// after each and resume).
+pub fn lanczos_run(
+    op: &dyn Fn(&[f64]) -> Vec<f64>,
+    n: usize,
+    steps: usize,
+    rng: &mut genviz_core::rng::Rng,
+) -> Quadrature {
+    let m = steps.min(n);
+    let mut v: Vec<f64> = (0..n)
+        .map(|_| if rng.gen::<bool>() { 1.0 } else { -1.0 })
+        .collect();
+    normalise(&mut v);
+    let mut basis: Vec<Vec<f64>> = vec![v];
+    let (mut alpha, mut beta) = (Vec::new(), Vec::new());
+    for j in 0..m {
+        let mut w = op(&basis[j]);
+        let a = dot(&w, &basis[j]);
+        alpha.push(a);
+        // Full reorthogonalisation against every basis vector.
+        for b in &basis {
+            let c = dot(&w, b);
+            w.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
+        }
+        if j + 1 == m {
+            break;
+        }
+        let mut bn = normalise(&mut w);
+        if bn < 1e-10 {
+            // An invariant subspace: restart with a fresh orthogonal vector.
+            w = gaussian(n, rng);
+            for b in &basis {
+                let c = dot(&w, b);
+                w.iter_mut().zip(b).for_each(|(x, y)| *x -= c * y);
             }
-            let k = alpha.len();
-            let mut t = vec![0.0; k * k];
-            for i in 0..k {
-                t[i * k + i] = alpha[i];
-                if i + 1 < k {
-                    t[i * k + i + 1] = beta[i];
-                    t[(i + 1) * k + i] = beta[i];
-                }
-            }
-            let (values, vectors) = crate::pca::jacobi_eigen(t, k);
-            Quadrature {
-                nodes: values,
-                weights: (0..k).map(|c| vectors[c].powi(2)).collect(),
-            }
-        })
-        .collect()
+            normalise(&mut w);
+            bn = 0.0;
+        }
+        beta.push(bn);
+        basis.push(w);
+    }
+    let k = alpha.len();
+    let mut t = vec![0.0; k * k];
+    for i in 0..k {
+        t[i * k + i] = alpha[i];
+        if i + 1 < k {
+            t[i * k + i + 1] = beta[i];
+            t[(i + 1) * k + i] = beta[i];
+        }
+    }
+    let (values, vectors) = crate::pca::jacobi_eigen(t, k);
+    Quadrature {
+        nodes: values,
+        weights: (0..k).map(|c| vectors[c].powi(2)).collect(),
+    }
 }
 
 /// PyHessian's `density_plot`: Gaussians of variance `1e-5 * max(1, spread)` at every node,

@@ -25,6 +25,7 @@ pub fn load_mlp(path: &Path) -> Result<(Mlp, Params)> {
 /// Builds an MLP and its parameters from tensors already read from `path`.
 pub fn mlp_from_tensors(file: &TensorFile, path: &Path) -> Result<(Mlp, Params)> {
     let bad = |m: String| Error::bad_file(path, m);
+    genviz_core::io::check_finite(file, path)?;
     let mut layers: Vec<(u64, &str, &genviz_core::io::NamedTensor)> = Vec::new();
     for t in &file.tensors {
         let (stem, kind) = t

@@ -1,6 +1,7 @@
 //! `genviz surface`, `interpolate`, `plane`, `trajectory` and `merge`: loss landscapes.
 
 use crate::model::{self, LoadedModel};
+use crate::ranks::Ranks;
 use crate::{progress, run_dir};
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -31,6 +32,10 @@ pub struct Common {
     /// resumes an interrupted grid.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Seconds between saves of the partly filled grid (what a killed run resumes from);
+    /// 0 saves after every batch of points.
+    #[arg(long, default_value_t = 2.0)]
+    save_every: f64,
     /// Lowest contour level (Li et al.: 0.1).
     #[arg(long, default_value_t = 0.1)]
     vmin: f64,
@@ -58,6 +63,7 @@ impl Common {
             seed,
             shard: None,
             out: Some(out),
+            save_every: 2.0,
             vmin: 1e-3,
             vmax: 10.0,
             vlevel: 0.25,
@@ -169,15 +175,46 @@ pub struct TrajectoryArgs {
     common: Common,
 }
 
-/// Join shards of one surface (`--shard k/n` runs) into one file.
+/// Join shards of one surface or one set of basin rays (`--shard k/n` runs) into one file.
 #[derive(Args)]
 pub struct MergeArgs {
-    /// The shard files.
+    /// The shard files (all surface shards, or all basin shards).
     #[arg(required = true)]
     shards: Vec<PathBuf>,
-    /// The merged file.
-    #[arg(long, default_value = "surface.npz")]
-    out: PathBuf,
+    /// The merged file (default: surface.npz, or basin.npz for basin shards).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Memory per grid point while a surface is filled and saved: its four f64 arrays, the copy
+/// `write_npz` makes of them, and the encoded file held before it is written.
+const GRID_MEMORY_PER_POINT: u64 = 3 * 4 * 8;
+
+/// Disk per grid point: `surface.npz` (four f64 arrays) and its temporary twin while it is
+/// replaced, plus the ParaView export (three coordinates as text, about 60 bytes).
+const GRID_DISK_PER_POINT: u64 = 2 * 4 * 8 + 60;
+
+/// Refuses a grid of `nx` x `ny` points (ny 0 for 1-D) that would not fit in memory or on the
+/// disk of `out`, before its coordinates are even allocated.
+pub(crate) fn check_grid(nx: usize, ny: usize, out: Option<&Path>) -> Result<()> {
+    let points = (nx as u64).saturating_mul(ny.max(1) as u64);
+    let what = if ny == 0 {
+        format!("a grid of {nx} points")
+    } else {
+        format!("a grid of {nx} x {ny} = {points} points")
+    };
+    genviz_core::limits::check_memory(
+        &what,
+        points
+            .saturating_mul(GRID_MEMORY_PER_POINT)
+            .saturating_add((nx as u64 + ny as u64).saturating_mul(16)),
+    )?;
+    genviz_core::limits::check_disk(
+        &what,
+        points.saturating_mul(GRID_DISK_PER_POINT),
+        out.unwrap_or(Path::new("runs")),
+    )?;
+    Ok(())
 }
 
 /// What a landscape job draws besides the surface itself.
@@ -189,6 +226,11 @@ pub(crate) struct Extras {
 }
 
 pub fn surface(args: SurfaceArgs) -> Result<()> {
+    check_grid(
+        args.x.num,
+        args.y.map_or(0, |a| a.num),
+        args.common.out.as_deref(),
+    )?;
     let m = model::load(&args.model)?;
     let (train, test) = model::data_for(&m, args.common.data.as_deref(), args.common.seed)?;
     let from_file = args
@@ -263,6 +305,7 @@ pub fn surface(args: SurfaceArgs) -> Result<()> {
 }
 
 pub fn interpolate(args: InterpolateArgs) -> Result<()> {
+    check_grid(args.x.num, 0, args.common.out.as_deref())?;
     let m = model::load(&args.model1)?;
     let other = model::load_like(&args.model2, &m)?;
     let (train, test) = model::data_for(&m, args.common.data.as_deref(), args.common.seed)?;
@@ -296,6 +339,7 @@ pub fn interpolate(args: InterpolateArgs) -> Result<()> {
 }
 
 pub fn plane(args: PlaneArgs) -> Result<()> {
+    check_grid(args.grid, args.grid, args.common.out.as_deref())?;
     let m = model::load(&args.model0)?;
     let w1 = model::load_like(&args.model1, &m)?;
     let w2 = model::load_like(&args.model2, &m)?;
@@ -395,6 +439,7 @@ pub fn trajectory(args: TrajectoryArgs) -> Result<()> {
     };
     let xa = args.x.unwrap_or_else(|| auto(0));
     let ya = args.y.unwrap_or_else(|| auto(1));
+    check_grid(xa.num, ya.num, args.common.out.as_deref())?;
     let (train, test) = model::data_for(&m, args.common.data.as_deref(), args.common.seed)?;
     let layout = m.params.layout().clone();
     let plane = Plane::new(
@@ -467,16 +512,27 @@ pub fn trajectory(args: TrajectoryArgs) -> Result<()> {
 }
 
 pub fn merge(args: MergeArgs) -> Result<()> {
+    // Basin shards hold per-ray radii; surface shards hold grids.
+    let first = &args.shards[0];
+    if genviz_core::io::Npz::open(first)?
+        .names()?
+        .iter()
+        .any(|n| n == "direction_norms")
+    {
+        let out = args.out.unwrap_or_else(|| PathBuf::from("basin.npz"));
+        return crate::commands::basin::merge_rays(&args.shards, &out);
+    }
+    let out = args.out.unwrap_or_else(|| PathBuf::from("surface.npz"));
     let parts = args
         .shards
         .iter()
         .map(|p| Ok((p.clone(), Surface::load(p)?)))
         .collect::<Result<Vec<_>>>()?;
     let merged = Surface::merge(&parts)?;
-    merged.save(&args.out)?;
+    merged.save(&out)?;
     println!(
         "{}: {} of {} points filled",
-        args.out.display(),
+        out.display(),
         merged.filled(),
         merged.len()
     );
@@ -515,10 +571,26 @@ pub(crate) fn run_job(
             common.vlevel
         );
     }
+    let save_every = Duration::try_from_secs_f64(common.save_every)
+        .context("--save-every: expected a number of seconds >= 0")?;
     let fingerprint = plane.fingerprint(&xs, &ys, &[train, test]);
     let mut surface = Surface::new(xs, ys, fingerprint)?;
+    let ranks = Ranks::start()?;
+    let shard = if ranks.size() > 1 {
+        if common.shard.is_some() {
+            bail!("--shard and mpirun both split the grid; use one of them");
+        }
+        if common.out.is_none() {
+            bail!("under mpirun, give --out: every rank writes its slice into that folder");
+        }
+        Shard {
+            index: ranks.rank() + 1,
+            count: ranks.size(),
+        }
+    } else {
+        common.shard.unwrap_or(Shard::ALL)
+    };
     let out = run_dir::prepare(common.out.as_deref(), command)?;
-    let shard = common.shard.unwrap_or(Shard::ALL);
     let file = if shard == Shard::ALL {
         out.join("surface.npz")
     } else {
@@ -543,7 +615,9 @@ pub(crate) fn run_job(
         );
         surface = saved;
     }
-    write_directions(&out.join("directions.safetensors"), &plane)?;
+    if ranks.is_root() {
+        write_directions(&out.join("directions.safetensors"), &plane)?;
+    }
     let start = Instant::now();
     let todo = shard
         .range(surface.len())
@@ -554,7 +628,7 @@ pub(crate) fn run_job(
     let mut last_save = Instant::now();
     surface.fill(&m.net, &plane, train, test, shard, &mut |s, done| {
         bar.set_position(done as u64);
-        if done == todo || last_save.elapsed() > Duration::from_secs(2) {
+        if done == todo || last_save.elapsed() >= save_every {
             s.save(&file)?;
             last_save = Instant::now();
         }
@@ -562,6 +636,17 @@ pub(crate) fn run_job(
     })?;
     surface.save(&file)?;
     bar.finish();
+    // Under MPI, rank 0 joins the ranks' slices into the one surface.npz; the others are done.
+    let Some(surface) = ranks.gather(surface)? else {
+        return Ok(());
+    };
+    let file = if ranks.size() > 1 {
+        let whole = out.join("surface.npz");
+        surface.save(&whole)?;
+        whole
+    } else {
+        file
+    };
     let seconds = start.elapsed().as_secs_f64();
 
     let complete = surface.filled() == surface.len();
@@ -576,7 +661,9 @@ pub(crate) fn run_job(
             "model": m.weights.display().to_string(),
             "num_params": m.params.values().len(),
             "grid": { "nx": surface.xs.len(), "ny": surface.ys.len(), "points": surface.len(), "filled": surface.filled() },
-            "shard": [shard.index, shard.count],
+            // Under MPI the ranks' slices were joined: the file is the whole grid.
+            "shard": if ranks.size() > 1 { [1, 1] } else { [shard.index, shard.count] },
+            "ranks": ranks.size(),
             "seconds": seconds,
             "threads": rayon::current_num_threads(),
             "details": extras.json,

@@ -293,6 +293,21 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
         );
     }
     let starts = (args.starts as u64).min(args.good_epochs);
+    // The embedding holds every iterate and bad minimum (2 per start) as a row of weights, a
+    // Gram matrix for PCA, and exact t-SNE's pairwise matrices (distances, P, Q and
+    // gradients' terms: about four N x N of f64).
+    let rows = 2 * starts;
+    let widths: Vec<u64> = std::iter::once(2)
+        .chain(HIDDEN.iter().map(|&w| w as u64))
+        .chain(std::iter::once(1))
+        .collect();
+    let weights: u64 = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+    genviz_core::limits::check_memory(
+        &format!("embedding {rows} models with PCA and t-SNE"),
+        rows.saturating_mul(weights)
+            .saturating_mul(4)
+            .saturating_add(rows.saturating_mul(rows).saturating_mul(5 * 8)),
+    )?;
     let seed = args.seed;
     let data = DataConfig::Minefield;
     let loaded = data.load(seed)?;

@@ -2,7 +2,7 @@
 //! an `.npz` archive (the layout genviz's own `data.npz` uses).
 
 use super::{check_num_classes, class_count, class_label};
-use genviz_core::io::{read_npy_f32, read_npy_i64, Npz};
+use genviz_core::io::{parse_npy_f32, parse_npy_i64, read_npy_f32, read_npy_i64, Npz};
 use genviz_core::{Dataset, Error, Result};
 use std::path::Path;
 
@@ -41,6 +41,29 @@ pub fn read_npy(features: &Path, labels: &Path, num_classes: Option<usize>) -> R
     check_num_classes(num_classes)?;
     let x = read_npy_f32(features)?;
     let y = read_npy_i64(labels)?;
+    pair_of(x, features, y, labels, num_classes)
+}
+
+/// Builds a data set from the bytes of a features `.npy` and a labels `.npy`, as [`read_npy`]
+/// does; the paths only name them in errors (this is what the fuzzer runs on arbitrary bytes).
+pub fn parse_npy_pair(
+    features: (&[u8], &Path),
+    labels: (&[u8], &Path),
+    num_classes: Option<usize>,
+) -> Result<Dataset> {
+    check_num_classes(num_classes)?;
+    let x = parse_npy_f32(features.0, features.1)?;
+    let y = parse_npy_i64(labels.0, labels.1)?;
+    pair_of(x, features.1, y, labels.1, num_classes)
+}
+
+fn pair_of(
+    x: (Vec<f32>, Vec<usize>),
+    features: &Path,
+    y: (Vec<i64>, Vec<usize>),
+    labels: &Path,
+    num_classes: Option<usize>,
+) -> Result<Dataset> {
     let x_source = Source {
         path: features,
         array: None,
@@ -59,8 +82,23 @@ pub fn read_npy(features: &Path, labels: &Path, num_classes: Option<usize>) -> R
 /// As [`read_npy`]; a missing array names the arrays the file does have.
 pub fn read_npz_split(path: &Path, split: &str, num_classes: Option<usize>) -> Result<Dataset> {
     check_num_classes(num_classes)?;
+    split_of(Npz::open(path)?, path, split, num_classes)
+}
+
+/// Reads split `split` of an `.npz` archive held in memory, as [`read_npz_split`] does;
+/// `path` only names it in errors (this is what the fuzzer runs on arbitrary bytes).
+pub fn parse_npz_split(
+    bytes: Vec<u8>,
+    path: &Path,
+    split: &str,
+    num_classes: Option<usize>,
+) -> Result<Dataset> {
+    check_num_classes(num_classes)?;
+    split_of(Npz::from_bytes(bytes, path)?, path, split, num_classes)
+}
+
+fn split_of(mut npz: Npz, path: &Path, split: &str, num_classes: Option<usize>) -> Result<Dataset> {
     let (x_name, y_name) = (format!("x_{split}"), format!("y_{split}"));
-    let mut npz = Npz::open(path)?;
     let x = npz.f32(&x_name)?;
     let y = npz.i64(&y_name)?;
     let x_source = Source {

@@ -54,6 +54,18 @@ impl Default for CsvOptions {
 pub fn read_csv(path: &Path, options: &CsvOptions) -> Result<Dataset> {
     check_num_classes(options.num_classes)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read_csv_from(file, path, options)
+}
+
+/// Reads delimited text from `input` as [`read_csv`] does; `path` only names it in errors
+/// (this is what the fuzzer runs on arbitrary bytes).
+pub fn read_csv_from(
+    input: impl std::io::Read,
+    path: &Path,
+    options: &CsvOptions,
+) -> Result<Dataset> {
+    check_num_classes(options.num_classes)?;
+    let file = input;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

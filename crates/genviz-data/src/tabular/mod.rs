@@ -10,8 +10,8 @@
 mod arrays;
 mod csv_file;
 
-pub use arrays::{read_npy, read_npz_split};
-pub use csv_file::{read_csv, CsvOptions, LabelColumn};
+pub use arrays::{parse_npy_pair, parse_npz_split, read_npy, read_npz_split};
+pub use csv_file::{read_csv, read_csv_from, CsvOptions, LabelColumn};
 
 /// Checks one class label: a whole number in `0..num_classes` (any non-negative value fitting a
 /// `u32` when the class count is not given). The error text says what was found and expected,
