@@ -143,6 +143,40 @@ impl MinefieldSettings {
         }
     }
 
+    /// Refuses settings that cannot run, or whose embedding would not fit in memory, before
+    /// anything is written.
+    pub fn check(&self) -> Result<()> {
+        if self.starts < 2 || self.good_epochs < 2 || self.bad_steps == 0 {
+            bail!("--starts and --good-epochs must be at least 2, --bad-steps at least 1");
+        }
+        if !(self.bad_lr.is_finite() && self.bad_lr > 0.0) {
+            bail!("--bad-lr is {}, expected a positive number", self.bad_lr);
+        }
+        if !(self.perplexity.is_finite() && self.perplexity >= 1.0) {
+            bail!(
+                "--perplexity is {}, expected a number >= 1",
+                self.perplexity
+            );
+        }
+        let starts = (self.starts as u64).min(self.good_epochs);
+        // The embedding holds every iterate and bad minimum (2 per start) as a row of weights, a
+        // Gram matrix for PCA, and exact t-SNE's pairwise matrices (distances, P, Q and
+        // gradients' terms: about four N x N of f64).
+        let rows = 2 * starts;
+        let widths: Vec<u64> = std::iter::once(2)
+            .chain(HIDDEN.iter().map(|&w| w as u64))
+            .chain(std::iter::once(1))
+            .collect();
+        let weights: u64 = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        genviz_core::limits::check_memory(
+            &format!("embedding {rows} models with PCA and t-SNE"),
+            rows.saturating_mul(weights)
+                .saturating_mul(4)
+                .saturating_add(rows.saturating_mul(rows).saturating_mul(5 * 8)),
+        )?;
+        Ok(())
+    }
+
     /// The authors' scale: 2,000 good epochs and 200 starts (genviz's bad-minimum schedule).
     pub fn full() -> Self {
         MinefieldSettings {
@@ -249,6 +283,7 @@ pub fn run(args: MinefieldArgs) -> Result<()> {
             })
             .collect::<Result<_>>()?;
     }
+    settings.check()?;
     let dir = run_dir::prepare(args.out.as_deref(), "minefield")?;
     let all = Instant::now();
     let outcome = reproduce(&dir, &settings)?;
@@ -280,34 +315,8 @@ pub fn run(args: MinefieldArgs) -> Result<()> {
 /// Reproduces Fig 1 into `dir` (see [`MinefieldArgs`] for what it writes).
 pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<MinefieldOutcome> {
     let all = Instant::now();
-    if args.starts < 2 || args.good_epochs < 2 || args.bad_steps == 0 {
-        bail!("--starts and --good-epochs must be at least 2, --bad-steps at least 1");
-    }
-    if !(args.bad_lr.is_finite() && args.bad_lr > 0.0) {
-        bail!("--bad-lr is {}, expected a positive number", args.bad_lr);
-    }
-    if !(args.perplexity.is_finite() && args.perplexity >= 1.0) {
-        bail!(
-            "--perplexity is {}, expected a number >= 1",
-            args.perplexity
-        );
-    }
+    args.check()?;
     let starts = (args.starts as u64).min(args.good_epochs);
-    // The embedding holds every iterate and bad minimum (2 per start) as a row of weights, a
-    // Gram matrix for PCA, and exact t-SNE's pairwise matrices (distances, P, Q and
-    // gradients' terms: about four N x N of f64).
-    let rows = 2 * starts;
-    let widths: Vec<u64> = std::iter::once(2)
-        .chain(HIDDEN.iter().map(|&w| w as u64))
-        .chain(std::iter::once(1))
-        .collect();
-    let weights: u64 = widths.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
-    genviz_core::limits::check_memory(
-        &format!("embedding {rows} models with PCA and t-SNE"),
-        rows.saturating_mul(weights)
-            .saturating_mul(4)
-            .saturating_add(rows.saturating_mul(rows).saturating_mul(5 * 8)),
-    )?;
     let seed = args.seed;
     let data = DataConfig::Minefield;
     let loaded = data.load(seed)?;

@@ -312,6 +312,9 @@ pub fn run(args: PaperArgs) -> Result<()> {
     };
     figures.sort();
     figures.dedup();
+    if figures.contains(&Figure::Fig1) {
+        scale.minefield.check()?;
+    }
     let dir = run_dir::prepare(args.out.as_deref(), "paper")?;
     let bars = progress::Bars::new();
     let mut out = Outcome::default();
