@@ -12,11 +12,13 @@
 //! line or array, the column and what was expected, rather than panicking or training on garbage.
 
 pub mod generators;
+pub mod images;
 pub mod split;
 pub mod tabular;
 
 pub use generators::{
     flip_labels, Blobs, Minefield, MinefieldData, Moons, SharpCircles, SwissRoll,
 };
+pub use images::{Augment, ChannelStats, ImageData, ImageShape, ImageSource};
 pub use split::{shuffle, train_test_split};
 pub use tabular::{read_csv, read_npy, read_npz_split, CsvOptions, LabelColumn};
