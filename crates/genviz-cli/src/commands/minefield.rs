@@ -161,6 +161,7 @@ pub fn run(args: MinefieldArgs) -> Result<()> {
         activation: Activation::Relu,
         head: Head::Sigmoid,
         init: Init::GlorotUniform,
+        arch: None,
     };
     let spec = model.spec(train_set.dim(), train_set.num_classes());
     let net = Mlp::new(spec.clone())?;

@@ -3,6 +3,7 @@
 pub mod basin;
 pub mod bench;
 pub mod connect;
+pub mod data;
 pub mod eval;
 pub mod landscape;
 pub mod minefield;
