@@ -60,7 +60,7 @@ impl Arch {
 
     /// CIFAR ResNet with `6n + 2` layers (ResNet-20: n = 3; ResNet-56: n = 9).
     pub fn cifar_resnet(depth: usize, skip: bool) -> Result<Self> {
-        if depth < 8 || (depth - 2) % 6 != 0 {
+        if depth < 8 || !(depth - 2).is_multiple_of(6) {
             return Err(Error::invalid(format!(
                 "a CIFAR ResNet has 6n+2 layers (20, 32, 44, 56, 110); {depth} is not of that form"
             )));
@@ -149,6 +149,9 @@ pub enum BnMode {
     Batch,
 }
 
+/// One BatchNorm layer's batch mean and unbiased variance, by layer name.
+pub(crate) type BatchStat<B> = (String, Tensor<B, 1>, Tensor<B, 1>);
+
 /// Hands out parameter tensors by name to a forward pass, or records which are asked for.
 pub(crate) struct Ctx<'a, B: Backend> {
     pub device: B::Device,
@@ -159,7 +162,7 @@ pub(crate) struct Ctx<'a, B: Backend> {
     /// How BatchNorm normalises.
     pub bn: BnMode,
     /// When set, each BatchNorm's batch mean and (unbiased) variance, by layer name.
-    pub batch_stats: Option<Vec<(String, Tensor<B, 1>, Tensor<B, 1>)>>,
+    pub batch_stats: Option<Vec<BatchStat<B>>>,
 }
 
 impl<B: Backend> Ctx<'_, B> {

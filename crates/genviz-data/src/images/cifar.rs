@@ -24,7 +24,7 @@ pub fn read_cifar_batch(path: &Path) -> Result<Dataset> {
 }
 
 fn cifar_records(bytes: &[u8], path: &Path) -> Result<Dataset> {
-    if bytes.is_empty() || bytes.len() % CIFAR_RECORD != 0 {
+    if bytes.is_empty() || !bytes.len().is_multiple_of(CIFAR_RECORD) {
         return Err(Error::bad_file(
             path,
             format!(
