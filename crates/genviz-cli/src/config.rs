@@ -38,6 +38,10 @@ pub struct ModelConfig {
     /// Initialisation.
     #[serde(default)]
     pub init: Init,
+    /// A convolutional architecture (genviz-conv on burn) instead of the MLP; the fields above
+    /// are then unused. Needs image data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<genviz_conv::Arch>,
 }
 
 impl ModelConfig {
@@ -112,6 +116,25 @@ pub enum DataConfig {
         #[serde(default)]
         num_classes: Option<usize>,
     },
+    /// Real images: MNIST, Fashion-MNIST or CIFAR-10, official test set, training images
+    /// shuffled with the seed. The first `n_train` train; the rest of the official training
+    /// split is held out and, with true labels, is the poison set `D_p` (SPEC 1.4's held-out
+    /// split).
+    Images {
+        /// Which data set.
+        source: genviz_data::ImageSource,
+        /// Folder holding its files; default `data/<name>`, then Debian's install path.
+        #[serde(default)]
+        dir: Option<PathBuf>,
+        /// Training images; default the whole official training split (then there is no
+        /// held-out poison set).
+        #[serde(default)]
+        n_train: Option<usize>,
+        /// Normalise each channel to zero mean and unit deviation (statistics of the
+        /// training images).
+        #[serde(default = "d_true")]
+        normalize: bool,
+    },
     /// `.npz` arrays `x_train`, `y_train`, `x_test`, `y_test` (genviz's own `data.npz`).
     Npz {
         /// The file.
@@ -133,6 +156,9 @@ fn d_swiss_train() -> usize {
 }
 fn d_test_fraction() -> f64 {
     0.2
+}
+fn d_true() -> bool {
+    true
 }
 
 /// Data ready to train on.
@@ -156,6 +182,7 @@ impl DataConfig {
             DataConfig::Blobs { .. } => "blobs",
             DataConfig::Csv { .. } => "csv",
             DataConfig::Npz { .. } => "npz",
+            DataConfig::Images { source, .. } => source.name(),
         }
     }
 
@@ -182,7 +209,14 @@ impl DataConfig {
                 n_train: 150,
             },
             other => {
-                if let Some(path) = other.strip_prefix("csv:") {
+                if let Some(source) = genviz_data::ImageSource::parse(other) {
+                    DataConfig::Images {
+                        source,
+                        dir: None,
+                        n_train: None,
+                        normalize: true,
+                    }
+                } else if let Some(path) = other.strip_prefix("csv:") {
                     DataConfig::Csv {
                         train: path.into(),
                         test: None,
@@ -196,7 +230,7 @@ impl DataConfig {
                         num_classes: None,
                     }
                 } else {
-                    bail!("unknown data set `{other}`; expected swiss-roll, minefield, circles, moons, blobs, csv:PATH or npz:PATH")
+                    bail!("unknown data set `{other}`; expected swiss-roll, minefield, circles, moons, blobs, mnist, fashion-mnist, cifar10, csv:PATH or npz:PATH")
                 }
             }
         })
@@ -321,6 +355,18 @@ impl DataConfig {
                     }
                 }
             }
+            DataConfig::Images {
+                source,
+                dir,
+                n_train,
+                normalize,
+            } => load_images(
+                *source,
+                dir.as_deref(),
+                *n_train,
+                *normalize,
+                &mut split_rng,
+            ),
             DataConfig::Npz { path, num_classes } => {
                 let train = genviz_data::read_npz_split(path, "train", *num_classes)?;
                 let test = genviz_data::read_npz_split(
@@ -334,6 +380,14 @@ impl DataConfig {
                     fixed_poison: None,
                 })
             }
+        }
+    }
+
+    /// The shape of each example when the data are images (rows NCHW-flattened).
+    pub fn image_shape(&self) -> Option<genviz_data::ImageShape> {
+        match self {
+            DataConfig::Images { source, .. } => Some(source.shape()),
+            _ => None,
         }
     }
 
@@ -394,6 +448,43 @@ impl DataConfig {
             },
         }
     }
+}
+
+/// Reads an image data set: the official test set, and the official training split shuffled
+/// with `rng`, of which the first `n_train` train and the rest are held out (true labels) as
+/// the fixed poison set. Normalisation uses the training images' channel statistics.
+fn load_images(
+    source: genviz_data::ImageSource,
+    dir: Option<&Path>,
+    n_train: Option<usize>,
+    normalize: bool,
+    rng: &mut rng::Rng,
+) -> Result<LoadedData> {
+    let images = source.load(dir)?;
+    let total = images.train.len();
+    let n = n_train.unwrap_or(total);
+    if n == 0 || n > total {
+        bail!(
+            "data: n_train is {n}, expected 1..={total} (the {} training images in {})",
+            source.name(),
+            images.dir.display()
+        );
+    }
+    let (mut train, mut held_out) = genviz_data::train_test_split(&images.train, n, rng)?;
+    let mut test = images.test;
+    if normalize {
+        let stats = genviz_data::ChannelStats::of(&train, images.shape)?;
+        train = stats.normalize(&train, images.shape)?;
+        test = stats.normalize(&test, images.shape)?;
+        if !held_out.is_empty() {
+            held_out = stats.normalize(&held_out, images.shape)?;
+        }
+    }
+    Ok(LoadedData {
+        train,
+        test,
+        fixed_poison: (!held_out.is_empty()).then_some(held_out),
+    })
 }
 
 fn check_noise(noise: f32) -> Result<()> {

@@ -3,6 +3,7 @@
 mod animate;
 mod commands;
 mod config;
+mod conv_run;
 mod experiment;
 mod figures;
 mod model;
@@ -43,6 +44,12 @@ enum Command {
     ///   genviz train --data csv:points.csv --head softmax --batch-size 32
     ///
     ///   genviz train --config experiment.toml            (or a previous run's run.json)
+    ///
+    ///   genviz train --data fashion-mnist --model cnn --optimizer sgd --lr 0.05 --momentum 0.9
+    ///     --batch-size 128 --steps 4000                  (a conv net on real images)
+    ///
+    ///   genviz train --data fashion-mnist --n-train 10000 --model cnn ... --poison reverse
+    ///     --beta 0.5 --poison-count 64                   (64 held-out images a step, -log(1-p))
     ///
     /// The run folder holds run.json (full config, seed, timings, final accuracies),
     /// model.safetensors (PyTorch names: layers.0.weight [out, in], ...), metrics.csv,
@@ -134,6 +141,8 @@ enum Command {
     Animate(commands::animate::AnimateArgs),
     /// Measure speed; prints one JSON object.
     Bench(commands::bench::BenchArgs),
+    /// Real image data: `genviz data fetch mnist|fashion-mnist|cifar10 [--dir DIR]`.
+    Data(commands::data::DataArgs),
 }
 
 fn main() {
@@ -161,6 +170,7 @@ fn main() {
                 Command::Connect(args) => commands::connect::connect(*args),
                 Command::Animate(args) => commands::animate::run(args),
                 Command::Bench(args) => commands::bench::run(args),
+                Command::Data(args) => commands::data::run(args),
             })
         });
     if let Err(e) = result {

@@ -2,21 +2,80 @@
 
 use crate::config::DataConfig;
 use anyhow::{bail, Context, Result};
-use genviz_core::{Dataset, Network, Params};
+use genviz_conv::ConvNet;
+use genviz_core::{Affine, Batch, Dataset, Eval, Layout, Network, Params};
 use genviz_mlp::Mlp;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// A model to analyse: a run folder (`model.safetensors` beside its `data.npz`) or a
-/// safetensors file.
+/// A network of either family, so every analysis command takes MLPs and conv nets alike.
+pub enum AnyNet {
+    /// The native MLP engine.
+    Mlp(Mlp),
+    /// A burn-computed conv net (on the CPU).
+    Conv(Box<ConvNet<crate::conv_run::CpuBackend>>),
+}
+
+impl AnyNet {
+    fn net(&self) -> &dyn Network {
+        match self {
+            AnyNet::Mlp(n) => n,
+            AnyNet::Conv(n) => n.as_ref(),
+        }
+    }
+
+    /// Values per input example.
+    pub fn input_dim(&self) -> usize {
+        match self {
+            AnyNet::Mlp(n) => n.spec().input_dim,
+            AnyNet::Conv(n) => n.spec().input.iter().product(),
+        }
+    }
+}
+
+impl Network for AnyNet {
+    fn layout(&self) -> &Arc<Layout> {
+        self.net().layout()
+    }
+    fn num_classes(&self) -> usize {
+        self.net().num_classes()
+    }
+    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
+        self.net().evaluate(thetas, data)
+    }
+    fn evaluate_affine(
+        &self,
+        plane: Affine<'_>,
+        coords: &[(f64, f64)],
+        data: &Dataset,
+    ) -> Vec<Eval> {
+        self.net().evaluate_affine(plane, coords, data)
+    }
+    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
+        self.net().hvp(theta, v, data)
+    }
+    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
+        self.net().loss_grad(theta, batch, grad)
+    }
+    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
+        self.net().logits(theta, inputs, n)
+    }
+}
+
+/// A model to analyse: a run folder (`model.safetensors` beside its `data.npz`, or for an
+/// image run its `run.json` naming the data) or a safetensors file.
 pub struct LoadedModel {
     /// The network.
-    pub net: Mlp,
+    pub net: AnyNet,
     /// Its parameters.
     pub params: Params,
     /// The weights file.
     pub weights: PathBuf,
     /// The run folder's `data.npz`, if the model came from a run folder.
     pub data_file: Option<PathBuf>,
+    /// The run folder's data configuration and seed, for runs on image data (which keep no
+    /// `data.npz`).
+    pub run_data: Option<(DataConfig, u64)>,
 }
 
 /// Loads `path` (a run folder or a `.safetensors` file).
@@ -29,25 +88,73 @@ pub fn load(path: &Path) -> Result<LoadedModel> {
     } else {
         (path.to_path_buf(), None)
     };
-    let (net, params) = genviz_mlp::load_mlp(&weights)?;
+    let file = genviz_core::io::read_safetensors(&weights)?;
+    let (net, params) = if file
+        .metadata
+        .contains_key(genviz_conv::CONV_SPEC_METADATA_KEY)
+    {
+        let (spec, params) = genviz_conv::conv_from_tensors(&file, &weights)?;
+        (
+            AnyNet::Conv(Box::new(ConvNet::new(spec, Default::default())?)),
+            params,
+        )
+    } else {
+        let (net, params) = genviz_mlp::mlp_from_tensors(&file, &weights)?;
+        (AnyNet::Mlp(net), params)
+    };
+    let run_data = match (&net, path.is_dir()) {
+        (AnyNet::Conv(_), true) => run_data(&path.join("run.json"))?,
+        _ => None,
+    };
     Ok(LoadedModel {
         net,
         params,
         weights,
         data_file,
+        run_data,
     })
+}
+
+/// The data configuration and seed recorded in a run's `run.json`, if it has one.
+fn run_data(path: &Path) -> Result<Option<(DataConfig, u64)>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", path.display()))?;
+    let config = value.get("config").cloned().unwrap_or_default();
+    let data: DataConfig = serde_json::from_value(config.get("data").cloned().unwrap_or_default())
+        .with_context(|| {
+            format!(
+                "{}: config.data is not a data configuration",
+                path.display()
+            )
+        })?;
+    let seed = config.get("seed").and_then(|s| s.as_u64()).unwrap_or(0);
+    Ok(Some((data, seed)))
 }
 
 /// Loads `path` and checks it has the same architecture as `reference`.
 pub fn load_like(path: &Path, reference: &LoadedModel) -> Result<Params> {
     let other = load(path)?;
-    if other.net.spec().widths() != reference.net.spec().widths() {
+    if let (AnyNet::Mlp(a), AnyNet::Mlp(b)) = (&other.net, &reference.net) {
+        if a.spec().widths() != b.spec().widths() {
+            bail!(
+                "{}: layer widths {:?} differ from {}'s {:?}",
+                other.weights.display(),
+                a.spec().widths(),
+                reference.weights.display(),
+                b.spec().widths()
+            );
+        }
+    }
+    if other.net.layout() != reference.net.layout() {
         bail!(
-            "{}: layer widths {:?} differ from {}'s {:?}",
+            "{}: its tensors differ from {}'s (another architecture)",
             other.weights.display(),
-            other.net.spec().widths(),
-            reference.weights.display(),
-            reference.net.spec().widths()
+            reference.weights.display()
         );
     }
     Ok(other.params)
@@ -56,6 +163,11 @@ pub fn load_like(path: &Path, reference: &LoadedModel) -> Result<Params> {
 /// The training and test sets to evaluate `model` on: `--data` if given, else its run's
 /// `data.npz`; checked against the model's input size and classes.
 pub fn data_for(model: &LoadedModel, data: Option<&str>, seed: u64) -> Result<(Dataset, Dataset)> {
+    if let (None, Some((config, run_seed))) = (data, &model.run_data) {
+        // An image run: its own data, split with its own seed.
+        let loaded = config.load(*run_seed).context("loading the run's data")?;
+        return Ok((loaded.train, loaded.test));
+    }
     let config = match (data, &model.data_file) {
         (Some(d), _) if d.ends_with(".npz") && !d.starts_with("npz:") => {
             DataConfig::builtin(&format!("npz:{d}"))?
@@ -72,11 +184,11 @@ pub fn data_for(model: &LoadedModel, data: Option<&str>, seed: u64) -> Result<(D
     };
     let loaded = config.load(seed).context("loading the evaluation data")?;
     for (name, d) in [("training", &loaded.train), ("test", &loaded.test)] {
-        if d.dim() != model.net.spec().input_dim {
+        if d.dim() != model.net.input_dim() {
             bail!(
                 "the {name} data has {} features, the model takes {}",
                 d.dim(),
-                model.net.spec().input_dim
+                model.net.input_dim()
             );
         }
         if d.num_classes() > model.net.num_classes() {

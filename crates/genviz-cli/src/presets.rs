@@ -34,6 +34,7 @@ fn swiss_roll_model() -> ModelConfig {
         activation: Activation::Relu,
         head: Head::Sigmoid,
         init: Init::GlorotUniform,
+        arch: None,
     }
 }
 

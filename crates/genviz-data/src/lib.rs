@@ -12,12 +12,14 @@
 //! line or array, the column and what was expected, rather than panicking or training on garbage.
 
 pub mod generators;
+pub mod images;
 pub mod split;
 pub mod tabular;
 
 pub use generators::{
     flip_labels, Blobs, Minefield, MinefieldData, Moons, SharpCircles, SwissRoll,
 };
+pub use images::{Augment, ChannelStats, ImageData, ImageShape, ImageSource};
 pub use split::{shuffle, train_test_split};
 pub use tabular::{
     parse_npy_pair, parse_npz_split, read_csv, read_csv_from, read_npy, read_npz_split, CsvOptions,

@@ -330,6 +330,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
         activation: Activation::Relu,
         head: Head::Sigmoid,
         init: Init::GlorotUniform,
+        arch: None,
     };
     let spec = model.spec(train_set.dim(), train_set.num_classes());
     let net = Mlp::new(spec.clone())?;

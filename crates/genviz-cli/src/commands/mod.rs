@@ -4,6 +4,7 @@ pub mod animate;
 pub mod basin;
 pub mod bench;
 pub mod connect;
+pub mod data;
 pub mod eval;
 pub mod landscape;
 pub mod minefield;

@@ -14,9 +14,25 @@ pub struct TrainArgs {
     /// Experiment file: TOML with [data], [model], [train] tables, or a run.json.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Data: swiss-roll, minefield, circles, moons, blobs, csv:PATH or npz:PATH.
+    /// Data: swiss-roll, minefield, circles, moons, blobs, mnist, fashion-mnist, cifar10,
+    /// csv:PATH or npz:PATH.
     #[arg(long)]
     data: Option<String>,
+    /// Folder of an image data set (default: data/<name>, then Debian's
+    /// /usr/share/datasets/fashion-mnist for fashion-mnist).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Training images of an image data set (default: all); the rest of the official training
+    /// split is held out as the poison set.
+    #[arg(long)]
+    n_train: Option<usize>,
+    /// A convolutional net instead of the MLP: cnn, resnet20, resnet56, resnet18 (-noshort for
+    /// no skip connections).
+    #[arg(long)]
+    model: Option<String>,
+    /// Where a conv net computes.
+    #[arg(long, value_enum, default_value_t = crate::conv_run::Device::Cpu)]
+    device: crate::conv_run::Device,
     /// Hidden layer widths, comma separated (the paper: 23,16,26,32,28,31).
     #[arg(long, value_delimiter = ',')]
     hidden: Option<Vec<usize>>,
@@ -122,6 +138,21 @@ impl TrainArgs {
                 // The sigmoid head only fits two classes; softmax works for any number.
                 c.model.head = genviz_mlp::Head::Softmax;
             }
+        }
+        if let DataConfig::Images { dir, n_train, .. } = &mut c.data {
+            if self.data_dir.is_some() {
+                dir.clone_from(&self.data_dir);
+            }
+            if self.n_train.is_some() {
+                *n_train = self.n_train;
+            }
+        } else if self.data_dir.is_some() || self.n_train.is_some() {
+            anyhow::bail!(
+                "--data-dir and --n-train apply to image data (mnist, fashion-mnist, cifar10)"
+            );
+        }
+        if let Some(m) = &self.model {
+            c.model.arch = Some(genviz_conv::Arch::parse(m)?);
         }
         if let Some(h) = &self.hidden {
             c.model.hidden = h.clone();
@@ -243,6 +274,31 @@ pub fn run(args: TrainArgs) -> Result<()> {
         &format!("train-{}", config.data.name()),
     )?;
     let bars = progress::Bars::new();
+    if let Some(arch) = &config.model.arch {
+        let m = match crate::conv_run::run(
+            &config,
+            arch,
+            args.device,
+            &dir,
+            &format!("{} {label}", config.data.name()),
+            &bars,
+        ) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_dir(&dir);
+                return Err(e);
+            }
+        };
+        println!(
+            "{}: train loss {:.4} acc {:.2}%, test loss {:.4} acc {:.2}%",
+            dir.display(),
+            m.train_loss,
+            100.0 * m.train_acc,
+            m.test_loss,
+            100.0 * m.test_acc
+        );
+        return Ok(());
+    }
     let result = match experiment::run(
         &config,
         &dir,

@@ -1,0 +1,286 @@
+use super::*;
+use genviz_core::io::{read_safetensors, write_safetensors};
+use genviz_core::rng::stream;
+use genviz_core::{Batch, Dataset, Network, Role};
+use rand::Rng as _;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type B = burn::backend::Autodiff<burn::backend::Flex>;
+
+fn tiny_cnn() -> ConvNet<B> {
+    let spec = ConvSpec {
+        arch: Arch::Cnn {
+            channels: [3, 4],
+            hidden: 6,
+        },
+        input: [1, 8, 8],
+        num_classes: 3,
+    };
+    ConvNet::new(spec, Default::default()).unwrap()
+}
+
+fn tiny_resnet(skip: bool) -> ConvNet<B> {
+    let spec = ConvSpec {
+        arch: Arch::ResNet {
+            blocks: vec![1, 1],
+            widths: vec![3, 4],
+            skip,
+        },
+        input: [2, 6, 6],
+        num_classes: 3,
+    };
+    ConvNet::new(spec, Default::default()).unwrap()
+}
+
+fn random_images(n: usize, dim: usize, classes: u32, seed: u64) -> Dataset {
+    let mut rng = stream(seed, "images");
+    let features = (0..n * dim).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+    let labels = (0..n).map(|i| i as u32 % classes).collect();
+    Dataset::new(features, labels, dim, classes as usize).unwrap()
+}
+
+#[test]
+fn the_small_cnn_has_pytorch_names_shapes_and_count() {
+    let spec = ConvSpec {
+        arch: Arch::small_cnn(),
+        input: [1, 28, 28],
+        num_classes: 10,
+    };
+    let layout = spec.layout().unwrap();
+    let names: Vec<(&str, &[usize])> = layout
+        .tensors()
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.as_slice()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("conv1.weight", &[16, 1, 5, 5][..]),
+            ("conv1.bias", &[16][..]),
+            ("conv2.weight", &[32, 16, 5, 5][..]),
+            ("conv2.bias", &[32][..]),
+            ("fc1.weight", &[128, 1568][..]),
+            ("fc1.bias", &[128][..]),
+            ("fc2.weight", &[10, 128][..]),
+            ("fc2.bias", &[10][..]),
+        ]
+    );
+    // 416 + 12,832 + 200,832 + 1,290, counted by hand.
+    assert_eq!(layout.len(), 215_370);
+}
+
+#[test]
+fn resnet20_matches_the_hand_count_and_noshort_drops_the_shortcuts() {
+    let spec = |skip| ConvSpec {
+        arch: Arch::cifar_resnet(20, skip).unwrap(),
+        input: [3, 32, 32],
+        num_classes: 10,
+    };
+    let with = spec(true).layout().unwrap();
+    // Stem 464, stages 14,016 + 51,648 + 205,696, linear 650 (1x1 shortcuts with BatchNorm).
+    assert_eq!(with.num_trainable(), 272_474);
+    assert!(with.get("layer2.0.shortcut.0.weight").is_some());
+    assert_eq!(
+        with.get("layer3.2.bn2.running_var").unwrap().role,
+        Role::RunningStat
+    );
+    assert_eq!(with.get("linear.weight").unwrap().shape, vec![10, 64]);
+    let without = spec(false).layout().unwrap();
+    assert!(without
+        .tensors()
+        .iter()
+        .all(|t| !t.name.contains("shortcut")));
+    assert_eq!(
+        with.num_trainable() - without.num_trainable(),
+        512 + 64 + 2048 + 128
+    );
+    assert!(Arch::parse("resnet21").is_err());
+    assert_eq!(
+        Arch::parse("resnet56-noshort").unwrap(),
+        Arch::cifar_resnet(56, false).unwrap()
+    );
+    assert_eq!(Arch::parse("resnet18").unwrap(), Arch::resnet18());
+}
+
+/// Central differences of the batch loss along single coordinates against the gradient.
+fn check_gradient(net: &ConvNet<B>, data: &Dataset, reverse: &[bool], seed: u64) {
+    let layout = net.layout().clone();
+    let theta = init_params(&layout, &mut stream(seed, "init"));
+    let n = data.len();
+    let coef: Vec<f32> = (0..n).map(|i| (1.0 + i as f32) / (n * n) as f32).collect();
+    let batch = Batch {
+        data,
+        coef: &coef,
+        reverse,
+    };
+    let mut grad = vec![0f32; layout.len()];
+    let loss = net.loss_grad(theta.values(), &batch, &mut grad);
+    assert!(loss.is_finite() && loss > 0.0);
+    let mut rng = stream(seed, "coords");
+    let mut scratch = vec![0f32; layout.len()];
+    for t in layout.tensors() {
+        for _ in 0..2 {
+            let i = t.offset + rng.gen_range(0..t.len());
+            if t.role == Role::RunningStat {
+                assert_eq!(grad[i], 0.0, "{}", t.name);
+                continue;
+            }
+            let mut at = |delta: f32| {
+                let mut p = theta.values().to_vec();
+                p[i] += delta;
+                net.loss_grad(&p, &batch, &mut scratch)
+            };
+            // Two step sizes: a ReLU kink crossed by the larger step spoils only that one.
+            let fds: Vec<f64> = [1e-3f32, 2e-4]
+                .iter()
+                .map(|&h| (at(h) - at(-h)) / (2.0 * f64::from(h)))
+                .collect();
+            let g = f64::from(grad[i]);
+            assert!(
+                fds.iter()
+                    .any(|fd| (g - fd).abs() <= 1e-3 + 2e-2 * fd.abs()),
+                "{}[{}]: gradient {g}, finite differences {fds:?}",
+                t.name,
+                i - t.offset
+            );
+        }
+    }
+}
+
+#[test]
+fn cnn_gradient_matches_finite_differences_with_reverse_rows() {
+    let net = tiny_cnn();
+    let data = random_images(6, 64, 3, 1);
+    check_gradient(&net, &data, &[false, true, false, true, false, false], 2);
+}
+
+#[test]
+fn resnet_gradient_matches_finite_differences_in_batch_norm_mode() {
+    for skip in [true, false] {
+        let net = tiny_resnet(skip);
+        let data = random_images(5, 72, 3, 3);
+        check_gradient(&net, &data, &[false, false, true, false, false], 4);
+    }
+}
+
+#[test]
+fn evaluate_agrees_with_the_training_loss_and_logits() {
+    let net = tiny_cnn();
+    let data = random_images(7, 64, 3, 5);
+    let theta = init_params(net.layout(), &mut stream(6, "init"));
+    let coef = vec![1.0 / 7.0; 7];
+    let reverse = vec![false; 7];
+    let mut grad = vec![0f32; net.layout().len()];
+    let loss = net.loss_grad(
+        theta.values(),
+        &Batch {
+            data: &data,
+            coef: &coef,
+            reverse: &reverse,
+        },
+        &mut grad,
+    );
+    let eval = net.evaluate(&[theta.values(), theta.values()], &data);
+    assert_eq!(eval.len(), 2);
+    assert!(
+        (eval[0].loss - loss).abs() < 1e-5,
+        "{} vs {loss}",
+        eval[0].loss
+    );
+    assert_eq!(eval[0], eval[1]);
+    let predicted = net.predict(theta.values(), data.features(), data.len());
+    let correct = predicted
+        .iter()
+        .zip(data.labels())
+        .filter(|(p, y)| p == y)
+        .count();
+    assert_eq!(eval[0].accuracy, correct as f64 / 7.0);
+}
+
+#[test]
+fn recomputed_batch_norm_statistics_reproduce_batch_mode() {
+    let net = tiny_resnet(true);
+    let data = random_images(40, 72, 3, 7);
+    let theta = init_params(net.layout(), &mut stream(8, "init"));
+    let refreshed = net.recompute_bn(theta.values(), &data, 40);
+    assert_ne!(refreshed, theta.values());
+    let running = net.evaluate(&[&refreshed], &data)[0];
+    let batch_net = tiny_resnet(true).with_eval_bn(BnMode::Batch);
+    let batch = batch_net.evaluate(&[theta.values()], &data)[0];
+    // Equal up to the unbiased variance's factor 1440/1439.
+    assert!(
+        (running.loss - batch.loss).abs() < 1e-3,
+        "{running:?} vs {batch:?}"
+    );
+    // The stale initial statistics (mean 0, variance 1) give a different loss.
+    let stale = net.evaluate(&[theta.values()], &data)[0];
+    assert!((stale.loss - batch.loss).abs() > 1e-4);
+}
+
+#[test]
+fn parameters_round_trip_through_safetensors_by_name() {
+    let net = tiny_resnet(true);
+    let theta = init_params(net.layout(), &mut stream(9, "init"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.safetensors");
+    let meta = HashMap::from([(
+        CONV_SPEC_METADATA_KEY.to_string(),
+        serde_json::to_string(net.spec()).unwrap(),
+    )]);
+    write_safetensors(&path, &theta, meta).unwrap();
+    let file = read_safetensors(&path).unwrap();
+    let (spec, back) = conv_from_tensors(&file, &path).unwrap();
+    assert_eq!(&spec, net.spec());
+    assert_eq!(back.values(), theta.values());
+    let mut no_meta = file.clone();
+    no_meta.metadata.clear();
+    assert!(conv_from_tensors(&no_meta, &path)
+        .unwrap_err()
+        .to_string()
+        .contains("genviz.conv"));
+}
+
+#[test]
+fn gradient_descent_learns_a_separable_image_task() {
+    // Class 1 images are bright in the top half, class 0 in the bottom half, plus noise.
+    let net = tiny_cnn();
+    let mut rng = stream(10, "task");
+    let n = 40;
+    let mut features = Vec::new();
+    let labels: Vec<u32> = (0..n).map(|i| i % 2).collect();
+    for &y in &labels {
+        for p in 0..64 {
+            let top = p < 32;
+            let bright = if (y == 1) == top { 1.0 } else { 0.0 };
+            features.push(bright + rng.gen_range(-0.3f32..0.3));
+        }
+    }
+    let data = Dataset::new(features, labels, 64, 2).unwrap();
+    let spec = ConvSpec {
+        num_classes: 2,
+        ..net.spec().clone()
+    };
+    let net = ConvNet::<B>::new(spec, Default::default()).unwrap();
+    let mut theta = init_params(net.layout(), &mut stream(11, "init")).into_values();
+    let coef = vec![1.0 / n as f32; n as usize];
+    let reverse = vec![false; n as usize];
+    let mut grad = vec![0f32; theta.len()];
+    let before = net.evaluate(&[&theta], &data)[0].loss;
+    for _ in 0..30 {
+        net.loss_grad(
+            &theta,
+            &Batch {
+                data: &data,
+                coef: &coef,
+                reverse: &reverse,
+            },
+            &mut grad,
+        );
+        theta.iter_mut().zip(&grad).for_each(|(t, g)| *t -= 0.2 * g);
+    }
+    let after = net.evaluate(&[&theta], &data)[0];
+    assert!(after.loss < 0.5 * before, "{before} -> {after:?}");
+    assert_eq!(after.accuracy, 1.0);
+    let _ = Arc::clone(net.layout());
+}
