@@ -20,10 +20,11 @@ pub const CIFAR_CLASSES: usize = 10;
 /// One CIFAR-10 batch file, pixels scaled to `[0, 1]`, rows NCHW-flattened.
 pub fn read_cifar_batch(path: &Path) -> Result<Dataset> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    cifar_records(&bytes, path)
+    parse_cifar_batch(&bytes, path)
 }
 
-fn cifar_records(bytes: &[u8], path: &Path) -> Result<Dataset> {
+/// [`read_cifar_batch`] on a file's bytes; `path` names it in errors.
+pub fn parse_cifar_batch(bytes: &[u8], path: &Path) -> Result<Dataset> {
     if bytes.is_empty() || !bytes.len().is_multiple_of(CIFAR_RECORD) {
         return Err(Error::bad_file(
             path,
@@ -107,7 +108,7 @@ mod tests {
     #[test]
     fn reads_records_in_chw_order_and_round_trips() {
         let bytes = records(&[3, 9]);
-        let d = cifar_records(&bytes, Path::new("b.bin")).unwrap();
+        let d = parse_cifar_batch(&bytes, Path::new("b.bin")).unwrap();
         assert_eq!(d.labels(), &[3, 9]);
         assert_eq!(d.dim(), 3072);
         // Green plane of example 1 starts at pixel 1024.
@@ -119,21 +120,21 @@ mod tests {
     fn rejects_truncated_and_mislabelled_files() {
         let mut bytes = records(&[1, 2]);
         bytes.pop();
-        let err = cifar_records(&bytes, Path::new("cut.bin"))
+        let err = parse_cifar_batch(&bytes, Path::new("cut.bin"))
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("cut.bin") && err.contains("6145 bytes") && err.contains("3073"),
             "{err}"
         );
-        let err = cifar_records(&records(&[1, 10]), Path::new("bad.bin"))
+        let err = parse_cifar_batch(&records(&[1, 10]), Path::new("bad.bin"))
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("record 1") && err.contains("label 10"),
             "{err}"
         );
-        assert!(cifar_records(&[], Path::new("empty.bin")).is_err());
+        assert!(parse_cifar_batch(&[], Path::new("empty.bin")).is_err());
     }
 
     #[test]

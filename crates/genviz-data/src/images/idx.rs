@@ -21,24 +21,20 @@ pub const IDX_LABELS_MAGIC: u32 = 0x0000_0801;
 /// make the reader allocate without bound.
 const MAX_GZIP_RATIO: u64 = 1032;
 
-/// The contents of a file, decompressed when it starts with gzip's magic bytes, together with
-/// an upper bound on its decompressed length (the file size, or the deflate limit).
-fn open(path: &Path) -> Result<(Box<dyn Read>, u64)> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    let mut reader = std::io::BufReader::new(file);
-    let head = {
-        use std::io::BufRead;
-        reader.fill_buf().map_err(|e| Error::io(path, e))?.to_vec()
-    };
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok((
-            Box::new(flate2::read::GzDecoder::new(reader)),
-            size.saturating_mul(MAX_GZIP_RATIO),
-        ))
+/// A file's bytes as a reader, decompressed when they start with gzip's magic bytes, together
+/// with an upper bound on the decompressed length (the size, or the deflate limit).
+fn reader_of(bytes: Vec<u8>) -> (Box<dyn Read>, u64) {
+    let size = bytes.len() as u64;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::read::GzDecoder::new(std::io::Cursor::new(bytes));
+        (Box::new(gz), size.saturating_mul(MAX_GZIP_RATIO))
     } else {
-        Ok((Box::new(reader), size))
+        (Box::new(std::io::Cursor::new(bytes)), size)
     }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
 /// Reads exactly `buf.len()` bytes, naming `what` and the file when the data ends early.
@@ -138,7 +134,12 @@ fn header(reader: &mut dyn Read, path: &Path, magic: u32, bound: u64) -> Result<
 
 /// Raw images of an IDX file: `(count, shape, bytes)` with one byte per pixel.
 pub fn read_idx_images(path: &Path) -> Result<(usize, ImageShape, Vec<u8>)> {
-    let (mut reader, bound) = open(path)?;
+    parse_idx_images(read_file(path)?, path)
+}
+
+/// [`read_idx_images`] on a file's bytes (plain or gzip); `path` names it in errors.
+pub fn parse_idx_images(bytes: Vec<u8>, path: &Path) -> Result<(usize, ImageShape, Vec<u8>)> {
+    let (mut reader, bound) = reader_of(bytes);
     let dims = header(&mut *reader, path, IDX_IMAGES_MAGIC, bound)?;
     let (count, rows, cols) = (dims[0], dims[1], dims[2]);
     if rows == 0 || cols == 0 {
@@ -163,7 +164,12 @@ pub fn read_idx_images(path: &Path) -> Result<(usize, ImageShape, Vec<u8>)> {
 
 /// Labels of an IDX file, each checked to be below `num_classes`.
 pub fn read_idx_labels(path: &Path, num_classes: usize) -> Result<Vec<u32>> {
-    let (mut reader, bound) = open(path)?;
+    parse_idx_labels(read_file(path)?, path, num_classes)
+}
+
+/// [`read_idx_labels`] on a file's bytes (plain or gzip); `path` names it in errors.
+pub fn parse_idx_labels(bytes: Vec<u8>, path: &Path, num_classes: usize) -> Result<Vec<u32>> {
+    let (mut reader, bound) = reader_of(bytes);
     let dims = header(&mut *reader, path, IDX_LABELS_MAGIC, bound)?;
     let bytes = read_body(
         &mut *reader,

@@ -13,11 +13,13 @@ mod fetch;
 mod idx;
 
 pub use cifar::{
-    cifar_bytes, read_cifar10, read_cifar_batch, CIFAR_CLASSES, CIFAR_RECORD, CIFAR_SHAPE,
+    cifar_bytes, parse_cifar_batch, read_cifar10, read_cifar_batch, CIFAR_CLASSES, CIFAR_RECORD,
+    CIFAR_SHAPE,
 };
 pub use fetch::{fetch, md5_hex, Download, FetchReport};
 pub use idx::{
-    idx_bytes, read_idx_images, read_idx_labels, read_idx_pair, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
+    idx_bytes, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_idx_pair,
+    IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
 };
 
 use genviz_core::rng::Rng;
