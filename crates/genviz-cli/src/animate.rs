@@ -192,24 +192,17 @@ pub fn eigvec_ray(
 /// `D` of the filter-normalised Hessian (as [`Hessian::filter_normalised`] builds it) and the
 /// number of filters it covers.
 fn filter_scale(params: &Params) -> (Vec<f64>, usize) {
-    let mut d = vec![CURVATURE_BIAS_SCALE; params.values().len()];
-    let mut filters = 0;
-    for t in params.layout().tensors() {
-        if t.shape.len() <= 1 {
-            continue;
-        }
-        for k in 0..t.num_filters() {
-            let r = t.filter_range(k);
-            let norm = params.values()[r.clone()]
-                .iter()
-                .map(|&v| f64::from(v).powi(2))
-                .sum::<f64>()
-                .sqrt();
-            d[r].fill(norm);
-            filters += 1;
-        }
-    }
-    (d, filters)
+    let filters = params
+        .layout()
+        .tensors()
+        .iter()
+        .filter(|t| t.shape.len() > 1)
+        .map(|t| t.num_filters())
+        .sum();
+    (
+        hessian::filter_norm_scale(params, CURVATURE_BIAS_SCALE),
+        filters,
+    )
 }
 
 /// The ray's `t` values: `points` fifth-power-spaced values on `[-span/2, span/2]` (SPEC 1.5).

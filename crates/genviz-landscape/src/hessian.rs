@@ -38,22 +38,7 @@ impl<'a> Hessian<'a> {
     /// Makes this the filter-normalised Hessian `D H D`, `D` holding each weight's filter norm
     /// and `bias_scale` for one-dimensional tensors (gen-viz: 1e-6 for the swiss roll, 1 for SVHN).
     pub fn filter_normalised(mut self, params: &Params, bias_scale: f64) -> Self {
-        let mut d = vec![bias_scale; params.values().len()];
-        for t in params.layout().tensors() {
-            if t.shape.len() <= 1 {
-                continue;
-            }
-            for k in 0..t.num_filters() {
-                let r = t.filter_range(k);
-                let norm = params.values()[r.clone()]
-                    .iter()
-                    .map(|&v| f64::from(v).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
-                d[r].fill(norm);
-            }
-        }
-        self.scale = Some(d);
+        self.scale = Some(filter_norm_scale(params, bias_scale));
         self
     }
 
@@ -331,3 +316,24 @@ pub fn summarize(h: &Hessian<'_>, k: usize, with_trace: bool, seed: u64) -> Resu
 
 #[cfg(test)]
 mod tests;
+
+/// The diagonal `D` of the filter-normalised Hessian `D H D`: each weight's filter norm, and
+/// `bias_scale` for one-dimensional tensors.
+pub fn filter_norm_scale(params: &Params, bias_scale: f64) -> Vec<f64> {
+    let mut d = vec![bias_scale; params.values().len()];
+    for t in params.layout().tensors() {
+        if t.shape.len() <= 1 {
+            continue;
+        }
+        for k in 0..t.num_filters() {
+            let r = t.filter_range(k);
+            let norm = params.values()[r.clone()]
+                .iter()
+                .map(|&v| f64::from(v).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            d[r].fill(norm);
+        }
+    }
+    d
+}
