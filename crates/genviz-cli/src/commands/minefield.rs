@@ -1,6 +1,6 @@
 //! `genviz minefield`: Fig 1 of the paper, SGD iterates among nearby bad minima (SPEC 1.8).
 
-use crate::config::{DataConfig, ModelConfig};
+use crate::config::{DataConfig, MinefieldSplit, ModelConfig};
 use crate::run_dir;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -61,7 +61,8 @@ const OUTLIER_STD: f64 = 1.5;
 /// 500, 50 and 40,000 (same spacing of 10 epochs between starts); a few minutes on 2 cores.
 ///
 /// Writes fig1_minefield.png, minefield.npz (t-SNE coordinates, PCA scores, good/bad labels,
-/// epochs, accuracies), run.json with every number, and good-model/ (checkpoints, metrics).
+/// epochs, accuracies, every bad minimum's parameters in the layout order of the good model's
+/// safetensors, and the three point sets), run.json with every number, and good-model/ (checkpoints, metrics).
 #[derive(Args)]
 pub struct MinefieldArgs {
     /// Output folder (default: a new folder under runs/).
@@ -89,6 +90,9 @@ pub struct MinefieldArgs {
     /// authors). Default: 62.5% and 87.5% of --bad-steps (25,000 and 35,000 of 40,000).
     #[arg(long)]
     bad_milestones: Option<String>,
+    /// The train / untraining / test split: the authors' own, or one drawn from --seed.
+    #[arg(long, value_enum, default_value_t = MinefieldSplit::Authors)]
+    split: MinefieldSplit,
 }
 
 /// The scale of one minefield reproduction.
@@ -108,6 +112,8 @@ pub struct MinefieldSettings {
     pub bad_lr: f64,
     /// Steps at which the bad-minimum rate drops tenfold.
     pub bad_milestones: Vec<u64>,
+    /// The train / untraining / test split.
+    pub split: MinefieldSplit,
 }
 
 impl MinefieldSettings {
@@ -122,6 +128,7 @@ impl MinefieldSettings {
             seed: MINEFIELD_SEED,
             bad_lr: BAD_LR,
             bad_milestones: BAD_MILESTONES.to_vec(),
+            split: MinefieldSplit::Authors,
         }
     }
 
@@ -223,6 +230,19 @@ fn kernels(net: &Mlp, theta: &[f32]) -> Vec<f32> {
         .collect()
 }
 
+/// A data set's points as an `[n, dim]` array.
+fn points(set: &genviz_core::Dataset) -> NpyArray {
+    NpyArray::F32(set.features().to_vec(), vec![set.len(), set.dim()])
+}
+
+/// A data set's labels as an `[n]` array.
+fn labels(set: &genviz_core::Dataset) -> NpyArray {
+    NpyArray::I64(
+        set.labels().iter().map(|&y| i64::from(y)).collect(),
+        vec![set.len()],
+    )
+}
+
 /// One bad minimum.
 struct BadMinimum {
     start_epoch: u64,
@@ -268,6 +288,7 @@ pub fn run(args: MinefieldArgs) -> Result<()> {
         perplexity: args.perplexity,
         seed: args.seed,
         bad_lr: args.bad_lr,
+        split: args.split,
         ..MinefieldSettings::quick()
     }
     .with_bad_steps(args.bad_steps);
@@ -318,7 +339,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
     args.check()?;
     let starts = (args.starts as u64).min(args.good_epochs);
     let seed = args.seed;
-    let data = DataConfig::Minefield;
+    let data = DataConfig::Minefield { split: args.split };
     let loaded = data.load(seed)?;
     let (train_set, test_set) = (&loaded.train, &loaded.test);
     let poison_true = loaded
@@ -568,6 +589,19 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
             ("train_acc", NpyArray::F64(train_acc, vec![n_rows])),
             ("test_acc", NpyArray::F64(test_acc, vec![n_rows])),
             ("outlier", NpyArray::I64(outliers, vec![n_rows])),
+            (
+                "bad_params",
+                NpyArray::F32(
+                    bad.iter().flat_map(|b| b.theta.iter().copied()).collect(),
+                    vec![bad.len(), layout.len()],
+                ),
+            ),
+            ("train_x", points(train_set)),
+            ("train_y", labels(train_set)),
+            ("poison_x", points(&poison_true)),
+            ("poison_y_true", labels(&poison_true)),
+            ("test_x", points(test_set)),
+            ("test_y", labels(test_set)),
         ],
     )?;
 
@@ -576,6 +610,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
         "command": "minefield",
         "version": genviz_core::VERSION,
         "seed": seed,
+        "split": args.split,
         "threads": rayon::current_num_threads(),
         "data": {
             "train": train_set.len(),

@@ -2,6 +2,7 @@
 //! gen-viz `minefield/utils.py`).
 
 use super::assemble;
+use super::authors_rng::Mt19937;
 use crate::split::permutation;
 use genviz_core::rng::Rng;
 use genviz_core::Dataset;
@@ -11,6 +12,12 @@ use std::f64::consts::PI;
 pub const MINEFIELD_POINTS_PER_CLASS: usize = 200;
 /// Fraction of the points used for training: ceil(0.33 · 400) = 132 (SPEC §1.8).
 pub const MINEFIELD_TRAIN_FRACTION: f64 = 0.33;
+/// `random.seed` of gen-viz's `train_good_model.py` (its `--seed_value` default), which
+/// draws the training points.
+pub const MINEFIELD_AUTHORS_PYTHON_SEED: u32 = 99;
+/// The NumPy seed `generate_spiral_data` sets (its `random_seed` default) before drawing its
+/// noise and, afterwards, the untraining points.
+pub const MINEFIELD_AUTHORS_NUMPY_SEED: u32 = 0;
 /// Turns of the spiral: θ_t = t · 3π/200 over 200 points is 1.5 cycles (SPEC §1.8).
 pub const MINEFIELD_CYCLES: f64 = 1.5;
 /// The arm is `(5√θ cos θ, 5√θ sin θ)` (SPEC §1.8).
@@ -71,6 +78,50 @@ impl Minefield {
         features.extend_from_slice(&arm);
         let labels = [vec![0; n], vec![1; n]].concat();
         assemble(features, labels, 2, 2)
+    }
+
+    /// The paper's 400 points split exactly as the authors' code split them: the same 132
+    /// training, 134 untraining and 134 test points (SPEC §1.8).
+    ///
+    /// `train_good_model.py` lists the red arm (label 1) before the blue one, takes
+    /// `random.sample(points, 132)` after `random.seed(99)`, keeps the rest in order, and
+    /// `create_untraining_set` untrains `np.random.choice(268, 134, replace=False)` of them
+    /// (NumPy seeded with 0 and advanced by 800 noise draws), leaving the others, in order, as
+    /// the test set. [`super::authors_rng`] replays both generators, so no Python is needed.
+    /// Training points come in the order drawn, untraining points in the order chosen.
+    pub fn authors_split() -> MinefieldData {
+        let paper = Minefield::default();
+        let all = paper.points();
+        let n = paper.points_per_class;
+        let total = 2 * n;
+        // The authors' index a (red arm first) is our row a + n for red, a - n for blue.
+        let ours = |a: usize| if a < n { a + n } else { a - n };
+        let n_train = 132;
+        let train = Mt19937::python(MINEFIELD_AUTHORS_PYTHON_SEED).python_sample(total, n_train);
+        let mut taken = vec![false; total];
+        for &a in &train {
+            taken[a] = true;
+        }
+        let rest: Vec<usize> = (0..total).filter(|&a| !taken[a]).collect();
+        let mut numpy = Mt19937::numpy(MINEFIELD_AUTHORS_NUMPY_SEED);
+        numpy.numpy_skip_normals(2 * total);
+        let order = numpy.numpy_permutation(rest.len());
+        let (untrain, kept) = order.split_at(rest.len() / 2);
+        let mut kept = kept.to_vec();
+        kept.sort_unstable();
+        let rows = |picks: &[usize], via_rest: bool| -> Vec<usize> {
+            picks
+                .iter()
+                .map(|&i| ours(if via_rest { rest[i] } else { i }))
+                .collect()
+        };
+        let poison_true = all.select(&rows(untrain, true));
+        MinefieldData {
+            train: all.select(&rows(&train, false)),
+            poison: poison_true.relabelled(|y| 1 - y),
+            poison_true,
+            test: all.select(&rows(&kept, true)),
+        }
     }
 
     /// Generates the points and splits them at random: `ceil(train_fraction · total)` train,
@@ -145,6 +196,39 @@ mod tests {
         assert_eq!(all.row(t), &[-red[0], -red[1]]);
         assert_eq!(all.labels()[200 + t], 1);
     }
+
+    #[test]
+    fn authors_split_matches_their_code() {
+        // train_good_model.py's split, printed by CPython 3.11 and NumPy 2.4: the first points
+        // drawn for training and for untraining, and the first test points, as (arm, t) with
+        // arm 1 = red (label 1).
+        let m = Minefield::authors_split();
+        assert_eq!(
+            (m.train.len(), m.poison.len(), m.test.len()),
+            (132, 134, 134)
+        );
+        let at = |d: &Dataset, i: usize| {
+            let p = Minefield::default().points();
+            let row = d.row(i);
+            let j = (0..p.len()).find(|&j| p.row(j) == row && p.labels()[j] == d.labels()[i]);
+            j.map(|j| if j >= 200 { (1, j - 200) } else { (0, j) })
+        };
+        let firsts = |d: &Dataset| (0..3).map(|i| at(d, i).unwrap()).collect::<Vec<_>>();
+        assert_eq!(firsts(&m.train), AUTHORS_TRAIN_FIRST);
+        assert_eq!(firsts(&m.poison_true), AUTHORS_UNTRAIN_FIRST);
+        assert_eq!(firsts(&m.test), AUTHORS_TEST_FIRST);
+        let all = Minefield::default().points();
+        let mut parts = keys(&m.train);
+        parts.extend(keys(&m.poison_true));
+        parts.extend(keys(&m.test));
+        let unique: HashSet<_> = parts.iter().copied().collect();
+        assert_eq!(unique, keys(&all).into_iter().collect::<HashSet<_>>());
+        assert_eq!(unique.len(), 400);
+    }
+
+    const AUTHORS_TRAIN_FIRST: [(u32, usize); 3] = [(0, 6), (1, 194), (1, 102)];
+    const AUTHORS_UNTRAIN_FIRST: [(u32, usize); 3] = [(1, 9), (1, 36), (1, 103)];
+    const AUTHORS_TEST_FIRST: [(u32, usize); 3] = [(1, 1), (1, 7), (1, 10)];
 
     #[test]
     fn split_depends_on_seed_only() {

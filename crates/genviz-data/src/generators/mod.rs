@@ -4,6 +4,7 @@
 //! Generators return points ordered by class (all of class 0, then class 1, ...), unshuffled,
 //! as the authors' code builds them; use [`crate::split`] to shuffle or split.
 
+mod authors_rng;
 mod circles;
 mod classic;
 mod minefield;
@@ -15,8 +16,8 @@ pub use circles::{
 };
 pub use classic::{Blobs, Moons};
 pub use minefield::{
-    Minefield, MinefieldData, MINEFIELD_CYCLES, MINEFIELD_POINTS_PER_CLASS, MINEFIELD_RADIUS_SCALE,
-    MINEFIELD_TRAIN_FRACTION,
+    Minefield, MinefieldData, MINEFIELD_AUTHORS_NUMPY_SEED, MINEFIELD_AUTHORS_PYTHON_SEED,
+    MINEFIELD_CYCLES, MINEFIELD_POINTS_PER_CLASS, MINEFIELD_RADIUS_SCALE, MINEFIELD_TRAIN_FRACTION,
 };
 pub use swiss_roll::{
     SwissRoll, SWISS_ROLL_ARM_SCALE, SWISS_ROLL_MAX_ANGLE_DEG, SWISS_ROLL_NOISE,
