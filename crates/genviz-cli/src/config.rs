@@ -154,6 +154,10 @@ pub enum DataConfig {
         /// training images).
         #[serde(default = "d_true")]
         normalize: bool,
+        /// Random crops and flips of every training batch (He et al.: pad 4, flip); none by
+        /// default. Evaluations always see the images as they are.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        augment: Option<genviz_data::Augment>,
     },
     /// `.npz` arrays `x_train`, `y_train`, `x_test`, `y_test` (genviz's own `data.npz`).
     Npz {
@@ -237,6 +241,7 @@ impl DataConfig {
                         dir: None,
                         n_train: None,
                         normalize: true,
+                        augment: None,
                     }
                 } else if let Some(path) = other.strip_prefix("csv:") {
                     DataConfig::Csv {
@@ -387,6 +392,7 @@ impl DataConfig {
                 dir,
                 n_train,
                 normalize,
+                ..
             } => load_images(
                 *source,
                 dir.as_deref(),
@@ -407,6 +413,14 @@ impl DataConfig {
                     fixed_poison: None,
                 })
             }
+        }
+    }
+
+    /// The augmentation of training batches, for image data that asks for one.
+    pub fn augment(&self) -> Option<genviz_data::Augment> {
+        match self {
+            DataConfig::Images { augment, .. } => *augment,
+            _ => None,
         }
     }
 

@@ -115,8 +115,16 @@ fn run_on<B: AutodiffBackend>(
         serde_json::to_string(&spec)?,
     )]);
     let bar = bars.add(label, config.train.steps);
+    let augmented = config
+        .data
+        .augment()
+        .map(|a| crate::augment::Augmented::new(&net, a, shape, &loaded.train, config.seed));
+    let network: &dyn Network = match &augmented {
+        Some(a) => a,
+        None => &net,
+    };
     let request = TrainRequest {
-        network: &net,
+        network,
         init,
         train: &loaded.train,
         test: &loaded.test,

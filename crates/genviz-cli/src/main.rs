@@ -1,6 +1,7 @@
 //! The `genviz` command: train networks, reproduce the paper's figures, evaluate and benchmark.
 
 mod animate;
+mod augment;
 mod commands;
 mod config;
 mod conv_run;

@@ -426,6 +426,168 @@ fn paper_only_makes_the_figures_asked_for() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("fig2"));
 }
 
+/// Writes `train` and `test` Fashion-MNIST-shaped images (IDX, uncompressed) into `dir`: an
+/// image of class k is bright in row band k, with seeded speckle, so a CNN can learn it.
+fn tiny_fashion_mnist(dir: &Path, train: u32, test: u32) {
+    use genviz_data::images::{idx_bytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+    std::fs::create_dir_all(dir).unwrap();
+    let mut state = 12345u32;
+    for (stem, n) in [("train", train), ("t10k", test)] {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let mut pixels = Vec::with_capacity(n as usize * 784);
+        for &k in &labels {
+            for row in 0..28usize {
+                for _ in 0..28 {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let speckle = (state >> 26) as u8;
+                    let band = row / 3 == usize::from(k) % 9;
+                    pixels.push(if band { 200 + speckle / 2 } else { speckle });
+                }
+            }
+        }
+        std::fs::write(
+            dir.join(format!("{stem}-images-idx3-ubyte")),
+            idx_bytes(IDX_IMAGES_MAGIC, &[n, 28, 28], &pixels),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join(format!("{stem}-labels-idx1-ubyte")),
+            idx_bytes(IDX_LABELS_MAGIC, &[n], &labels),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fashion-mnist");
+    tiny_fashion_mnist(&data, 260, 40);
+    let out = dir.path().join("paper");
+    let args = [
+        "paper",
+        "--only",
+        "images",
+        "--image-data-dir",
+        data.to_str().unwrap(),
+        "--image-clean-steps",
+        "6",
+        "--image-poisoned-steps",
+        "6",
+        "--image-poisoned-train",
+        "100",
+        "--image-points",
+        "3",
+        "--image-eval",
+        "30",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    ok(genviz(&args));
+    for f in [
+        "images_landscapes_3d.png",
+        "images_landscapes_contour.png",
+        "fmnist-clean/model.safetensors",
+        "fmnist-poisoned/model.safetensors",
+        "fmnist-clean/landscape/surface.npz",
+        "fmnist-poisoned/landscape/surface.npz",
+        "results.json",
+        "report.html",
+        "paper.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let results = json(&out.join("results.json"));
+    let checks: Vec<_> = results["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["figure"] == "img")
+        .collect();
+    assert_eq!(checks.len(), 3, "{results}");
+    let summary = json(&out.join("summary.json"));
+    let runs = summary["images"]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for r in runs {
+        for k in ["train_acc", "test_acc"] {
+            let v = r["final"][k].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{k} = {v}");
+        }
+        // Every landscape point was evaluated: the lowest loss is a real, positive number.
+        let low = r["landscape_min_train_loss"].as_f64().unwrap();
+        assert!(low.is_finite() && low > 0.0, "{r}");
+    }
+    // The poisoned run trained on the 100 images asked for; the rest were its poison pool.
+    let record = json(&out.join("fmnist-poisoned/run.json"));
+    assert_eq!(record["config"]["data"]["n_train"], 100);
+    // `genviz eval` reads a conv run folder back, with its own data, to the same numbers.
+    let eval: serde_json::Value = serde_json::from_str(&ok(genviz(&[
+        "eval",
+        out.join("fmnist-poisoned").to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert_eq!(eval["train"]["examples"], 100);
+    assert_eq!(eval["train"]["accuracy"], record["final"]["train_acc"]);
+    assert_eq!(eval["test"]["accuracy"], record["final"]["test_acc"]);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("Real images: a small CNN on Fashion-MNIST"));
+    assert!(report.contains("images_landscapes_3d.png") || report.contains("data:image/png"));
+    // A rerun reuses both networks and both landscapes and reports the same numbers.
+    let before = std::fs::read_to_string(out.join("results.json")).unwrap();
+    ok(genviz(&args));
+    assert_eq!(
+        std::fs::read_to_string(out.join("results.json")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn conv_training_augments_batches_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fashion-mnist");
+    tiny_fashion_mnist(&data, 64, 20);
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "train",
+            "--data",
+            "fashion-mnist",
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--model",
+            "cnn",
+            "--steps",
+            "3",
+            "--batch-size",
+            "16",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        ok(genviz(&args));
+        json(&out.join("run.json"))
+    };
+    let plain = run("plain", &[]);
+    let augmented = run("augmented", &["--augment", "4"]);
+    assert!(plain["config"]["data"].get("augment").is_none());
+    assert_eq!(augmented["config"]["data"]["augment"]["pad"], 4);
+    assert_eq!(augmented["config"]["data"]["augment"]["flip"], true);
+    // Same seed, same batches: only the crops and flips differ, and they change the path.
+    assert_ne!(
+        plain["final"]["train_loss"],
+        augmented["final"]["train_loss"]
+    );
+    assert_eq!(augmented, {
+        let again = run("augmented-again", &["--augment", "4"]);
+        let mut a = again.clone();
+        a["timings"] = augmented["timings"].clone();
+        a["images_per_s"] = augmented["images_per_s"].clone();
+        a
+    });
+    let err = fails(genviz(&["train", "--augment", "4", "--steps", "1"]));
+    assert!(err.contains("--augment"), "{err}");
+}
+
 #[test]
 fn outputs_are_readable_without_genviz() {
     // The file formats, checked with nothing but Python's standard library, as a numpy or

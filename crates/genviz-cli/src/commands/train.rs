@@ -26,6 +26,10 @@ pub struct TrainArgs {
     /// split is held out as the poison set.
     #[arg(long)]
     n_train: Option<usize>,
+    /// Augment every training batch of an image data set with random crops (zero padding of
+    /// this many pixels, He et al.: 4) and left-right flips.
+    #[arg(long)]
+    augment: Option<usize>,
     /// A convolutional net instead of the MLP: cnn, resnet20, resnet56, resnet18 (-noshort for
     /// no skip connections).
     #[arg(long)]
@@ -139,16 +143,25 @@ impl TrainArgs {
                 c.model.head = genviz_mlp::Head::Softmax;
             }
         }
-        if let DataConfig::Images { dir, n_train, .. } = &mut c.data {
+        if let DataConfig::Images {
+            dir,
+            n_train,
+            augment,
+            ..
+        } = &mut c.data
+        {
             if self.data_dir.is_some() {
                 dir.clone_from(&self.data_dir);
             }
             if self.n_train.is_some() {
                 *n_train = self.n_train;
             }
-        } else if self.data_dir.is_some() || self.n_train.is_some() {
+            if let Some(pad) = self.augment {
+                *augment = Some(genviz_data::Augment { pad, flip: true });
+            }
+        } else if self.data_dir.is_some() || self.n_train.is_some() || self.augment.is_some() {
             anyhow::bail!(
-                "--data-dir and --n-train apply to image data (mnist, fashion-mnist, cifar10)"
+                "--data-dir, --n-train and --augment apply to image data (mnist, fashion-mnist, cifar10)"
             );
         }
         if let Some(m) = &self.model {

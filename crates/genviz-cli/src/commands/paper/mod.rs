@@ -2,6 +2,7 @@
 //! and an offline HTML report.
 
 mod animations;
+mod images;
 mod report;
 mod swissroll;
 
@@ -65,6 +66,25 @@ pub struct PaperArgs {
     /// Full-batch steps of each Fig 8 run (overrides the preset).
     #[arg(long)]
     sharp_steps: Option<u64>,
+    /// Folder of the Fashion-MNIST IDX files for `images` (default: data/fashion-mnist, then
+    /// Debian's /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    image_data_dir: Option<PathBuf>,
+    /// Steps of the clean Fashion-MNIST CNN (overrides the preset).
+    #[arg(long)]
+    image_clean_steps: Option<u64>,
+    /// Steps of the poisoned Fashion-MNIST CNN (overrides the preset).
+    #[arg(long)]
+    image_poisoned_steps: Option<u64>,
+    /// Training images of the poisoned CNN; the rest are its poison pool (overrides 2,000).
+    #[arg(long)]
+    image_poisoned_train: Option<usize>,
+    /// Points per side of the image landscapes (overrides the preset).
+    #[arg(long)]
+    image_points: Option<usize>,
+    /// Training and test images each image-landscape point is evaluated on (overrides 1,000).
+    #[arg(long)]
+    image_eval: Option<usize>,
 }
 
 /// The figures `genviz paper` can make.
@@ -84,6 +104,9 @@ pub enum Figure {
     /// GIFs: the decision boundary along a random ray and the top Hessian eigenvector, and
     /// the training path on its PCA plane, for both swiss-roll nets.
     Anim,
+    /// A small CNN on Fashion-MNIST, clean and poisoned, and the landscapes of both (about
+    /// 50 minutes on 2 cores; in `--full`, or by `--only images`).
+    Images,
 }
 
 impl Figure {
@@ -95,6 +118,15 @@ impl Figure {
         Figure::Fig8,
         Figure::Anim,
     ];
+
+    /// The figures of a preset: `--full` adds the image experiment.
+    fn preset(full: bool) -> Vec<Figure> {
+        let mut all = Figure::ALL.to_vec();
+        if full {
+            all.push(Figure::Images);
+        }
+        all
+    }
 
     /// Whether the figure needs the clean and poisoned swiss-roll networks.
     fn needs_swiss_rolls(self) -> bool {
@@ -124,6 +156,8 @@ pub struct Scale {
     pub minefield: MinefieldSettings,
     /// Full-batch steps of each Fig 8 run (the authors: 10,000).
     pub sharp_steps: u64,
+    /// The Fashion-MNIST experiment's scale (the same in both presets).
+    pub images: images::ImageScale,
 }
 
 impl Scale {
@@ -141,6 +175,7 @@ impl Scale {
             landscape_points: 51,
             minefield: MinefieldSettings::quick(),
             sharp_steps: sharp::QUICK_STEPS,
+            images: images::ImageScale::cpu(),
         }
     }
 
@@ -156,6 +191,7 @@ impl Scale {
             landscape_points: 51,
             minefield: MinefieldSettings::full(),
             sharp_steps: sharp::AUTHORS_STEPS,
+            images: images::ImageScale::cpu(),
         }
     }
 
@@ -176,6 +212,15 @@ impl Scale {
         if let Some(steps) = args.minefield_bad_steps {
             s.minefield = s.minefield.with_bad_steps(steps);
         }
+        let i = &mut s.images;
+        set(&mut i.clean_steps, args.image_clean_steps);
+        set(&mut i.poisoned_steps, args.image_poisoned_steps);
+        i.poisoned_train = args.image_poisoned_train.unwrap_or(i.poisoned_train);
+        i.surface_points = args.image_points.unwrap_or(i.surface_points);
+        if let Some(n) = args.image_eval {
+            (i.eval_train, i.eval_test) = (n, n);
+        }
+        i.data_dir.clone_from(&args.image_data_dir);
         s
     }
 }
@@ -196,6 +241,8 @@ pub(crate) struct Outcome {
     pub sharp: Option<sharp::SharpOutcome>,
     /// `(label, random-ray wiggle, eigenvector wiggle, path)` per swiss-roll net.
     pub animations: Vec<animations::Animations>,
+    /// The Fashion-MNIST networks, `[clean, poisoned]`, when made.
+    pub images: Vec<images::ImageRun>,
 }
 
 /// Fig 8 into `dir/sharp`, with its checks.
@@ -306,7 +353,7 @@ pub fn run(args: PaperArgs) -> Result<()> {
     let start = Instant::now();
     let scale = Scale::from_args(&args);
     let mut figures: Vec<Figure> = if args.only.is_empty() {
-        Figure::ALL.to_vec()
+        Figure::preset(args.full)
     } else {
         args.only.clone()
     };
@@ -384,6 +431,9 @@ pub fn run(args: PaperArgs) -> Result<()> {
     }
     if figures.contains(&Figure::Fig8) {
         fig8(&dir, &scale, &bars, &mut out)?;
+    }
+    if figures.contains(&Figure::Images) {
+        images::images(&dir, &scale, &bars, &mut out)?;
     }
 
     let mut summary = out.summary.clone();
