@@ -233,35 +233,14 @@ pub fn images(dir: &Path, scale: &Scale, bars: &progress::Bars, out: &mut Outcom
             landscape,
         });
     }
-    let panels_3d: Vec<_> = runs
-        .iter()
-        .map(|r| {
-            crate::commands::landscape::height_panel(
-                r.landscape.clone(),
-                IMAGE_LANDSCAPE_ZMAX,
-                true,
-            )
-        })
-        .collect();
-    genviz_render::draw_surface_3d(&dir.join("images_landscapes_3d.png"), &panels_3d)?;
-    let style = genviz_render::ContourStyle {
-        vmin: 0.01,
-        vmax: IMAGE_LANDSCAPE_ZMAX,
-        vlevel: 0.125,
-        log: true,
-    };
-    let contour_panels: Vec<_> = runs
-        .iter()
-        .map(|r| {
-            let minimum = genviz_render::Marker {
-                x: 0.0,
-                y: 0.0,
-                label: "minimum".into(),
-            };
-            (r.landscape.clone(), style, Vec::new(), vec![minimum])
-        })
-        .collect();
-    genviz_render::draw_contour(&dir.join("images_landscapes_contour.png"), &contour_panels)?;
+    let grids: Vec<SurfaceGrid> = runs.iter().map(|r| r.landscape.clone()).collect();
+    super::swissroll::draw_landscapes(
+        dir,
+        "images_landscapes",
+        &grids,
+        0.01,
+        IMAGE_LANDSCAPE_ZMAX,
+    )?;
     out.figures
         .extend(["images_landscapes_3d.png", "images_landscapes_contour.png"].map(String::from));
 

@@ -27,7 +27,7 @@ fn fig1_section(out: &Outcome) -> Option<ReportSection> {
     Some(ReportSection {
         heading: "Fig 1: dancing through a minefield of bad minima".into(),
         text: format!(
-            "The good model's iterates (red, every few epochs) and, trained from each, a bad minimum that also fits 134 points with flipped labels (blue), embedded with PCA (50 components) and t-SNE (perplexity {}). The bad minima fit the training set (train accuracy at least {}) yet reach at most {} on the test set (mean {}; chance is 50%). The final iterate reaches train {} and test {}.",
+            "The good model's iterates (red, every few epochs) and, trained from each, a bad minimum that also fits 134 points with flipped labels (blue; the authors' own split of the 400 points, replayed from their seeds), embedded with PCA (50 components) and t-SNE (perplexity {}). The bad minima fit the training set (train accuracy at least {}) yet reach at most {} on the test set (mean {}; chance is 50%). The final iterate reaches train {} and test {}.",
             m.perplexity,
             pct(lo_train),
             pct(hi_test),

@@ -147,18 +147,32 @@ pub fn fig3(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<Vec<Surface
             landscape(r, &sub, label, scale.landscape_points)
         })
         .collect::<Result<Vec<_>>>()?;
-    let panels_3d: Vec<_> = landscapes
+    draw_landscapes(dir, "fig3_landscapes", &landscapes, 0.1, LANDSCAPE_ZMAX)?;
+    Ok(landscapes)
+}
+
+/// Minima's landscapes side by side on one scale: `<stem>_3d.png` (log10 heights clipped at
+/// `zmax`) and `<stem>_contour.png` (log-spaced levels from `vmin` to `zmax`, the minimum
+/// marked).
+pub fn draw_landscapes(
+    dir: &Path,
+    stem: &str,
+    grids: &[SurfaceGrid],
+    vmin: f64,
+    zmax: f64,
+) -> Result<()> {
+    let panels_3d: Vec<_> = grids
         .iter()
-        .map(|g| crate::commands::landscape::height_panel(g.clone(), LANDSCAPE_ZMAX, true))
+        .map(|g| crate::commands::landscape::height_panel(g.clone(), zmax, true))
         .collect();
-    genviz_render::draw_surface_3d(&dir.join("fig3_landscapes_3d.png"), &panels_3d)?;
+    genviz_render::draw_surface_3d(&dir.join(format!("{stem}_3d.png")), &panels_3d)?;
     let style = genviz_render::ContourStyle {
-        vmin: 0.1,
-        vmax: LANDSCAPE_ZMAX,
+        vmin,
+        vmax: zmax,
         vlevel: 0.125,
         log: true,
     };
-    let contour_panels: Vec<_> = landscapes
+    let contour_panels: Vec<_> = grids
         .iter()
         .map(|g| {
             let minimum = genviz_render::Marker {
@@ -169,8 +183,8 @@ pub fn fig3(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<Vec<Surface
             (g.clone(), style, Vec::new(), vec![minimum])
         })
         .collect();
-    genviz_render::draw_contour(&dir.join("fig3_landscapes_contour.png"), &contour_panels)?;
-    Ok(landscapes)
+    genviz_render::draw_contour(&dir.join(format!("{stem}_contour.png")), &contour_panels)?;
+    Ok(())
 }
 
 /// The checks of Fig 3a/b.
