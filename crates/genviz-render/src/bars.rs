@@ -14,9 +14,9 @@ use crate::BarGroup;
 
 /// Height of the figure, width per group and of the axes around the groups.
 const HEIGHT: u32 = 560;
-const GROUP_W: u32 = 260;
+const GROUP_W: u32 = 300;
 const EXTRA_W: u32 = 160;
-const MIN_W: u32 = 620;
+const MIN_W: u32 = 820;
 /// Fraction of a group's slot its bars fill together.
 const FILL: f64 = 0.7;
 
@@ -150,5 +150,7 @@ mod tests {
         )
         .unwrap();
         assert!(path.is_file());
+        let png = image::open(&path).unwrap();
+        assert_eq!((png.width(), png.height()), (820, 560));
     }
 }

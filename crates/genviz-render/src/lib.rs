@@ -485,8 +485,8 @@ pub struct BarGroup {
     pub values: Vec<f64>,
 }
 
-/// Draws grouped bars into one PNG at `path` (560 pixels high; 160 + 260 pixels per group
-/// wide, at least 620): `title` above, a legend of the `series` (one colour each, the tab10
+/// Draws grouped bars into one PNG at `path` (560 pixels high; 160 + 300 pixels per group
+/// wide, at least 820): `title` above, a legend of the `series` (one colour each, the tab10
 /// palette) under it, and for each of the `groups` its bars side by side, each annotated with
 /// its value (one decimal), the group's label under the axis. The y axis, labelled `y_label`,
 /// runs from 0 to 10% above `y_max` (100 for accuracies in percent).

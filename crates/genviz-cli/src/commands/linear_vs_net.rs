@@ -150,7 +150,8 @@ pub struct ModelSummary {
     pub test_acc: f64,
     /// Final mean test loss.
     pub test_loss: f64,
-    /// Seconds in the training loop (periodic evaluations included).
+    /// Seconds this invocation spent in the training loop (periodic evaluations included); a
+    /// rerun that resumes a finished or interrupted run counts only its own part.
     pub train_s: f64,
 }
 
@@ -476,7 +477,11 @@ fn train_linear(
     genviz_core::io::write_json(&dir.join("run.json"), &record)?;
     let summary = ModelSummary {
         name: "linear".into(),
-        model: format!("linear on {count} polynomial features (side {})", plan.side),
+        model: format!(
+            "linear on {} polynomial features (side {})",
+            thousands(count),
+            plan.side
+        ),
         num_params,
         num_inputs: count,
         steps: config.steps,
@@ -500,7 +505,7 @@ fn markdown(r: &Report<'_>) -> String {
     );
     let _ = writeln!(
         s,
-        "| model | parameters | inputs | steps | lr | train acc | test acc | train loss | test loss | seconds |"
+        "| model | parameters | inputs | steps | lr | train acc | test acc | train loss | test loss | seconds (this run) |"
     );
     let _ = writeln!(
         s,
@@ -511,8 +516,8 @@ fn markdown(r: &Report<'_>) -> String {
             s,
             "| {} | {} | {} | {} | {} | {:.2}% | {:.2}% | {:.4} | {:.4} | {:.0} |",
             m.model,
-            m.num_params,
-            m.num_inputs,
+            thousands(m.num_params),
+            thousands(m.num_inputs),
             m.steps,
             m.lr,
             100.0 * m.train_acc,
@@ -538,17 +543,15 @@ fn markdown(r: &Report<'_>) -> String {
 /// Fig 2: train and test accuracy of both models as grouped bars.
 fn draw(path: &Path, r: &Report<'_>) -> Result<()> {
     let group = |m: &ModelSummary, what: &str| BarGroup {
-        label: format!("{what}\n{} parameters", m.num_params),
+        label: format!("{what}\n{} parameters", thousands(m.num_params)),
         values: vec![100.0 * m.train_acc, 100.0 * m.test_acc],
     };
     let title = format!(
-        "{} ({} images): net test {:.1}%, linear test {:.1}% (train {:.1}% / {:.1}%)",
+        "{}, {} training images: test {:.1}% (net) vs {:.1}% (linear)",
         r.data,
         r.n_train,
         100.0 * r.net.test_acc,
-        100.0 * r.linear.test_acc,
-        100.0 * r.net.train_acc,
-        100.0 * r.linear.train_acc
+        100.0 * r.linear.test_acc
     );
     genviz_render::draw_grouped_bars(
         path,
@@ -558,11 +561,37 @@ fn draw(path: &Path, r: &Report<'_>) -> Result<()> {
             group(r.net, &format!("neural net ({})", r.net.model)),
             group(
                 r.linear,
-                &format!("linear, {} poly features", r.linear.num_inputs),
+                &format!("linear on {} poly features", thousands(r.linear.num_inputs)),
             ),
         ],
         "accuracy (%)",
         100.0,
     )?;
     Ok(())
+}
+
+/// `n` with commas between groups of three digits: `200,910`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(20_090), "20,090");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }
