@@ -50,29 +50,46 @@ struct ConvRunRecord<'a> {
     final_metrics: FinalMetrics,
 }
 
-/// Trains the conv net `arch` of `config` into `dir` on `device`: `run.json`,
+/// What [`run`] measured.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvRunSummary {
+    /// Loss and accuracy of the final model.
+    pub final_metrics: FinalMetrics,
+    /// Trainable parameters (BatchNorm's running statistics not counted).
+    pub num_trainable: usize,
+    /// Seconds in the training loop (periodic evaluations included).
+    pub train_s: f64,
+}
+
+/// Where and under what name a conv run is written.
+pub struct RunTarget<'a> {
+    /// The run folder.
+    pub dir: &'a Path,
+    /// The command recorded in `run.json`.
+    pub command: &'a str,
+    /// The progress bar's and the figures' label.
+    pub label: &'a str,
+}
+
+/// Trains the conv net `arch` of `config` into `target.dir` on `device`: `run.json`,
 /// `model.safetensors` (PyTorch names; the spec in metadata `genviz.conv`), `metrics.csv`,
 /// `checkpoints/`, `trajectory.npz` and `training_curves.png`.
 pub fn run(
     config: &ExperimentConfig,
     arch: &Arch,
     device: Device,
-    dir: &Path,
-    label: &str,
+    target: &RunTarget<'_>,
     bars: &progress::Bars,
-) -> Result<FinalMetrics> {
+) -> Result<ConvRunSummary> {
     match device {
-        Device::Cpu => {
-            run_on::<CpuBackend>(config, arch, Default::default(), device, dir, label, bars)
-        }
+        Device::Cpu => run_on::<CpuBackend>(config, arch, Default::default(), device, target, bars),
         #[cfg(feature = "cuda")]
         Device::Cuda => run_on::<burn::backend::Autodiff<burn::backend::Cuda>>(
             config,
             arch,
             Default::default(),
             device,
-            dir,
-            label,
+            target,
             bars,
         ),
         #[cfg(not(feature = "cuda"))]
@@ -85,10 +102,10 @@ fn run_on<B: AutodiffBackend>(
     arch: &Arch,
     device: B::Device,
     which: Device,
-    dir: &Path,
-    label: &str,
+    target: &RunTarget<'_>,
     bars: &progress::Bars,
-) -> Result<FinalMetrics> {
+) -> Result<ConvRunSummary> {
+    let (dir, label) = (target.dir, target.label);
     let all = Instant::now();
     config.train.validate()?;
     let Some(shape) = config.data.image_shape() else {
@@ -168,7 +185,7 @@ fn run_on<B: AutodiffBackend>(
     };
     let images = (batch + poison_rows) as f64 * config.train.steps as f64;
     let record = ConvRunRecord {
-        command: "train",
+        command: target.command,
         version: genviz_core::VERSION,
         seed: config.seed,
         config,
@@ -186,5 +203,9 @@ fn run_on<B: AutodiffBackend>(
         final_metrics: m,
     };
     genviz_core::io::write_json(&dir.join("run.json"), &record)?;
-    Ok(m)
+    Ok(ConvRunSummary {
+        final_metrics: m,
+        num_trainable: net.layout().num_trainable(),
+        train_s: outcome.seconds,
+    })
 }

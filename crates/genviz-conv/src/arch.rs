@@ -47,6 +47,23 @@ pub enum Arch {
         /// Residual connections on (ResNet) or off (a plain deep net).
         skip: bool,
     },
+    /// Li et al.'s VGG (`cifar10/models/vgg.py` in tomgoldstein/loss-landscape): stages of 3x3
+    /// convolutions (padding 1, with bias), each followed by BatchNorm and ReLU, every stage
+    /// closed by 2x2 max pooling with PyTorch's `ceil_mode=True`; then a dense layer to as many
+    /// units as the last convolution has filters, BatchNorm1d and ReLU, and the linear
+    /// classifier. Names follow the reference's `nn.Sequential` indices: `features.0` (conv),
+    /// `features.1` (BatchNorm), ReLU and pooling take an index but no parameters, then
+    /// `fc.0` (dense), `fc.1` (BatchNorm1d) and `classifier`.
+    ///
+    /// The reference fixes 3 input channels and a 32x32 input (`input_size = 32`); here both
+    /// come from the data, so VGG-9 also runs on 28x28 grey images (28 -> 14 -> 7 -> 4 with
+    /// ceil-mode pooling: the same 256 x 4 x 4 = 4,096 inputs to `fc.0` as on CIFAR-10).
+    Vgg {
+        /// Filters of each convolution, stage by stage: VGG-9 is `[[64, 64], [128, 128],
+        /// [256, 256, 256]]` (the reference's `'VGG9': [64, 64, 'M', 128, 128, 'M', 256, 256,
+        /// 256, 'M']`: 7 convolutions + 2 dense layers).
+        stages: Vec<Vec<usize>>,
+    },
 }
 
 impl Arch {
@@ -79,8 +96,16 @@ impl Arch {
         Arch::parse("resnet18").expect("a known name")
     }
 
-    /// Parses a command-line name: `cnn`, `resnet20`, `resnet56`, `resnet18`, with a
-    /// `-noshort` suffix for the nets without skip connections.
+    /// Li et al.'s VGG-9 (7 convolutions in 3 stages, then 2 dense layers), the net of their
+    /// CIFAR-10 landscapes.
+    pub fn vgg9() -> Self {
+        Arch::Vgg {
+            stages: vec![vec![64, 64], vec![128, 128], vec![256, 256, 256]],
+        }
+    }
+
+    /// Parses a command-line name: `cnn`, `vgg9`, `resnet20`, `resnet56`, `resnet18`, with a
+    /// `-noshort` suffix for the ResNets without skip connections.
     pub fn parse(name: &str) -> Result<Self> {
         let (base, skip) = match name.strip_suffix("-noshort") {
             Some(b) => (b, false),
@@ -88,6 +113,7 @@ impl Arch {
         };
         match base {
             "cnn" if skip => Ok(Arch::small_cnn()),
+            "vgg9" if skip => Ok(Arch::vgg9()),
             "resnet18" => Ok(Arch::ResNet {
                 blocks: vec![2, 2, 2, 2],
                 widths: vec![64, 128, 256, 512],
@@ -96,7 +122,7 @@ impl Arch {
             _ => match base.strip_prefix("resnet").and_then(|d| d.parse().ok()) {
                 Some(depth) => Arch::cifar_resnet(depth, skip),
                 None => Err(Error::invalid(format!(
-                    "unknown model `{name}`; expected cnn, resnet20, resnet56, resnet18 (add -noshort for no skip connections)"
+                    "unknown model `{name}`; expected cnn, vgg9, resnet20, resnet56, resnet18 (add -noshort to a resnet for no skip connections)"
                 ))),
             },
         }
@@ -104,7 +130,7 @@ impl Arch {
 
     /// True when the net has BatchNorm layers (whose running statistics are parameters).
     pub fn has_batch_norm(&self) -> bool {
-        matches!(self, Arch::ResNet { .. })
+        matches!(self, Arch::ResNet { .. } | Arch::Vgg { .. })
     }
 
     /// Checks the shape fields.
@@ -126,6 +152,32 @@ impl Arch {
                     return Err(Error::invalid(format!(
                         "model: a resnet needs one width per stage; got blocks {blocks:?} and widths {widths:?}"
                     )));
+                }
+            }
+            Arch::Vgg { stages } => {
+                if stages.is_empty() || stages.iter().any(|s| s.is_empty() || s.contains(&0)) {
+                    return Err(Error::invalid(format!(
+                        "model: a vgg needs at least one stage, each of convolutions with at least 1 filter; got {stages:?}"
+                    )));
+                }
+                // Every stage ends in a 2x2 max pooling (ceil mode). PyTorch would pool a
+                // 1-pixel map to 1 pixel, but burn's output-size formula underflows on it, so
+                // every pooling must see at least 2 pixels each way.
+                let (mut h, mut w) = (input[1], input[2]);
+                for s in 0..stages.len() {
+                    if h < 2 || w < 2 {
+                        // ceil(side / 2^(k-1)) >= 2 for k stages needs side >= 2^(k-1) + 1.
+                        let min_side = (1usize << (stages.len() - 1)) + 1;
+                        return Err(Error::invalid(format!(
+                            "model: the vgg's {k} stages each end in 2x2 pooling; {ih}x{iw} images shrink to {h}x{w} before pooling {p}, which needs at least 2x2 (use images of at least {min_side}x{min_side})",
+                            k = stages.len(),
+                            ih = input[1],
+                            iw = input[2],
+                            p = s + 1,
+                        )));
+                    }
+                    h = h.div_ceil(2);
+                    w = w.div_ceil(2);
                 }
             }
         }
@@ -215,7 +267,8 @@ impl<B: Backend> Ctx<'_, B> {
         x.matmul(w.transpose()) + b.unsqueeze_dim(0)
     }
 
-    /// BatchNorm2d with `weight`, `bias`, `running_mean`, `running_var`.
+    /// BatchNorm2d with `weight`, `bias`, `running_mean`, `running_var` (BatchNorm1d on
+    /// `[n, c]` is this on `[n, c, 1, 1]`: statistics over the batch alone).
     fn batch_norm(&mut self, x: Tensor<B, 4>, prefix: &str) -> Tensor<B, 4> {
         let c = x.dims()[1];
         let gamma = self.param(format!("{prefix}.weight"), [c], Role::NormScale);
@@ -274,6 +327,28 @@ pub(crate) fn forward<B: Backend>(
             }
             let x: Tensor<B, 2> = adaptive_avg_pool2d(x, [1, 1]).flatten(1, 3);
             ctx.linear(x, "linear", classes)
+        }
+        Arch::Vgg { stages } => {
+            // Indices of the reference's `features` Sequential: conv, BatchNorm, ReLU per
+            // convolution, one more for each pooling.
+            let mut index = 0;
+            let mut x = x;
+            for stage in stages {
+                for &width in stage {
+                    x = ctx.conv(x, &format!("features.{index}"), width, 3, 1, 1, true);
+                    x = relu(ctx.batch_norm(x, &format!("features.{}", index + 1)));
+                    index += 3;
+                }
+                x = max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], true);
+                index += 1;
+            }
+            let width = x.dims()[1];
+            let x: Tensor<B, 2> = x.flatten(1, 3);
+            let x = ctx.linear(x, "fc.0", width);
+            let [n, c] = x.dims();
+            let x = ctx.batch_norm(x.reshape([n, c, 1, 1]), "fc.1");
+            let x: Tensor<B, 2> = relu(x).reshape([n, c]);
+            ctx.linear(x, "classifier", classes)
         }
     }
 }

@@ -33,6 +33,18 @@ fn tiny_resnet(skip: bool) -> ConvNet<B> {
     ConvNet::new(spec, Default::default()).unwrap()
 }
 
+fn tiny_vgg() -> ConvNet<B> {
+    // 6x6 -> 3x3 -> 2x2 (the second pooling in ceil mode), so `fc.0` sees 4 x 2 x 2 = 16.
+    let spec = ConvSpec {
+        arch: Arch::Vgg {
+            stages: vec![vec![3], vec![2, 4]],
+        },
+        input: [2, 6, 6],
+        num_classes: 3,
+    };
+    ConvNet::new(spec, Default::default()).unwrap()
+}
+
 fn random_images(n: usize, dim: usize, classes: u32, seed: u64) -> Dataset {
     let mut rng = stream(seed, "images");
     let features = (0..n * dim).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
@@ -103,6 +115,99 @@ fn resnet20_matches_the_hand_count_and_noshort_drops_the_shortcuts() {
     assert_eq!(Arch::parse("resnet18").unwrap(), Arch::resnet18());
 }
 
+#[test]
+fn vgg9_has_the_reference_names_shapes_and_count() {
+    let spec = |input| ConvSpec {
+        arch: Arch::parse("vgg9").unwrap(),
+        input,
+        num_classes: 10,
+    };
+    let layout = spec([3, 32, 32]).layout().unwrap();
+    let names: Vec<(&str, &[usize])> = layout
+        .tensors()
+        .iter()
+        .map(|t| (t.name.as_str(), t.shape.as_slice()))
+        .collect();
+    // `features` indices of loss-landscape's `cifar10/models/vgg.py`: conv, BatchNorm, ReLU
+    // per convolution, and one index per max pooling (6, 13, 23).
+    let mut expected: Vec<(String, Vec<usize>)> = Vec::new();
+    let convs = [
+        (0, 3, 64),
+        (3, 64, 64),
+        (7, 64, 128),
+        (10, 128, 128),
+        (14, 128, 256),
+        (17, 256, 256),
+        (20, 256, 256),
+    ];
+    for (i, input, out) in convs {
+        expected.push((format!("features.{i}.weight"), vec![out, input, 3, 3]));
+        expected.push((format!("features.{i}.bias"), vec![out]));
+        for suffix in ["weight", "bias", "running_mean", "running_var"] {
+            expected.push((format!("features.{}.{suffix}", i + 1), vec![out]));
+        }
+    }
+    expected.push(("fc.0.weight".into(), vec![256, 4096]));
+    expected.push(("fc.0.bias".into(), vec![256]));
+    for suffix in ["weight", "bias", "running_mean", "running_var"] {
+        expected.push((format!("fc.1.{suffix}"), vec![256]));
+    }
+    expected.push(("classifier.weight".into(), vec![10, 256]));
+    expected.push(("classifier.bias".into(), vec![10]));
+    let expected: Vec<(&str, &[usize])> = expected
+        .iter()
+        .map(|(n, s)| (n.as_str(), s.as_slice()))
+        .collect();
+    assert_eq!(names, expected);
+    // PyTorch's `sum(p.numel() for p in VGG9().parameters())`, by hand:
+    //   convolutions (9 in*out + out): 1,792 + 36,928 + 73,856 + 147,584 + 295,168
+    //     + 590,080 + 590,080 = 1,735,488
+    //   BatchNorm2d (2 per channel): 2 * (64 + 64 + 128 + 128 + 256 + 256 + 256) = 2,304
+    //   fc.0 (4,096 * 256 + 256) = 1,048,832, fc.1 (BatchNorm1d) 512, classifier 2,570
+    //   total 2,789,706; the running statistics add 2,304 + 512 = 2,816 buffers.
+    assert_eq!(layout.num_trainable(), 2_789_706);
+    assert_eq!(layout.len(), 2_789_706 + 2_816);
+    assert!(Arch::vgg9().has_batch_norm());
+    // Fashion-MNIST: one input channel (576 instead of 1,728 first-layer weights) and, with
+    // ceil-mode pooling 28 -> 14 -> 7 -> 4, the same 4,096 inputs to fc.0.
+    let grey = spec([1, 28, 28]).layout().unwrap();
+    assert_eq!(grey.num_trainable(), 2_789_706 - 1_152);
+    assert_eq!(grey.get("fc.0.weight").unwrap().shape, vec![256, 4096]);
+}
+
+#[test]
+fn vgg_rejects_images_too_small_for_its_poolings() {
+    let spec = |side| ConvSpec {
+        arch: Arch::vgg9(),
+        input: [1, side, side],
+        num_classes: 10,
+    };
+    // Three poolings: 5 -> 3 -> 2 -> 1 works, 4 -> 2 -> 1 leaves the third nothing to pool.
+    assert!(spec(5).layout().is_ok());
+    let err = spec(4).layout().unwrap_err().to_string();
+    assert!(err.contains("at least 5x5"), "{err}");
+    assert!(Arch::parse("vgg9-noshort").is_err());
+    let empty = Arch::Vgg {
+        stages: vec![vec![4], vec![]],
+    };
+    assert!(empty.validate([1, 8, 8]).is_err());
+}
+
+#[test]
+fn ceil_mode_pooling_keeps_the_partial_window() {
+    // PyTorch's MaxPool2d(2, 2, ceil_mode=True) on 1..9 in a 3x3 grid gives [[5, 6], [8, 9]].
+    type F = burn::backend::Flex;
+    let x = burn::tensor::Tensor::<F, 1>::from_data(
+        burn::tensor::TensorData::new((1..=9).map(|v| v as f32).collect::<Vec<_>>(), [9]),
+        &Default::default(),
+    )
+    .reshape([1, 1, 3, 3]);
+    let y = burn::tensor::module::max_pool2d(x, [2, 2], [2, 2], [0, 0], [1, 1], true);
+    assert_eq!(y.dims(), [1, 1, 2, 2]);
+    let values = y.into_data().convert::<f32>().into_vec::<f32>().unwrap();
+    assert_eq!(values, vec![5.0, 6.0, 8.0, 9.0]);
+}
+
 /// Central differences of the batch loss along single coordinates against the gradient.
 fn check_gradient(net: &ConvNet<B>, data: &Dataset, reverse: &[bool], seed: u64) {
     let layout = net.layout().clone();
@@ -165,6 +270,13 @@ fn resnet_gradient_matches_finite_differences_in_batch_norm_mode() {
 }
 
 #[test]
+fn vgg_gradient_matches_finite_differences_in_batch_norm_mode() {
+    let net = tiny_vgg();
+    let data = random_images(6, 72, 3, 12);
+    check_gradient(&net, &data, &[false, true, false, false, false, false], 13);
+}
+
+#[test]
 fn evaluate_agrees_with_the_training_loss_and_logits() {
     let net = tiny_cnn();
     let data = random_images(7, 64, 3, 5);
@@ -216,6 +328,29 @@ fn recomputed_batch_norm_statistics_reproduce_batch_mode() {
     // The stale initial statistics (mean 0, variance 1) give a different loss.
     let stale = net.evaluate(&[theta.values()], &data)[0];
     assert!((stale.loss - batch.loss).abs() > 1e-4);
+}
+
+#[test]
+fn vgg_recomputed_statistics_reproduce_batch_mode_in_both_batch_norms() {
+    let net = tiny_vgg();
+    // Many images, so that BatchNorm1d's unbiased factor n / (n - 1) stays small.
+    let data = random_images(400, 72, 3, 14);
+    let theta = init_params(net.layout(), &mut stream(15, "init"));
+    let refreshed = net.recompute_bn(theta.values(), &data, 400);
+    for name in ["features.1.running_var", "fc.1.running_mean"] {
+        let t = net.layout().get(name).unwrap();
+        assert_ne!(refreshed[t.range()], theta.values()[t.range()], "{name}");
+    }
+    let running = net.evaluate(&[&refreshed], &data)[0];
+    let batch = tiny_vgg()
+        .with_eval_bn(BnMode::Batch)
+        .evaluate(&[theta.values()], &data)[0];
+    assert!(
+        (running.loss - batch.loss).abs() < 2e-3,
+        "{running:?} vs {batch:?}"
+    );
+    let stale = net.evaluate(&[theta.values()], &data)[0];
+    assert!((stale.loss - batch.loss).abs() > 1e-3);
 }
 
 #[test]

@@ -19,7 +19,10 @@ pub mod tabular;
 pub use generators::{
     flip_labels, Blobs, Minefield, MinefieldData, Moons, SharpCircles, SwissRoll,
 };
-pub use images::{Augment, ChannelStats, ImageData, ImageShape, ImageSource};
+pub use images::{
+    poly_feature_count, Augment, ChannelStats, ImageData, ImageShape, ImageSource, PolyFeatures,
+    DEFAULT_POLY_SIDE,
+};
 pub use split::{shuffle, train_test_split};
 pub use tabular::{
     parse_npy_pair, parse_npz_split, read_csv, read_csv_from, read_npy, read_npz_split, CsvOptions,

@@ -25,6 +25,9 @@
 //!   intervals, one [`VolumeBar`] each) and [`draw_spectral_density`] (Hessian eigenvalue
 //!   densities on a shared grid).
 //!
+//! * Grouped bars, as in Fig. 2 of Huang et al. (train and test accuracy of a neural net and a
+//!   linear model): [`draw_grouped_bars`], one [`BarGroup`] per model.
+//!
 //! * The "minefield" of Fig. 1 of Huang et al.: [`draw_minefield`] (a 2-D embedding of SGD
 //!   iterates coloured by epoch, nearby bad minima coloured by test accuracy, and the final
 //!   iterate as a star).
@@ -47,6 +50,7 @@
 //! file.
 
 mod animation;
+mod bars;
 mod basin;
 mod boundary;
 mod colormap;
@@ -469,6 +473,39 @@ pub fn draw_radius_histograms(
 /// error no file is left behind.
 pub fn draw_volume_bars(path: &Path, title: &str, bars: &[VolumeBar]) -> Result<()> {
     basin::draw_volume_bars(path, title, bars)
+}
+
+/// One group of bars for [`draw_grouped_bars`]: a model and its values, one per series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarGroup {
+    /// Text under the group; a second line (after `\n`) is written smaller, e.g. the
+    /// parameter count.
+    pub label: String,
+    /// One value per series, each in `0..=y_max`.
+    pub values: Vec<f64>,
+}
+
+/// Draws grouped bars into one PNG at `path` (560 pixels high; 160 + 300 pixels per group
+/// wide, at least 820): `title` above, a legend of the `series` (one colour each, the tab10
+/// palette) under it, and for each of the `groups` its bars side by side, each annotated with
+/// its value (one decimal), the group's label under the axis. The y axis, labelled `y_label`,
+/// runs from 0 to 10% above `y_max` (100 for accuracies in percent).
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if there are no groups or series, a group's values do not
+/// match the series, or a value is outside `0..=y_max`, checked before anything is drawn;
+/// [`genviz_core::Error::Io`] if the file cannot be written. Every message names `path`; on
+/// error no file is left behind.
+pub fn draw_grouped_bars(
+    path: &Path,
+    title: &str,
+    series: &[&str],
+    groups: &[BarGroup],
+    y_label: &str,
+    y_max: f64,
+) -> Result<()> {
+    bars::draw_grouped_bars(path, title, series, groups, y_label, y_max)
 }
 
 /// Draws Hessian eigenvalue densities into one PNG at `path` (860x560 pixels), like

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod data;
 pub mod eval;
 pub mod landscape;
+pub mod linear_vs_net;
 pub mod minefield;
 pub mod paper;
 pub mod sharp;

@@ -30,7 +30,7 @@ pub struct TrainArgs {
     /// this many pixels, He et al.: 4) and left-right flips.
     #[arg(long)]
     augment: Option<usize>,
-    /// A convolutional net instead of the MLP: cnn, resnet20, resnet56, resnet18 (-noshort for
+    /// A convolutional net instead of the MLP: cnn, vgg9, resnet20, resnet56, resnet18 (-noshort for
     /// no skip connections).
     #[arg(long)]
     model: Option<String>,
@@ -288,15 +288,13 @@ pub fn run(args: TrainArgs) -> Result<()> {
     )?;
     let bars = progress::Bars::new();
     if let Some(arch) = &config.model.arch {
-        let m = match crate::conv_run::run(
-            &config,
-            arch,
-            args.device,
-            &dir,
-            &format!("{} {label}", config.data.name()),
-            &bars,
-        ) {
-            Ok(m) => m,
+        let target = crate::conv_run::RunTarget {
+            dir: &dir,
+            command: "train",
+            label: &format!("{} {label}", config.data.name()),
+        };
+        let m = match crate::conv_run::run(&config, arch, args.device, &target, &bars) {
+            Ok(summary) => summary.final_metrics,
             Err(e) => {
                 let _ = std::fs::remove_dir(&dir);
                 return Err(e);

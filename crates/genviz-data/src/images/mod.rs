@@ -1,5 +1,6 @@
 //! Real image data: MNIST and Fashion-MNIST (IDX files, plain or gzip) and CIFAR-10 (binary
-//! batches), with per-channel normalisation and the standard crop-and-flip augmentation.
+//! batches), with per-channel normalisation, the standard crop-and-flip augmentation, and the
+//! degree-2 polynomial features of the paper's linear model ([`PolyFeatures`]).
 //!
 //! Images become [`Dataset`] rows of `channels * height * width` `f32` values in NCHW order (a
 //! row is one image's channel planes one after the other), pixels scaled to `[0, 1]`; the
@@ -11,6 +12,7 @@
 mod cifar;
 mod fetch;
 mod idx;
+mod poly;
 
 pub use cifar::{
     cifar_bytes, parse_cifar_batch, read_cifar10, read_cifar_batch, CIFAR_CLASSES, CIFAR_RECORD,
@@ -20,6 +22,10 @@ pub use fetch::{fetch, md5_hex, Download, FetchReport};
 pub use idx::{
     idx_bytes, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_idx_pair,
     IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
+};
+
+pub use poly::{
+    downsample_area, poly_feature_count, poly_features_of, PolyFeatures, DEFAULT_POLY_SIDE,
 };
 
 use genviz_core::rng::Rng;

@@ -113,14 +113,12 @@ fn train_or_reuse(
         .arch
         .as_ref()
         .context("the image runs use a conv net")?;
-    conv_run::run(
-        config,
-        arch,
-        conv_run::Device::Cpu,
+    let target = conv_run::RunTarget {
         dir,
-        &format!("Fashion-MNIST {label}"),
-        bars,
-    )
+        command: "paper",
+        label: &format!("Fashion-MNIST {label}"),
+    };
+    Ok(conv_run::run(config, arch, conv_run::Device::Cpu, &target, bars)?.final_metrics)
 }
 
 /// `n` examples of `data`, chosen by a seeded shuffle and kept in their original order.
