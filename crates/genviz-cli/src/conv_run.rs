@@ -50,6 +50,17 @@ struct ConvRunRecord<'a> {
     final_metrics: FinalMetrics,
 }
 
+/// What a conv run returns.
+#[derive(Clone, Copy, Debug)]
+pub struct ConvOutcome {
+    /// Loss and accuracy of the final model.
+    pub final_metrics: FinalMetrics,
+    /// Seconds spent in the training loop.
+    pub train_s: f64,
+    /// Loss and gradient evaluations on training batches (more than the steps for L-BFGS).
+    pub gradient_evaluations: u64,
+}
+
 /// Trains the conv net `arch` of `config` into `dir` on `device`: `run.json`,
 /// `model.safetensors` (PyTorch names; the spec in metadata `genviz.conv`), `metrics.csv`,
 /// `checkpoints/`, `trajectory.npz` and `training_curves.png`.
@@ -58,21 +69,24 @@ pub fn run(
     arch: &Arch,
     device: Device,
     dir: &Path,
+    command: &str,
     label: &str,
     bars: &progress::Bars,
-) -> Result<FinalMetrics> {
+) -> Result<ConvOutcome> {
+    let run = RunPlace {
+        dir,
+        command,
+        label,
+    };
     match device {
-        Device::Cpu => {
-            run_on::<CpuBackend>(config, arch, Default::default(), device, dir, label, bars)
-        }
+        Device::Cpu => run_on::<CpuBackend>(config, arch, Default::default(), device, &run, bars),
         #[cfg(feature = "cuda")]
         Device::Cuda => run_on::<burn::backend::Autodiff<burn::backend::Cuda>>(
             config,
             arch,
             Default::default(),
             device,
-            dir,
-            label,
+            &run,
             bars,
         ),
         #[cfg(not(feature = "cuda"))]
@@ -80,15 +94,22 @@ pub fn run(
     }
 }
 
+/// Where a run goes and what it is called.
+struct RunPlace<'a> {
+    dir: &'a Path,
+    command: &'a str,
+    label: &'a str,
+}
+
 fn run_on<B: AutodiffBackend>(
     config: &ExperimentConfig,
     arch: &Arch,
     device: B::Device,
     which: Device,
-    dir: &Path,
-    label: &str,
+    run: &RunPlace<'_>,
     bars: &progress::Bars,
-) -> Result<FinalMetrics> {
+) -> Result<ConvOutcome> {
+    let (dir, label) = (run.dir, run.label);
     let all = Instant::now();
     config.train.validate()?;
     let Some(shape) = config.data.image_shape() else {
@@ -158,9 +179,10 @@ fn run_on<B: AutodiffBackend>(
         Some(p) => p.count_at(0, loaded.fixed_poison.as_ref().map_or(0, |d| d.len())),
         None => 0,
     };
-    let images = (batch + poison_rows) as f64 * config.train.steps as f64;
+    // Every loss and gradient evaluation (L-BFGS takes several a step) runs the batch.
+    let images = (batch + poison_rows) as f64 * outcome.gradient_evaluations as f64;
     let record = ConvRunRecord {
-        command: "train",
+        command: run.command,
         version: genviz_core::VERSION,
         seed: config.seed,
         config,
@@ -178,5 +200,9 @@ fn run_on<B: AutodiffBackend>(
         final_metrics: m,
     };
     genviz_core::io::write_json(&dir.join("run.json"), &record)?;
-    Ok(m)
+    Ok(ConvOutcome {
+        final_metrics: m,
+        train_s: outcome.seconds,
+        gradient_evaluations: outcome.gradient_evaluations,
+    })
 }

@@ -647,7 +647,7 @@ where
 
 /// A legend sample: a filled patch (histograms) or a line, dashed or not.
 #[derive(Clone, Copy)]
-enum Mark {
+pub(crate) enum Mark {
     Patch(RGBColor),
     Line(RGBColor, bool),
 }
@@ -659,7 +659,7 @@ const ENTRY_GAP: i32 = 28;
 
 /// Draws `title` in a strip at the top and, under it, the legend entries laid out in centred
 /// rows (wrapping when they do not fit); returns the area left below.
-fn title_and_legend<'a>(
+pub(crate) fn title_and_legend<'a>(
     root: &Area<'a>,
     title: &str,
     legend: &[(String, Mark)],
@@ -738,7 +738,7 @@ fn title_and_legend<'a>(
 }
 
 /// A black frame around a plotting area.
-fn frame(plot: &Area) -> DrawResult {
+pub(crate) fn frame(plot: &Area) -> DrawResult {
     let (pw, ph) = plot.dim_in_pixel();
     plot.draw(&Rectangle::new(
         [(0, 0), (pw as i32 - 1, ph as i32 - 1)],

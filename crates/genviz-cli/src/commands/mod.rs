@@ -8,6 +8,7 @@ pub mod data;
 pub mod eval;
 pub mod landscape;
 pub mod minefield;
+pub mod optimizers;
 pub mod paper;
 pub mod sharp;
 pub mod train;

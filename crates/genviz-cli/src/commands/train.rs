@@ -188,8 +188,11 @@ impl TrainArgs {
             match &mut c.train.optimizer {
                 OptimizerConfig::Sgd { momentum: m, .. }
                 | OptimizerConfig::Rmsprop { momentum: m, .. } => *m = momentum,
-                OptimizerConfig::Adam { .. } => {
-                    anyhow::bail!("--momentum applies to sgd and rmsprop, not adam")
+                other => {
+                    anyhow::bail!(
+                        "--momentum applies to sgd and rmsprop, not {}",
+                        other.name()
+                    )
                 }
             }
         }
@@ -280,10 +283,11 @@ pub fn run(args: TrainArgs) -> Result<()> {
             arch,
             args.device,
             &dir,
+            "train",
             &format!("{} {label}", config.data.name()),
             &bars,
         ) {
-            Ok(m) => m,
+            Ok(o) => o.final_metrics,
             Err(e) => {
                 let _ = std::fs::remove_dir(&dir);
                 return Err(e);
