@@ -637,6 +637,25 @@ fn model_name(model: &crate::config::ModelConfig) -> String {
     }
 }
 
+/// What `optimizers.json` holds.
+#[derive(Serialize)]
+struct Table<'a> {
+    command: &'a str,
+    version: &'a str,
+    seed: u64,
+    data: &'a DataConfig,
+    model: &'a crate::config::ModelConfig,
+    steps: u64,
+    batch_size: usize,
+    /// Where the rate is divided by 10, as fractions of the steps (empty: constant).
+    milestone_fractions: Vec<f64>,
+    /// Loss and accuracy of the shared initial weights.
+    initial: &'a FinalMetrics,
+    rows: &'a [Row],
+    /// Seconds of this invocation (runs skipped as finished cost nothing).
+    seconds: f64,
+}
+
 /// Writes `optimizers.json`, `optimizers.md` and `optimizers.png`.
 fn write_outputs(
     dir: &Path,
@@ -650,19 +669,23 @@ fn write_outputs(
     let batch = base.train.batch_size.unwrap_or(0);
     genviz_core::io::write_json(
         &dir.join("optimizers.json"),
-        &serde_json::json!({
-            "command": "optimizers",
-            "version": genviz_core::VERSION,
-            "seed": base.seed,
-            "data": base.data,
-            "model": base.model,
-            "steps": base.train.steps,
-            "batch_size": batch,
-            "milestone_fractions": if setting.milestones { MILESTONE_FRACTIONS.to_vec() } else { Vec::new() },
-            "initial": initial,
-            "rows": rows,
-            "seconds": seconds,
-        }),
+        &Table {
+            command: "optimizers",
+            version: genviz_core::VERSION,
+            seed: base.seed,
+            data: &base.data,
+            model: &base.model,
+            steps: base.train.steps,
+            batch_size: batch,
+            milestone_fractions: if setting.milestones {
+                MILESTONE_FRACTIONS.to_vec()
+            } else {
+                Vec::new()
+            },
+            initial,
+            rows,
+            seconds,
+        },
     )?;
     let mut md = format!(
         "# genviz optimizers: the paper's Table 1 at CPU scale\n\n\

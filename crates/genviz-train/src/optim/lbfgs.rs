@@ -157,10 +157,10 @@ impl LbfgsHistory {
             }
         }
         let mut r: Vec<f32> = q.iter().map(|v| v * self.h_diag).collect();
-        for i in 0..k {
+        for (i, &al_i) in al.iter().enumerate() {
             let be_i = (dot(&self.old_dirs[i], &r) * f64::from(self.ro[i])) as f32;
             for (rj, sj) in r.iter_mut().zip(&self.old_stps[i]) {
-                *rj += (al[i] - be_i) * sj;
+                *rj += (al_i - be_i) * sj;
             }
         }
         r
