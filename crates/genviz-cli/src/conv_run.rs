@@ -59,6 +59,8 @@ pub struct ConvRunSummary {
     pub num_trainable: usize,
     /// Seconds in the training loop (periodic evaluations included).
     pub train_s: f64,
+    /// Loss and gradient evaluations on training batches (more than the steps for L-BFGS).
+    pub gradient_evaluations: u64,
 }
 
 /// Where and under what name a conv run is written.
@@ -183,7 +185,8 @@ fn run_on<B: AutodiffBackend>(
         Some(p) => p.count_at(0, loaded.fixed_poison.as_ref().map_or(0, |d| d.len())),
         None => 0,
     };
-    let images = (batch + poison_rows) as f64 * config.train.steps as f64;
+    // Every loss and gradient evaluation (L-BFGS takes several a step) runs the batch.
+    let images = (batch + poison_rows) as f64 * outcome.gradient_evaluations as f64;
     let record = ConvRunRecord {
         command: target.command,
         version: genviz_core::VERSION,
@@ -207,5 +210,6 @@ fn run_on<B: AutodiffBackend>(
         final_metrics: m,
         num_trainable: net.layout().num_trainable(),
         train_s: outcome.seconds,
+        gradient_evaluations: outcome.gradient_evaluations,
     })
 }

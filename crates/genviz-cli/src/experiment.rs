@@ -48,6 +48,10 @@ pub struct RunResult {
     pub train: genviz_core::Dataset,
     /// The test data.
     pub test: genviz_core::Dataset,
+    /// Seconds spent in the training loop.
+    pub train_s: f64,
+    /// Loss and gradient evaluations on training batches (more than the steps for L-BFGS).
+    pub gradient_evaluations: u64,
 }
 
 /// Trains `config` into `dir`: `run.json`, `model.safetensors`, `metrics.csv`, `checkpoints/`,
@@ -109,6 +113,7 @@ pub fn run(
         }
     };
     let m = outcome.final_metrics;
+    let (train_s, gradient_evaluations) = (outcome.seconds, outcome.gradient_evaluations);
     bar.finish_with_message(format!(
         "train {:.1}%  test {:.1}%",
         100.0 * m.train_acc,
@@ -161,6 +166,8 @@ pub fn run(
         final_metrics: m,
         train: loaded.train,
         test: loaded.test,
+        train_s,
+        gradient_evaluations,
     })
 }
 

@@ -109,6 +109,27 @@ enum Command {
     /// folders net/ and linear/; rerunning into the same --out resumes.
     #[command(verbatim_doc_comment)]
     LinearVsNet(commands::linear_vs_net::LinearVsNetArgs),
+    /// The paper's optimizer table (Table 1) at CPU scale: one net, eleven optimizers.
+    ///
+    /// Trains the same model on the same data from the same initialisation (and batch order)
+    /// once per optimizer of the authors' optimizers/main.py, with its learning rate: SGD lr
+    /// .01 momentum .9, SGD .05, Nesterov .01, Adam .01, Adadelta 5 (rho .5), Adagrad .025,
+    /// Adamax .0005 (betas .9, .9), ASGD .1, RMSprop .0005 (alpha .72), AMSGrad .0005 (betas
+    /// .9, .99) and LBFGS .9 (20 iterations a step, no line search); batch 128, the rate
+    /// divided by 10 after 1/3 and 2/3 of the steps. Examples:
+    ///
+    ///   genviz optimizers --out runs/optimizers            (small CNN, 2,000 Fashion-MNIST)
+    ///
+    ///   genviz optimizers --data swiss-roll --steps 4000 --out runs/optimizers-swissroll
+    ///
+    ///   genviz optimizers --only sgd,adam,lbfgs --steps 300
+    ///
+    /// Each optimizer trains into its own run folder (<out>/<name>/, as genviz train); a rerun
+    /// into the same --out skips finished runs and resumes interrupted ones. Writes
+    /// optimizers.md, optimizers.json (hyper-parameters, steps, gradient evaluations, final
+    /// train/test accuracy and loss, seconds) and optimizers.png (train vs test accuracy).
+    #[command(verbatim_doc_comment)]
+    Optimizers(commands::optimizers::OptimizersArgs),
     /// Loss surface around a model along random or given directions (Li et al.).
     ///
     /// 1-D with --x only, 2-D with --x and --y. Examples:
@@ -177,6 +198,7 @@ fn main() {
                 Command::Minefield(args) => commands::minefield::run(args),
                 Command::Sharp(args) => commands::sharp::run(args),
                 Command::LinearVsNet(args) => commands::linear_vs_net::run(args),
+                Command::Optimizers(args) => commands::optimizers::run(args),
                 Command::Surface(args) => commands::landscape::surface(*args),
                 Command::Interpolate(args) => commands::landscape::interpolate(args),
                 Command::Plane(args) => commands::landscape::plane(args),

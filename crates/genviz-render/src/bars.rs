@@ -1,5 +1,5 @@
-//! Grouped bar charts: a few numbers per model side by side (Fig. 2 of Huang et al.: train and
-//! test accuracy of a neural net and of a linear model).
+//! Grouped bar charts: a few series side by side for each of several groups (the train and
+//! test accuracy of every optimizer in `genviz optimizers`).
 
 use std::path::Path;
 
@@ -7,18 +7,23 @@ use genviz_core::{Error, Result};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::basin::{frame, title_and_legend, Mark};
+use crate::basin::{frame, title_and_legend, value_text, Mark};
 use crate::output::write_png;
 use crate::style::{bold, chart_on, font, linear_tick, series_color};
 use crate::BarGroup;
 
-/// Height of the figure, width per group and of the axes around the groups.
-const HEIGHT: u32 = 560;
-const GROUP_W: u32 = 300;
-const EXTRA_W: u32 = 160;
-const MIN_W: u32 = 820;
-/// Fraction of a group's slot its bars fill together.
-const FILL: f64 = 0.7;
+/// Height of the figure, the width per group and of the axes around them.
+pub(crate) const GROUPED_H: u32 = 560;
+const GROUP_SLOT_W: u32 = 124;
+const GROUPED_EXTRA_W: u32 = 130;
+const GROUPED_MIN_W: u32 = 560;
+/// Share of a group's slot the bars fill.
+const BARS_SHARE: f64 = 0.8;
+
+/// The width of the grouped-bar figure for `n` groups.
+pub(crate) fn grouped_width(n: usize) -> u32 {
+    (GROUPED_EXTRA_W + GROUP_SLOT_W * n as u32).max(GROUPED_MIN_W)
+}
 
 fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
     Error::invalid(format!("{}: {what}", path.display()))
@@ -27,18 +32,26 @@ fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
 pub(crate) fn draw_grouped_bars(
     path: &Path,
     title: &str,
+    y_label: &str,
     series: &[&str],
     groups: &[BarGroup],
-    y_label: &str,
-    y_max: f64,
+    y_range: (f64, f64),
+    scale: f64,
 ) -> Result<()> {
     if groups.is_empty() || series.is_empty() {
         return Err(invalid(path, "no bars to draw"));
     }
-    if !(y_max.is_finite() && y_max > 0.0) {
+    let (lo, hi) = y_range;
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
         return Err(invalid(
             path,
-            format!("y_max is {y_max}, expected a positive number"),
+            format!("y range ({lo}, {hi}): expected finite numbers with min < max"),
+        ));
+    }
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(invalid(
+            path,
+            format!("scale {scale}: expected a number > 0"),
         ));
     }
     for g in groups {
@@ -53,32 +66,27 @@ pub(crate) fn draw_grouped_bars(
                 ),
             ));
         }
-        if let Some(v) = g
-            .values
-            .iter()
-            .find(|v| !(v.is_finite() && (0.0..=y_max).contains(*v)))
-        {
+        if let Some(v) = g.values.iter().flatten().find(|v| !v.is_finite()) {
             return Err(invalid(
                 path,
-                format!("group {:?}: value {v} is outside 0..={y_max}", g.label),
+                format!("group {:?}: value {v} is not finite", g.label),
             ));
         }
     }
     let n = groups.len();
-    let k = series.len();
-    let width = (EXTRA_W + GROUP_W * n as u32).max(MIN_W);
-    // Room above the tallest bar for its value.
-    let top = y_max * 1.1;
-    write_png(path, (width, HEIGHT), |root| {
+    let k = series.len() as f64;
+    let legend: Vec<(String, Mark)> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.to_string(), Mark::Patch(series_color(i))))
+        .collect();
+    // Room above the plot range for the value labels.
+    let top = hi + 0.08 * (hi - lo);
+    write_png(path, (grouped_width(n), GROUPED_H), |root| {
         root.fill(&WHITE)?;
-        let legend: Vec<(String, Mark)> = series
-            .iter()
-            .enumerate()
-            .map(|(s, name)| (name.to_string(), Mark::Patch(series_color(s))))
-            .collect();
         let rest = title_and_legend(root, title, &legend)?;
         let mut chart =
-            chart_on(&rest, 28, 60, 76).build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..top)?;
+            chart_on(&rest, 20, 46, 70).build_cartesian_2d(-0.5..n as f64 - 0.5, lo..top)?;
         chart
             .configure_mesh()
             .light_line_style(RGBColor(250, 250, 250))
@@ -89,32 +97,49 @@ pub(crate) fn draw_grouped_bars(
             .label_style(font(14.0))
             .axis_desc_style(font(17.0))
             .y_desc(y_label)
-            .y_label_formatter(&|v| linear_tick(*v))
+            .y_label_formatter(&|v| linear_tick(*v * scale))
             .draw()?;
-        let bar_w = FILL / k as f64;
-        for (i, g) in groups.iter().enumerate() {
-            let left = i as f64 - FILL / 2.0;
-            for (s, &v) in g.values.iter().enumerate() {
-                let (x0, x1) = (left + s as f64 * bar_w, left + (s as f64 + 0.92) * bar_w);
-                let c = series_color(s);
+        let width = BARS_SHARE / k;
+        for (gi, g) in groups.iter().enumerate() {
+            for (si, v) in g.values.iter().enumerate() {
+                let x0 = gi as f64 - BARS_SHARE / 2.0 + si as f64 * width;
+                let x1 = x0 + width;
+                let (cx, _) = chart.backend_coord(&((x0 + x1) / 2.0, lo));
+                let color = series_color(si);
+                let Some(v) = *v else {
+                    let (_, y) = chart.backend_coord(&(x0, lo));
+                    root.draw_text(
+                        "n/a",
+                        &font(12.0).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                        (cx, y - 4),
+                    )?;
+                    continue;
+                };
+                let shown = v.clamp(lo, top);
                 chart.draw_series([
-                    Rectangle::new([(x0, 0.0), (x1, v)], c.mix(0.6).filled()),
-                    Rectangle::new([(x0, 0.0), (x1, v)], c.stroke_width(2)),
+                    Rectangle::new([(x0, lo), (x1, shown)], color.mix(0.6).filled()),
+                    Rectangle::new([(x0, lo), (x1, shown)], color.stroke_width(1)),
                 ])?;
-                let (cx, cy) = chart.backend_coord(&((x0 + x1) / 2.0, v));
+                let (_, y) = chart.backend_coord(&(x0, shown));
                 root.draw_text(
-                    &format!("{v:.1}"),
-                    &bold(15.0).pos(Pos::new(HPos::Center, VPos::Bottom)),
-                    (cx, cy - 4),
+                    &value_text(v * scale),
+                    &font(11.0).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    (cx, y - 3),
                 )?;
             }
-            let (cx, axis_y) = chart.backend_coord(&(i as f64, 0.0));
-            for (line, text) in g.label.lines().enumerate() {
-                let style = if line == 0 { font(16.0) } else { font(13.0) };
+            let (gx, axis_y) = chart.backend_coord(&(gi as f64, lo));
+            root.draw_text(
+                &g.label,
+                &bold(13.0).pos(Pos::new(HPos::Center, VPos::Top)),
+                (gx, axis_y + 10),
+            )?;
+            if let Some(note) = &g.note {
                 root.draw_text(
-                    text,
-                    &style.pos(Pos::new(HPos::Center, VPos::Top)),
-                    (cx, axis_y + 10 + 19 * line as i32),
+                    note,
+                    &font(12.0)
+                        .color(&RGBColor(90, 90, 90))
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                    (gx, axis_y + 27),
                 )?;
             }
         }
@@ -126,31 +151,67 @@ pub(crate) fn draw_grouped_bars(
 mod tests {
     use super::*;
 
+    fn group(label: &str, values: Vec<Option<f64>>) -> BarGroup {
+        BarGroup {
+            label: label.into(),
+            note: Some("lr 0.01".into()),
+            values,
+        }
+    }
+
     #[test]
-    fn rejects_mismatched_or_out_of_range_values() {
+    fn draws_groups_with_a_missing_value() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bars.png");
-        let group = |values: Vec<f64>| BarGroup {
-            label: "net".into(),
-            values,
-        };
-        let series = ["train", "test"];
-        assert!(draw_grouped_bars(&path, "t", &series, &[group(vec![1.0])], "%", 100.0).is_err());
-        assert!(
-            draw_grouped_bars(&path, "t", &series, &[group(vec![1.0, 101.0])], "%", 100.0).is_err()
-        );
-        assert!(!path.exists());
+        let groups = vec![
+            group("SGD", vec![Some(1.0), Some(0.91)]),
+            group("Adam", vec![Some(0.98), Some(0.9)]),
+            group("LBFGS", vec![None, None]),
+        ];
         draw_grouped_bars(
             &path,
-            "t",
-            &series,
-            &[group(vec![100.0, 80.0]), group(vec![100.0, 40.0])],
-            "%",
+            "accuracy",
+            "accuracy (%)",
+            &["train", "test"],
+            &groups,
+            (0.0, 1.0),
             100.0,
         )
         .unwrap();
-        assert!(path.is_file());
-        let png = image::open(&path).unwrap();
-        assert_eq!((png.width(), png.height()), (820, 560));
+        let img = image::open(&path).unwrap();
+        assert_eq!(img.width(), grouped_width(3));
+        assert_eq!(img.height(), GROUPED_H);
+    }
+
+    #[test]
+    fn rejects_inconsistent_input_naming_the_file() {
+        let path = Path::new("out/bars.png");
+        let e = draw_grouped_bars(
+            path,
+            "t",
+            "y",
+            &["train", "test"],
+            &[group("SGD", vec![Some(1.0)])],
+            (0.0, 1.0),
+            1.0,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("out/bars.png") && e.contains("1 values for 2 series"),
+            "{e}"
+        );
+        let e = draw_grouped_bars(
+            path,
+            "t",
+            "y",
+            &["train"],
+            &[group("SGD", vec![Some(f64::NAN)])],
+            (0.0, 1.0),
+            1.0,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not finite"), "{e}");
     }
 }

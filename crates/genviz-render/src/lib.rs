@@ -25,8 +25,8 @@
 //!   intervals, one [`VolumeBar`] each) and [`draw_spectral_density`] (Hessian eigenvalue
 //!   densities on a shared grid).
 //!
-//! * Grouped bars, as in Fig. 2 of Huang et al. (train and test accuracy of a neural net and a
-//!   linear model): [`draw_grouped_bars`], one [`BarGroup`] per model.
+//! * Comparisons: [`draw_grouped_bars`] (a few series side by side per group, e.g. the train
+//!   and test accuracy of every optimizer of the paper's Table 1, one [`BarGroup`] each).
 //!
 //! * The "minefield" of Fig. 1 of Huang et al.: [`draw_minefield`] (a 2-D embedding of SGD
 //!   iterates coloured by epoch, nearby bad minima coloured by test accuracy, and the final
@@ -475,37 +475,41 @@ pub fn draw_volume_bars(path: &Path, title: &str, bars: &[VolumeBar]) -> Result<
     basin::draw_volume_bars(path, title, bars)
 }
 
-/// One group of bars for [`draw_grouped_bars`]: a model and its values, one per series.
+/// One group of bars for [`draw_grouped_bars`], e.g. one optimizer's train and test accuracy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarGroup {
-    /// Text under the group; a second line (after `\n`) is written smaller, e.g. the
-    /// parameter count.
+    /// Text under the group, e.g. `"Adam"`.
     pub label: String,
-    /// One value per series, each in `0..=y_max`.
-    pub values: Vec<f64>,
+    /// A second, smaller line under the label, e.g. `"lr 0.01"`.
+    pub note: Option<String>,
+    /// One value per series (finite); `None` draws no bar and writes "n/a" (e.g. a run that
+    /// diverged).
+    pub values: Vec<Option<f64>>,
 }
 
-/// Draws grouped bars into one PNG at `path` (560 pixels high; 160 + 300 pixels per group
-/// wide, at least 820): `title` above, a legend of the `series` (one colour each, the tab10
-/// palette) under it, and for each of the `groups` its bars side by side, each annotated with
-/// its value (one decimal), the group's label under the axis. The y axis, labelled `y_label`,
-/// runs from 0 to 10% above `y_max` (100 for accuracies in percent).
+/// Draws grouped bars into one PNG at `path` (560 pixels high; 130 + 124 pixels per group
+/// wide, at least 560): for each group, one bar per series side by side in the series'
+/// colour (the first blue, the second red, ...), each annotated with its value times `scale`,
+/// the group's label (and note) under the axis, `title` and a legend of `series` above. The y
+/// axis spans `y_range` (values outside it are clipped to it) and its ticks, like the value
+/// labels, are multiplied by `scale` (100 shows fractions as percent); `y_label` names it.
 ///
 /// # Errors
 ///
-/// [`genviz_core::Error::Invalid`] if there are no groups or series, a group's values do not
-/// match the series, or a value is outside `0..=y_max`, checked before anything is drawn;
-/// [`genviz_core::Error::Io`] if the file cannot be written. Every message names `path`; on
-/// error no file is left behind.
+/// [`genviz_core::Error::Invalid`] if there are no groups or series, a group has a number of
+/// values other than `series.len()`, a value is not finite, `y_range` is empty or not finite,
+/// or `scale` is not positive, checked before anything is drawn; [`genviz_core::Error::Io`]
+/// if the file cannot be written. Every message names `path`; on error no file is left behind.
 pub fn draw_grouped_bars(
     path: &Path,
     title: &str,
+    y_label: &str,
     series: &[&str],
     groups: &[BarGroup],
-    y_label: &str,
-    y_max: f64,
+    y_range: (f64, f64),
+    scale: f64,
 ) -> Result<()> {
-    bars::draw_grouped_bars(path, title, series, groups, y_label, y_max)
+    bars::draw_grouped_bars(path, title, y_label, series, groups, y_range, scale)
 }
 
 /// Draws Hessian eigenvalue densities into one PNG at `path` (860x560 pixels), like

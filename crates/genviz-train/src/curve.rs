@@ -157,6 +157,12 @@ pub fn train_curve(
     data: &Dataset,
     config: &CurveTraining,
 ) -> Result<()> {
+    if config.optimizer.needs_closure() {
+        return Err(Error::invalid(format!(
+            "curve training: optimizer {} re-evaluates the loss at points of its own choosing, which a randomly sampled t does not allow; use a first-order optimizer",
+            config.optimizer.name()
+        )));
+    }
     let interior = curve.bends.len().saturating_sub(2);
     if interior == 0 {
         return Ok(());

@@ -1,16 +1,19 @@
 //! Resuming a killed training run: the whole state of the loop in one file.
 //!
 //! At every checkpoint the trainer writes `checkpoints/state.safetensors` (atomically, and
-//! after the checkpoint and trajectory it describes): the parameters, the optimizer's moment
-//! vectors, and in its metadata the step, the optimizer's step count, the positions of the
-//! random streams, the minibatch order and the logged metrics. Rerunning the same command
+//! after the checkpoint and trajectory it describes): the parameters, the optimizer's vectors
+//! (`optimizer.first`, `optimizer.second`, and whatever else the optimizer keeps, such as
+//! `optimizer.max_second` or L-BFGS's `optimizer.lbfgs.old_dirs`), and in its metadata the
+//! step, the optimizer's step count and scalars, the positions of the random streams, the
+//! minibatch order and the logged metrics. Rerunning the same command
 //! continues from there and gives the same bits as a run that was never interrupted.
 
+use crate::optim::OptimizerState;
 use crate::trainer::{MetricRow, TrainConfig};
 use genviz_core::io::{read_safetensors, write_safetensors};
 use genviz_core::{Error, Layout, Params, Result, Role};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,6 +32,9 @@ pub struct LoopState {
     pub step: u64,
     /// The optimizer's own step count.
     pub optimizer_step: u64,
+    /// The optimizer's scalars (ASGD's step size, L-BFGS's `t` and `H_diag`, ...).
+    #[serde(default)]
+    pub optimizer_scalars: BTreeMap<String, f64>,
     /// Word position of the minibatch stream (a decimal u128).
     pub batch_rng: String,
     /// Word position of the poison stream (a decimal u128).
@@ -45,31 +51,39 @@ pub struct LoopState {
     pub seed: u64,
 }
 
-/// The loop state with the parameters and optimizer moments.
+/// The loop state with the parameters and the optimizer's state.
 pub struct Snapshot {
     /// Scalars, positions and history.
     pub state: LoopState,
     /// Parameters.
     pub params: Vec<f32>,
-    /// Optimizer first moments (or momentum buffers).
-    pub first: Vec<f32>,
-    /// Optimizer second moments.
-    pub second: Vec<f32>,
+    /// The optimizer's step count, vectors and scalars (the step count and scalars are also
+    /// in `state`, which is what the file stores).
+    pub optimizer: OptimizerState,
 }
+
+/// Prefix of the optimizer's vectors in the state file.
+const OPTIMIZER_PREFIX: &str = "optimizer.";
 
 /// Writes `snapshot` into `dir`'s state file.
 pub fn save(dir: &Path, snapshot: &Snapshot) -> Result<()> {
     let n = snapshot.params.len();
+    let vectors = &snapshot.optimizer.vectors;
     let layout = Layout::new(
-        ["params", "optimizer.first", "optimizer.second"]
-            .map(|name| (name.to_string(), vec![n], Role::Weight)),
+        std::iter::once(("params".to_string(), vec![n], Role::Weight)).chain(vectors.iter().map(
+            |(name, v)| {
+                (
+                    format!("{OPTIMIZER_PREFIX}{name}"),
+                    vec![v.len()],
+                    Role::Weight,
+                )
+            },
+        )),
     )?;
-    let values = [
-        snapshot.params.as_slice(),
-        &snapshot.first,
-        &snapshot.second,
-    ]
-    .concat();
+    let values = std::iter::once(snapshot.params.as_slice())
+        .chain(vectors.values().map(Vec::as_slice))
+        .collect::<Vec<_>>()
+        .concat();
     let params = Params::from_vec(Arc::new(layout), values)?;
     let json = serde_json::to_string(&snapshot.state)
         .map_err(|e| Error::invalid(format!("encoding the training state: {e}")))?;
@@ -99,15 +113,26 @@ pub fn load(dir: &Path, config: &TrainConfig, seed: u64) -> Result<Option<Snapsh
             "holds a run with another configuration or seed; rerun the same command to resume it, or choose another --out",
         ));
     }
-    let get = |name: &str| -> Result<Vec<f32>> {
-        file.get(name)
-            .map(|t| t.values.clone())
-            .ok_or_else(|| Error::bad_file(&path, format!("tensor `{name}` is missing")))
-    };
+    let params = file
+        .get("params")
+        .map(|t| t.values.clone())
+        .ok_or_else(|| Error::bad_file(&path, "tensor `params` is missing"))?;
+    let vectors = file
+        .tensors
+        .iter()
+        .filter_map(|t| {
+            t.name
+                .strip_prefix(OPTIMIZER_PREFIX)
+                .map(|name| (name.to_string(), t.values.clone()))
+        })
+        .collect();
     Ok(Some(Snapshot {
-        params: get("params")?,
-        first: get("optimizer.first")?,
-        second: get("optimizer.second")?,
+        params,
+        optimizer: OptimizerState {
+            step: state.optimizer_step,
+            vectors,
+            scalars: state.optimizer_scalars.clone(),
+        },
         state,
     }))
 }

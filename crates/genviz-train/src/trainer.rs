@@ -64,6 +64,21 @@ impl TrainConfig {
             return Err(Error::invalid("train: log_every must be at least 1"));
         }
         self.optimizer.validate()?;
+        if self.optimizer.needs_closure() {
+            // PyTorch's LBFGS has no weight decay, and a clipped gradient would not be the
+            // gradient of the loss its curvature pairs are built from.
+            if self.weight_decay != 0.0 {
+                return Err(Error::invalid(format!(
+                    "train: weight_decay is {}, expected 0 with lbfgs (PyTorch's LBFGS has none)",
+                    self.weight_decay
+                )));
+            }
+            if self.clip_norm.is_some() {
+                return Err(Error::invalid(
+                    "train: clip_norm must be unset with lbfgs (its curvature pairs need the true gradient)",
+                ));
+            }
+        }
         self.schedule.validate()?;
         if let Some(p) = &self.poison {
             p.validate()?;
@@ -130,6 +145,8 @@ pub struct TrainOutcome {
     pub history: Vec<MetricRow>,
     /// Wall-clock seconds spent in the loop.
     pub seconds: f64,
+    /// Loss and gradient evaluations on training batches: one per step, more for L-BFGS.
+    pub gradient_evaluations: u64,
 }
 
 /// The inputs of one training run.
@@ -192,7 +209,7 @@ pub fn train(
             ));
         }
         theta.values_mut().copy_from_slice(&snap.params);
-        optimizer.restore(snap.state.optimizer_step, snap.first, snap.second)?;
+        optimizer.restore(snap.optimizer)?;
         let position = |s: &str| {
             s.parse::<u128>().map_err(|_| {
                 Error::invalid(format!(
@@ -215,39 +232,52 @@ pub fn train(
     for step in first_step..config.steps {
         let lr = config.schedule.at(step);
         let clean = batches.next(request.train);
-        let (objective, beta) = match (&config.poison, request.poison.as_mut()) {
-            (Some(pc), Some(pool)) => {
-                let mixed = PoisonedBatch::build(pc, pool, clean.as_ref(), step, &mut poison_rng)?;
-                let batch = mixed.batch();
-                (
-                    network.loss_grad(theta.values(), &batch, &mut grad),
-                    mixed.beta,
-                )
-            }
-            _ => {
+        let mixed = match (&config.poison, request.poison.as_mut()) {
+            (Some(pc), Some(pool)) => Some(PoisonedBatch::build(
+                pc,
+                pool,
+                clean.as_ref(),
+                step,
+                &mut poison_rng,
+            )?),
+            _ => None,
+        };
+        let (coef, reverse);
+        let (batch, beta) = match &mixed {
+            Some(m) => (m.batch(), m.beta),
+            None => {
                 let data = clean.as_ref();
-                let coef = vec![1.0 / data.len() as f32; data.len()];
-                let reverse = vec![false; data.len()];
+                coef = vec![1.0 / data.len() as f32; data.len()];
+                reverse = vec![false; data.len()];
                 let batch = Batch {
                     data,
                     coef: &coef,
                     reverse: &reverse,
                 };
-                (network.loss_grad(theta.values(), &batch, &mut grad), 0.0)
+                (batch, 0.0)
             }
         };
+        let objective = network.loss_grad(theta.values(), &batch, &mut grad);
         let grad_norm = clip_global_norm(&mut grad, config.clip_norm);
-        if !objective.is_finite() || !grad_norm.is_finite() {
-            let what = if objective.is_finite() {
-                "gradient norm"
-            } else {
-                "loss"
+        let mut bad = non_finite(objective, grad_norm);
+        if bad.is_none() {
+            // L-BFGS re-evaluates on the same batch; the first-order optimizers never call this.
+            let mut loss_grad = |p: &[f32], g: &mut [f32]| {
+                let loss = network.loss_grad(p, &batch, g);
+                if bad.is_none() {
+                    bad = non_finite(loss, clip_global_norm(g, None));
+                }
+                loss
             };
-            let value = if objective.is_finite() {
-                grad_norm
-            } else {
-                objective
-            };
+            optimizer.step_with(
+                theta.values_mut(),
+                &grad,
+                objective,
+                lr as f32,
+                &mut loss_grad,
+            );
+        }
+        if let Some((what, value)) = bad {
             let kept = writer.as_ref().and_then(|w| w.last_checkpoint.clone());
             if let Some(w) = writer.as_mut() {
                 w.write_metrics(&history)?;
@@ -259,7 +289,6 @@ pub fn train(
                     .unwrap_or_default()
             )));
         }
-        optimizer.step(theta.values_mut(), &grad, lr as f32);
         let done = step + 1;
         let last = done == config.steps;
         if done % config.log_every == 0 || last {
@@ -284,11 +313,12 @@ pub fn train(
                 w.checkpoint(done, &theta)?;
                 w.write_metrics(&history)?;
                 // Last, so the state never points past what was written before it.
-                let (optimizer_step, first, second) = optimizer.state();
+                let optimizer_state = optimizer.state();
                 let snapshot = crate::resume::Snapshot {
                     state: crate::resume::LoopState {
                         step: done,
-                        optimizer_step,
+                        optimizer_step: optimizer_state.step,
+                        optimizer_scalars: optimizer_state.scalars.clone(),
                         batch_rng: batches.rng.get_word_pos().to_string(),
                         poison_rng: poison_rng.get_word_pos().to_string(),
                         order: batches.order.clone(),
@@ -298,8 +328,7 @@ pub fn train(
                         seed: request.seed,
                     },
                     params: theta.values().to_vec(),
-                    first: first.to_vec(),
-                    second: second.to_vec(),
+                    optimizer: optimizer_state,
                 };
                 crate::resume::save(&w.dir, &snapshot)?;
             }
@@ -312,7 +341,19 @@ pub fn train(
         final_metrics: FinalMetrics::from_evals(train_eval, test_eval),
         history,
         seconds: start.elapsed().as_secs_f64(),
+        gradient_evaluations: optimizer.evaluations(),
     })
+}
+
+/// What is not finite, the loss or the gradient norm, with its value.
+fn non_finite(loss: f64, grad_norm: f64) -> Option<(&'static str, f64)> {
+    if !loss.is_finite() {
+        Some(("loss", loss))
+    } else if !grad_norm.is_finite() {
+        Some(("gradient norm", grad_norm))
+    } else {
+        None
+    }
 }
 
 /// Which training examples each step uses: all of them, or shuffled minibatches per epoch

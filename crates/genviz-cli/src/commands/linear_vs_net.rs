@@ -544,8 +544,9 @@ fn markdown(r: &Report<'_>) -> String {
 /// Fig 2: train and test accuracy of both models as grouped bars.
 fn draw(path: &Path, r: &Report<'_>) -> Result<()> {
     let group = |m: &ModelSummary, what: &str| BarGroup {
-        label: format!("{what}\n{} parameters", thousands(m.num_params)),
-        values: vec![100.0 * m.train_acc, 100.0 * m.test_acc],
+        label: what.to_string(),
+        note: Some(format!("{} parameters", thousands(m.num_params))),
+        values: vec![Some(m.train_acc), Some(m.test_acc)],
     };
     let title = format!(
         "{}, {} training images: test {:.1}% (net) vs {:.1}% (linear)",
@@ -557,6 +558,7 @@ fn draw(path: &Path, r: &Report<'_>) -> Result<()> {
     genviz_render::draw_grouped_bars(
         path,
         &title,
+        "accuracy (%)",
         &["train", "test"],
         &[
             group(r.net, &format!("neural net ({})", r.net.model)),
@@ -565,7 +567,7 @@ fn draw(path: &Path, r: &Report<'_>) -> Result<()> {
                 &format!("linear on {} poly features", thousands(r.linear.num_inputs)),
             ),
         ],
-        "accuracy (%)",
+        (0.0, 1.0),
         100.0,
     )?;
     Ok(())

@@ -9,6 +9,7 @@ pub mod eval;
 pub mod landscape;
 pub mod linear_vs_net;
 pub mod minefield;
+pub mod optimizers;
 pub mod paper;
 pub mod sharp;
 pub mod train;

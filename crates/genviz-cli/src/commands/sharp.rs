@@ -112,8 +112,7 @@ impl Recipe {
         let name = match (&self.optimizer, self.batch_size) {
             (OptimizerConfig::Sgd { .. }, None) => "GD",
             (OptimizerConfig::Sgd { .. }, Some(_)) => "SGD",
-            (OptimizerConfig::Adam { .. }, _) => "Adam",
-            (OptimizerConfig::Rmsprop { .. }, _) => "RMSprop",
+            (other, _) => other.name(),
         };
         let mut s = format!("{name} lr {}", self.lr);
         if self.weight_decay > 0.0 {

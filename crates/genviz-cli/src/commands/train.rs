@@ -201,8 +201,11 @@ impl TrainArgs {
             match &mut c.train.optimizer {
                 OptimizerConfig::Sgd { momentum: m, .. }
                 | OptimizerConfig::Rmsprop { momentum: m, .. } => *m = momentum,
-                OptimizerConfig::Adam { .. } => {
-                    anyhow::bail!("--momentum applies to sgd and rmsprop, not adam")
+                other => {
+                    anyhow::bail!(
+                        "--momentum applies to sgd and rmsprop, not {}",
+                        other.name()
+                    )
                 }
             }
         }

@@ -246,3 +246,99 @@ fn minibatches_cover_every_example_each_epoch() {
     seen.sort_by(f32::total_cmp);
     assert_eq!(seen, (0..10).map(|v| 2.0 * v as f32).collect::<Vec<_>>());
 }
+
+/// Every optimizer's state survives a crash: a run that stops with a non-finite loss after
+/// its step-4 checkpoint and is rerun with a healthy network ends with the same bits as a run
+/// never interrupted (L-BFGS included, whose history lives in the state file).
+#[test]
+fn every_optimizer_resumes_bit_for_bit_after_a_crash() {
+    let (train_set, test_set) = swiss_roll(7);
+    let inner = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    for (optimizer, lr) in [
+        (OptimizerConfig::amsgrad(), 0.01),
+        (OptimizerConfig::adagrad(), 0.025),
+        (OptimizerConfig::adadelta(0.5), 5.0),
+        (OptimizerConfig::adamax(0.9, 0.9), 0.01),
+        (OptimizerConfig::asgd(), 0.1),
+        (OptimizerConfig::lbfgs(), 0.1),
+    ] {
+        let cfg = TrainConfig {
+            optimizer: optimizer.clone(),
+            schedule: LrSchedule::constant(lr),
+            batch_size: Some(50),
+            clip_norm: None,
+            log_every: 2,
+            checkpoint_every: 4,
+            ..config(8)
+        };
+        let straight = train(request(&inner, &train_set, &test_set, &cfg), &mut |_| {}).unwrap();
+        let per_step = straight.gradient_evaluations / 8;
+        assert!(
+            straight.final_metrics.train_loss < straight.history[0].train_loss * 1.5,
+            "{optimizer:?}: {:?}",
+            straight.history
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let crashing = Exploding {
+            inner: inner.clone(),
+            calls: AtomicUsize::new(0),
+            // First-order: one call a step, so the crash is in step 6; L-BFGS: many a step.
+            fail_at: (5 * per_step.max(1) + 1) as usize,
+        };
+        let mut req = request(&inner, &train_set, &test_set, &cfg);
+        req.network = &crashing;
+        req.out_dir = Some(dir.path());
+        assert!(train(req, &mut |_| {}).is_err(), "{optimizer:?}");
+        let mut req = request(&inner, &train_set, &test_set, &cfg);
+        req.out_dir = Some(dir.path());
+        let resumed = train(req, &mut |_| {}).unwrap();
+        assert_eq!(
+            resumed.params.values(),
+            straight.params.values(),
+            "{optimizer:?}"
+        );
+        assert_eq!(resumed.history, straight.history, "{optimizer:?}");
+        assert_eq!(
+            resumed.gradient_evaluations, straight.gradient_evaluations,
+            "{optimizer:?}"
+        );
+    }
+}
+
+#[test]
+fn lbfgs_takes_several_evaluations_a_step_and_lowers_the_loss() {
+    let (train_set, test_set) = swiss_roll(3);
+    let net = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let cfg = TrainConfig {
+        optimizer: OptimizerConfig::lbfgs(),
+        schedule: LrSchedule::constant(0.9),
+        clip_norm: None,
+        log_every: 10,
+        ..config(20)
+    };
+    let out = train(request(&net, &train_set, &test_set, &cfg), &mut |_| {}).unwrap();
+    assert!(
+        out.gradient_evaluations > 20,
+        "{}",
+        out.gradient_evaluations
+    );
+    assert!(out.gradient_evaluations <= 20 * 20);
+    let first = &out.history[0];
+    assert!(
+        out.final_metrics.train_loss < first.train_loss,
+        "{:?}",
+        out.history
+    );
+    let bad = TrainConfig {
+        clip_norm: Some(8.0),
+        ..cfg.clone()
+    };
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(e.contains("clip_norm") && e.contains("lbfgs"), "{e}");
+    let bad = TrainConfig {
+        weight_decay: 1e-4,
+        ..cfg
+    };
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(e.contains("weight_decay is 0.0001, expected 0"), "{e}");
+}
