@@ -25,6 +25,20 @@ pub(crate) fn grouped_width(n: usize) -> u32 {
     (GROUPED_EXTRA_W + GROUP_SLOT_W * n as u32).max(GROUPED_MIN_W)
 }
 
+/// The width that also fits `title` and every group's label on one line (about 10 and 8
+/// pixels a character at the title's and the labels' sizes).
+pub(crate) fn fitting_width(title: &str, groups: &[BarGroup]) -> u32 {
+    let chars = |s: &str| s.chars().count() as u32;
+    let widest_label = groups
+        .iter()
+        .map(|g| chars(&g.label).max(g.note.as_deref().map_or(0, chars)))
+        .max()
+        .unwrap_or(0);
+    grouped_width(groups.len())
+        .max(10 * chars(title) + 60)
+        .max(GROUPED_EXTRA_W + (8 * widest_label + 24) * groups.len() as u32)
+}
+
 fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
     Error::invalid(format!("{}: {what}", path.display()))
 }
@@ -82,7 +96,7 @@ pub(crate) fn draw_grouped_bars(
         .collect();
     // Room above the plot range for the value labels.
     let top = hi + 0.08 * (hi - lo);
-    write_png(path, (grouped_width(n), GROUPED_H), |root| {
+    write_png(path, (fitting_width(title, groups), GROUPED_H), |root| {
         root.fill(&WHITE)?;
         let rest = title_and_legend(root, title, &legend)?;
         let mut chart =
