@@ -118,7 +118,7 @@ enum Command {
     /// .9, .99) and LBFGS .9 (20 iterations a step, no line search); batch 128, the rate
     /// divided by 10 after 1/3 and 2/3 of the steps. Examples:
     ///
-    ///   genviz optimizers --out runs/optimizers            (small CNN, 2,000 Fashion-MNIST)
+    ///   genviz optimizers --out runs/optimizers            (small CNN, 500 Fashion-MNIST, 150 epochs)
     ///
     ///   genviz optimizers --data swiss-roll --steps 4000 --out runs/optimizers-swissroll
     ///
