@@ -159,7 +159,7 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
     let t = start.elapsed();
     for round in 0..2 {
         let out = dir.path().join(format!("train-killed{round}"));
-        let kills = kill_until_done(&train(&out), &mut delays, t / 20, t / 3, &|_| {
+        let kills = kill_until_done(&train(&out), &mut delays, t / 40, t / 6, &|_| {
             if out.exists() {
                 assert_whole(&out)
             }
@@ -201,7 +201,7 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
     let t = start.elapsed();
     for round in 0..2 {
         let out = dir.path().join(format!("surface-killed{round}"));
-        let kills = kill_until_done(&surface(&out), &mut delays, t / 20, t / 3, &|_| {
+        let kills = kill_until_done(&surface(&out), &mut delays, t / 40, t / 6, &|_| {
             if out.exists() {
                 assert_whole(&out)
             }
@@ -276,7 +276,7 @@ fn killed_basin_and_hessian_resume_and_ray_shards_merge_to_the_same_bits() {
         ok(genviz(&with_out(&whole)));
         let t = start.elapsed();
         let out = dir.path().join(format!("{name}-killed"));
-        let kills = kill_until_done(&with_out(&out), &mut delays, t / 20, t / 3, &|_| {
+        let kills = kill_until_done(&with_out(&out), &mut delays, t / 40, t / 6, &|_| {
             if out.exists() {
                 assert_whole(&out)
             }

@@ -63,7 +63,17 @@ pub enum Arch {
         /// [256, 256, 256]]` (the reference's `'VGG9': [64, 64, 'M', 128, 128, 'M', 256, 256,
         /// 256, 'M']`: 7 convolutions + 2 dense layers).
         stages: Vec<Vec<usize>>,
+        /// Li et al.'s dense block (`fc`: Linear, BatchNorm1d, ReLU) before the classifier.
+        /// Without it the pooled maps go straight to `classifier`, as in kuangliu's
+        /// pytorch-cifar VGG that the paper's optimizer table trains (VGG-13 on 32x32 images
+        /// pools to 512 x 1 x 1: `classifier` is `Linear(512, 10)`).
+        #[serde(default = "default_true")]
+        fc: bool,
     },
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl Arch {
@@ -101,10 +111,27 @@ impl Arch {
     pub fn vgg9() -> Self {
         Arch::Vgg {
             stages: vec![vec![64, 64], vec![128, 128], vec![256, 256, 256]],
+            fc: true,
         }
     }
 
-    /// Parses a command-line name: `cnn`, `vgg9`, `resnet20`, `resnet56`, `resnet18`, with a
+    /// VGG-13 as kuangliu's pytorch-cifar builds it, the net of the paper's optimizer table
+    /// (SPEC 1.10): `[64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512,
+    /// 'M']`, then `classifier` (the reference's trailing 1x1 average pooling is the identity).
+    pub fn vgg13() -> Self {
+        Arch::Vgg {
+            stages: vec![
+                vec![64, 64],
+                vec![128, 128],
+                vec![256, 256],
+                vec![512, 512],
+                vec![512, 512],
+            ],
+            fc: false,
+        }
+    }
+
+    /// Parses a command-line name: `cnn`, `vgg9`, `vgg13`, `resnet20`, `resnet56`, `resnet18`, with a
     /// `-noshort` suffix for the ResNets without skip connections.
     pub fn parse(name: &str) -> Result<Self> {
         let (base, skip) = match name.strip_suffix("-noshort") {
@@ -114,6 +141,7 @@ impl Arch {
         match base {
             "cnn" if skip => Ok(Arch::small_cnn()),
             "vgg9" if skip => Ok(Arch::vgg9()),
+            "vgg13" if skip => Ok(Arch::vgg13()),
             "resnet18" => Ok(Arch::ResNet {
                 blocks: vec![2, 2, 2, 2],
                 widths: vec![64, 128, 256, 512],
@@ -122,7 +150,7 @@ impl Arch {
             _ => match base.strip_prefix("resnet").and_then(|d| d.parse().ok()) {
                 Some(depth) => Arch::cifar_resnet(depth, skip),
                 None => Err(Error::invalid(format!(
-                    "unknown model `{name}`; expected cnn, vgg9, resnet20, resnet56, resnet18 (add -noshort to a resnet for no skip connections)"
+                    "unknown model `{name}`; expected cnn, vgg9, vgg13, resnet20, resnet56, resnet18 (add -noshort to a resnet for no skip connections)"
                 ))),
             },
         }
@@ -154,7 +182,7 @@ impl Arch {
                     )));
                 }
             }
-            Arch::Vgg { stages } => {
+            Arch::Vgg { stages, .. } => {
                 if stages.is_empty() || stages.iter().any(|s| s.is_empty() || s.contains(&0)) {
                     return Err(Error::invalid(format!(
                         "model: a vgg needs at least one stage, each of convolutions with at least 1 filter; got {stages:?}"
@@ -328,7 +356,7 @@ pub(crate) fn forward<B: Backend>(
             let x: Tensor<B, 2> = adaptive_avg_pool2d(x, [1, 1]).flatten(1, 3);
             ctx.linear(x, "linear", classes)
         }
-        Arch::Vgg { stages } => {
+        Arch::Vgg { stages, fc } => {
             // Indices of the reference's `features` Sequential: conv, BatchNorm, ReLU per
             // convolution, one more for each pooling.
             let mut index = 0;
@@ -344,6 +372,9 @@ pub(crate) fn forward<B: Backend>(
             }
             let width = x.dims()[1];
             let x: Tensor<B, 2> = x.flatten(1, 3);
+            if !fc {
+                return ctx.linear(x, "classifier", classes);
+            }
             let x = ctx.linear(x, "fc.0", width);
             let [n, c] = x.dims();
             let x = ctx.batch_norm(x.reshape([n, c, 1, 1]), "fc.1");

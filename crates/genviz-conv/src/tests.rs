@@ -38,6 +38,7 @@ fn tiny_vgg() -> ConvNet<B> {
     let spec = ConvSpec {
         arch: Arch::Vgg {
             stages: vec![vec![3], vec![2, 4]],
+            fc: true,
         },
         input: [2, 6, 6],
         num_classes: 3,
@@ -189,6 +190,7 @@ fn vgg_rejects_images_too_small_for_its_poolings() {
     assert!(Arch::parse("vgg9-noshort").is_err());
     let empty = Arch::Vgg {
         stages: vec![vec![4], vec![]],
+        fc: true,
     };
     assert!(empty.validate([1, 8, 8]).is_err());
 }
@@ -418,4 +420,35 @@ fn gradient_descent_learns_a_separable_image_task() {
     assert!(after.loss < 0.5 * before, "{before} -> {after:?}");
     assert_eq!(after.accuracy, 1.0);
     let _ = Arc::clone(net.layout());
+}
+
+#[test]
+fn vgg13_is_the_papers_table_net() {
+    // kuangliu's VGG('VGG13') on CIFAR-10: ten 3x3 convolutions with bias and BatchNorm, five
+    // poolings to 512 x 1 x 1, Linear(512, 10). Trainable parameters, by hand:
+    // convs 3*64*9+64 + 64*64*9+64 + 64*128*9+128 + 128*128*9+128 + 128*256*9+256
+    //   + 256*256*9+256 + 256*512*9+512 + 512*512*9+512 + 2*(512*512*9+512)
+    //   = 1,792 + 36,928 + 73,856 + 147,584 + 295,168 + 590,080 + 1,180,160 + 2,359,808
+    //   + 4,719,616 = 9,404,992; BatchNorm weight and bias 2*(64*2+128*2+256*2+512*4) = 5,888;
+    // classifier 512*10+10 = 5,130. Total 9,416,010 (PyTorch: sum(p.numel() for p in
+    // VGG('VGG13').parameters())).
+    let spec = ConvSpec {
+        arch: Arch::parse("vgg13").unwrap(),
+        input: [3, 32, 32],
+        num_classes: 10,
+    };
+    let layout = spec.layout().unwrap();
+    assert_eq!(layout.num_trainable(), 9_416_010);
+    let names: Vec<&str> = layout.tensors().iter().map(|t| t.name.as_str()).collect();
+    assert!(names.contains(&"features.0.weight"));
+    assert!(names.contains(&"features.1.running_var"));
+    // The last convolution: 10 convolutions x 3 entries + 4 poolings before it = index 31.
+    assert!(names.contains(&"features.31.weight"));
+    assert!(!names.iter().any(|n| n.starts_with("fc.")));
+    let classifier = layout
+        .tensors()
+        .iter()
+        .find(|t| t.name == "classifier.weight")
+        .unwrap();
+    assert_eq!(classifier.shape, vec![10, 512]);
 }

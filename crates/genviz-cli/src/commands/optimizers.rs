@@ -653,7 +653,7 @@ fn model_name(model: &crate::config::ModelConfig) -> String {
             widths(w),
             if *skip { "" } else { " (no skips)" }
         ),
-        Some(genviz_conv::Arch::Vgg { stages }) => format!(
+        Some(genviz_conv::Arch::Vgg { stages, .. }) => format!(
             "VGG {}",
             stages
                 .iter()

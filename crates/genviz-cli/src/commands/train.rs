@@ -30,7 +30,7 @@ pub struct TrainArgs {
     /// this many pixels, He et al.: 4) and left-right flips.
     #[arg(long)]
     augment: Option<usize>,
-    /// A convolutional net instead of the MLP: cnn, vgg9, resnet20, resnet56, resnet18 (-noshort for
+    /// A convolutional net instead of the MLP: cnn, vgg9, vgg13, resnet20, resnet56, resnet18 (-noshort for
     /// no skip connections).
     #[arg(long)]
     model: Option<String>,
