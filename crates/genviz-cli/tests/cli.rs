@@ -480,6 +480,14 @@ fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
         "3",
         "--image-eval",
         "30",
+        "--image-small-train",
+        "200",
+        "--image-fig2-steps",
+        "4",
+        "--image-table-steps",
+        "3",
+        "--image-table-only",
+        "sgd,adam",
         "--out",
         out.to_str().unwrap(),
     ];
@@ -494,9 +502,17 @@ fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
         "results.json",
         "report.html",
         "paper.json",
+        "fig2/fig2_linear_vs_net.png",
+        "fig2/linear_vs_net.json",
+        "optimizers/optimizers.png",
+        "optimizers/optimizers.json",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
+    let table = json(&out.join("optimizers/optimizers.json"));
+    assert_eq!(table["rows"].as_array().unwrap().len(), 2, "{table}");
+    assert_eq!(table["steps"], 3);
+    assert_eq!(json(&out.join("fig2/linear_vs_net.json"))["n_train"], 200);
     let results = json(&out.join("results.json"));
     let checks: Vec<_> = results["checks"]
         .as_array()
@@ -505,6 +521,11 @@ fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
         .filter(|c| c["figure"] == "img")
         .collect();
     assert_eq!(checks.len(), 3, "{results}");
+    assert!(results["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["figure"] == "2"));
     let summary = json(&out.join("summary.json"));
     let runs = summary["images"]["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
@@ -531,6 +552,7 @@ fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
     assert_eq!(eval["test"]["accuracy"], record["final"]["test_acc"]);
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("Real images: a small CNN on Fashion-MNIST"));
+    assert!(report.contains("Fig 2 and the optimizer table"));
     assert!(report.contains("images_landscapes_3d.png") || report.contains("data:image/png"));
     // A rerun reuses both networks and both landscapes and reports the same numbers.
     let before = std::fs::read_to_string(out.join("results.json")).unwrap();

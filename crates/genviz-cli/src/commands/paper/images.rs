@@ -35,6 +35,14 @@ pub struct ImageScale {
     pub poisoned_train: usize,
     /// Where the IDX files are (default: the usual places, see `genviz train --data-dir`).
     pub data_dir: Option<std::path::PathBuf>,
+    /// Training images of Fig 2 and the optimizer table (`None`: each command's default).
+    pub small_train: Option<usize>,
+    /// Steps of both Fig 2 models (`None`: `genviz linear-vs-net`'s defaults).
+    pub fig2_steps: Option<u64>,
+    /// Steps of each optimizer-table run (`None`: `genviz optimizers`' default).
+    pub table_steps: Option<u64>,
+    /// Only these optimizers (`genviz optimizers --only`; `None`: all eleven).
+    pub table_only: Option<String>,
     /// Points per side of each landscape.
     pub surface_points: usize,
     /// Half-width of each landscape in filter-normalised units (Li et al.: 1).
@@ -53,6 +61,10 @@ impl ImageScale {
             poisoned_steps: 1200,
             poisoned_train: presets::FASHION_MNIST_POISONED_TRAIN,
             data_dir: None,
+            small_train: None,
+            fig2_steps: None,
+            table_steps: None,
+            table_only: None,
             surface_points: 11,
             surface_span: 1.0,
             eval_train: 1000,
@@ -242,6 +254,20 @@ pub fn images(dir: &Path, scale: &Scale, bars: &progress::Bars, out: &mut Outcom
     out.figures
         .extend(["images_landscapes_3d.png", "images_landscapes_contour.png"].map(String::from));
 
+    let extra = fig2_and_table1(dir, s)?;
+    let fig2 = &extra["fig2"];
+    out.figures
+        .extend(["fig2/fig2_linear_vs_net.png", "optimizers/optimizers.png"].map(String::from));
+    let gap = fig2["test_acc_gap"].as_f64().unwrap_or(f64::NAN);
+    out.checks.push(Check::at_least(
+        "2",
+        "net test accuracy minus the linear model's (both fit the same training images)",
+        gap,
+        0.0,
+        None,
+        "paper: the net generalizes, the linear model does not",
+    ));
+
     let [clean, poisoned] = [runs[0].final_metrics, runs[1].final_metrics];
     out.checks.extend([
         Check::at_least(
@@ -272,6 +298,8 @@ pub fn images(dir: &Path, scale: &Scale, bars: &progress::Bars, out: &mut Outcom
     out.summary.insert(
         "images".into(),
         json!({
+            "fig2": extra["fig2"],
+            "optimizers": extra["optimizers"],
             "data": "fashion-mnist",
             "model": "cnn",
             "scale": s,
@@ -286,4 +314,62 @@ pub fn images(dir: &Path, scale: &Scale, bars: &progress::Bars, out: &mut Outcom
     );
     out.images = runs;
     Ok(())
+}
+
+/// Parses `args` as the flags of one of genviz's commands, with its defaults for the rest.
+fn command_args<T: clap::Args>(name: &str, args: Vec<String>) -> Result<T> {
+    #[derive(clap::Parser)]
+    struct Wrapped<T: clap::Args> {
+        #[command(flatten)]
+        inner: T,
+    }
+    use clap::Parser as _;
+    let argv = std::iter::once(name.to_string()).chain(args);
+    Ok(Wrapped::<T>::try_parse_from(argv)
+        .with_context(|| format!("the paper's `genviz {name}` flags"))?
+        .inner)
+}
+
+/// Fig 2 (`genviz linear-vs-net` into `dir/fig2`) and the optimizer table (`genviz
+/// optimizers` into `dir/optimizers`) at their CPU-scale defaults; both resume in a rerun.
+/// Returns both commands' JSON records, as `{"fig2": ..., "optimizers": ...}`.
+fn fig2_and_table1(dir: &Path, s: &ImageScale) -> Result<serde_json::Value> {
+    let path = |p: &Path| p.display().to_string();
+    let mut common = Vec::new();
+    if let Some(d) = &s.data_dir {
+        common.extend(["--data-dir".to_string(), path(d)]);
+    }
+    if let Some(n) = s.small_train {
+        common.extend(["--n-train".to_string(), n.to_string()]);
+    }
+    let fig2_dir = dir.join("fig2");
+    let mut fig2 = vec!["--out".to_string(), path(&fig2_dir)];
+    fig2.extend(common.iter().cloned());
+    if let Some(n) = s.fig2_steps {
+        for flag in ["--net-steps", "--linear-steps"] {
+            fig2.extend([flag.to_string(), n.to_string()]);
+        }
+    }
+    crate::commands::linear_vs_net::run(command_args("linear-vs-net", fig2)?)?;
+
+    let mut table = vec!["--out".to_string(), path(&dir.join("optimizers"))];
+    table.extend(common);
+    if let Some(n) = s.table_steps {
+        table.extend(["--steps".to_string(), n.to_string()]);
+    }
+    if let Some(only) = &s.table_only {
+        table.extend(["--only".to_string(), only.clone()]);
+    }
+    crate::commands::optimizers::run(command_args("optimizers", table)?)?;
+
+    Ok(json!({
+        "fig2": read_json(&fig2_dir.join("linear_vs_net.json"))?,
+        "optimizers": read_json(&dir.join("optimizers").join("optimizers.json"))?,
+    }))
+}
+
+fn read_json(file: &Path) -> Result<serde_json::Value> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: invalid JSON", file.display()))
 }

@@ -85,6 +85,18 @@ pub struct PaperArgs {
     /// Training and test images each image-landscape point is evaluated on (overrides 1,000).
     #[arg(long)]
     image_eval: Option<usize>,
+    /// Training images of Fig 2 and the optimizer table (overrides their commands' defaults).
+    #[arg(long)]
+    image_small_train: Option<usize>,
+    /// Steps of both Fig 2 models (overrides `genviz linear-vs-net`'s defaults).
+    #[arg(long)]
+    image_fig2_steps: Option<u64>,
+    /// Steps of each optimizer-table run (overrides `genviz optimizers`' default).
+    #[arg(long)]
+    image_table_steps: Option<u64>,
+    /// Only these optimizers in the table, e.g. `sgd,adam` (as `genviz optimizers --only`).
+    #[arg(long)]
+    image_table_only: Option<String>,
 }
 
 /// The figures `genviz paper` can make.
@@ -104,8 +116,9 @@ pub enum Figure {
     /// GIFs: the decision boundary along a random ray and the top Hessian eigenvector, and
     /// the training path on its PCA plane, for both swiss-roll nets.
     Anim,
-    /// A small CNN on Fashion-MNIST, clean and poisoned, and the landscapes of both (about
-    /// 50 minutes on 2 cores; in `--full`, or by `--only images`).
+    /// A small CNN on Fashion-MNIST, clean and poisoned, and the landscapes of both; Fig 2
+    /// (the net against a linear model on polynomial features) and the optimizer table, at
+    /// CPU scale (over an hour on 2 cores; in `--full`, or by `--only images`).
     Images,
 }
 
@@ -221,6 +234,10 @@ impl Scale {
             (i.eval_train, i.eval_test) = (n, n);
         }
         i.data_dir.clone_from(&args.image_data_dir);
+        i.small_train = args.image_small_train;
+        i.fig2_steps = args.image_fig2_steps;
+        i.table_steps = args.image_table_steps;
+        i.table_only.clone_from(&args.image_table_only);
         s
     }
 }

@@ -227,6 +227,52 @@ fn images_section(out: &Outcome) -> Option<ReportSection> {
     })
 }
 
+/// Fig 2's and the optimizer table's section.
+fn fig2_section(out: &Outcome) -> Option<ReportSection> {
+    let images = out.summary.get("images")?;
+    let f = &images["fig2"];
+    let (net, linear) = (&f["net"], &f["linear"]);
+    let v = |m: &serde_json::Value, k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+    let rows = images["optimizers"]["rows"].as_array()?;
+    let table: Vec<String> = rows
+        .iter()
+        .map(|r| match r["final"].as_object() {
+            Some(m) => format!(
+                "{} {} train, {} test",
+                r["optimizer"].as_str().unwrap_or("?"),
+                pct(m["train_acc"].as_f64().unwrap_or(f64::NAN)),
+                pct(m["test_acc"].as_f64().unwrap_or(f64::NAN))
+            ),
+            None => format!("{} diverged", r["optimizer"].as_str().unwrap_or("?")),
+        })
+        .collect();
+    Some(ReportSection {
+        heading: "Fig 2 and the optimizer table, at CPU scale on Fashion-MNIST".into(),
+        text: format!(
+            "Fig 2: on the same {} training images, the small CNN ({} parameters) reaches train {} and test {}; a linear softmax classifier on {} degree-2 polynomial features ({} parameters) reaches train {} and test {}. The optimizer table trains one net from one initialisation with each of the authors' optimizers at their learning rates ({} steps each): {}.",
+            f["n_train"], net["num_params"], pct(v(net, "train_acc")), pct(v(net, "test_acc")),
+            linear["num_inputs"], linear["num_params"], pct(v(linear, "train_acc")), pct(v(linear, "test_acc")),
+            images["optimizers"]["steps"], table.join("; ")
+        ),
+        figures: vec![
+            figure("fig2/fig2_linear_vs_net.png", format!(
+                "{} {} (The paper's CIFAR-10 version compares ResNet-18 with a linear model on 298,368 features.)",
+                if v(net, "train_acc") >= 0.99 && v(linear, "train_acc") >= 0.99 {
+                    "Both models fit the training set;"
+                } else {
+                    "In this run not both models fit the training set (too few steps);"
+                },
+                if v(net, "test_acc") > v(linear, "test_acc") {
+                    "the net generalizes better."
+                } else {
+                    "the linear model does as well or better on the test set here."
+                }
+            )),
+            figure("optimizers/optimizers.png", "Train and test accuracy per optimizer: the same net from the same initialisation and batch order, each optimizer at the authors' learning rate. The paper found that every one fits the training set and generalizes.".into()),
+        ],
+    })
+}
+
 /// The 3-D landscapes, interactive, with the PNG's heights: log10(loss + 0.1), clipped.
 fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
     let swiss = out
@@ -289,6 +335,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
         fig8_section(out),
         animation_section(out),
         images_section(out),
+        fig2_section(out),
     ]
     .into_iter()
     .flatten()
