@@ -118,7 +118,7 @@ pub enum Figure {
     Anim,
     /// A small CNN on Fashion-MNIST, clean and poisoned, and the landscapes of both; Fig 2
     /// (the net against a linear model on polynomial features) and the optimizer table, at
-    /// CPU scale (over an hour on 2 cores; in `--full`, or by `--only images`).
+    /// CPU scale (about 45 minutes on 2 cores; in `--full`, or by `--only images`).
     Images,
 }
 
