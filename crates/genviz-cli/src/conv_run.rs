@@ -154,28 +154,11 @@ fn run_on<B: AutodiffBackend>(
         metadata: metadata.clone(),
     };
     let outcome = train(request, &mut |row| {
-        bar.set_position(row.step);
-        bar.set_message(format!(
-            "train {:.1}%  test {:.1}%",
-            100.0 * row.train_acc,
-            100.0 * row.test_acc
-        ));
-        eprintln!(
-            "{label} step {}: objective {:.4}, train {:.2}% test {:.2}% ({:.0} s)",
-            row.step,
-            row.objective,
-            100.0 * row.train_acc,
-            100.0 * row.test_acc,
-            all.elapsed().as_secs_f64()
-        );
+        progress::report_row(&bar, label, all, row)
     })
     .with_context(|| format!("training {label} (run folder {})", dir.display()))?;
     let m = outcome.final_metrics;
-    bar.finish_with_message(format!(
-        "train {:.1}%  test {:.1}%",
-        100.0 * m.train_acc,
-        100.0 * m.test_acc
-    ));
+    progress::finish(&bar, &m);
     write_safetensors(&dir.join("model.safetensors"), &outcome.params, metadata)?;
     let (losses, accs) = figures::curves(&outcome.history);
     genviz_render::draw_training_curves(&dir.join("training_curves.png"), label, &losses, &accs)?;

@@ -43,3 +43,36 @@ impl Bars {
         bar
     }
 }
+
+/// Shows a logged training row on `bar` and as a line on standard error, `start` being when
+/// the run began: the progress report every conv-path training shares.
+pub fn report_row(
+    bar: &ProgressBar,
+    label: &str,
+    start: std::time::Instant,
+    row: &genviz_train::MetricRow,
+) {
+    bar.set_position(row.step);
+    bar.set_message(format!(
+        "train {:.1}%  test {:.1}%",
+        100.0 * row.train_acc,
+        100.0 * row.test_acc
+    ));
+    eprintln!(
+        "{label} step {}: objective {:.4}, train {:.2}% test {:.2}% ({:.0} s)",
+        row.step,
+        row.objective,
+        100.0 * row.train_acc,
+        100.0 * row.test_acc,
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// Closes `bar` with the final accuracies.
+pub fn finish(bar: &ProgressBar, m: &genviz_train::FinalMetrics) {
+    bar.finish_with_message(format!(
+        "train {:.1}%  test {:.1}%",
+        100.0 * m.train_acc,
+        100.0 * m.test_acc
+    ));
+}
