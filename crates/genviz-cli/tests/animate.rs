@@ -1,38 +1,11 @@
 //! `genviz animate` as a user runs it: the GIFs decode, and the numbers beside them are real
 //! evaluations of the model.
 
+mod common;
+
+use common::{fails, genviz, json, ok, s};
 use genviz_core::{rng, Dataset, Network};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn genviz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .output()
-        .expect("genviz runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "genviz failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(out: Output) -> String {
-    assert!(!out.status.success(), "genviz should have failed");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn floats(v: &serde_json::Value) -> Vec<f64> {
     v.as_array()

@@ -1,40 +1,13 @@
 //! The `genviz` command as a user runs it.
 
+mod common;
+
+use common::{fails, genviz, genviz_threads, json, ok, s};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 #[path = "../../genviz-render/tests/support/chromium.rs"]
 mod chromium;
-
-fn genviz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .output()
-        .expect("genviz runs")
-}
-
-fn genviz_threads(args: &[&str], threads: usize) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", threads.to_string())
-        .output()
-        .expect("genviz runs")
-}
-
-fn ok(out: Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "genviz failed: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(out: Output) -> String {
-    assert!(!out.status.success(), "genviz should have failed");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 #[test]
 fn train_writes_a_complete_run_folder_that_eval_reproduces() {
@@ -731,15 +704,11 @@ fn killed_training_resumes_to_the_same_bits() {
         );
     }
     // A different configuration does not resume someone else's state.
-    let err = fails(genviz(&["train", "--steps", "100", "--out", s_(&whole)]));
+    let err = fails(genviz(&["train", "--steps", "100", "--out", s(&whole)]));
     assert!(
         err.contains("state.safetensors") && err.contains("another configuration"),
         "{err}"
     );
-}
-
-fn s_(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 #[test]

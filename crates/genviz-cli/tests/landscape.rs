@@ -1,32 +1,9 @@
 //! The landscape commands as a user runs them.
 
+mod common;
+
+use common::{fails, genviz, ok, s};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn genviz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .output()
-        .expect("genviz runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "genviz failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(out: Output) -> String {
-    assert!(!out.status.success(), "genviz should have failed");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// A briefly trained swiss-roll run with a trajectory.
 fn trained(dir: &Path, name: &str, seed: &str) -> PathBuf {

@@ -1,25 +1,10 @@
 //! `genviz linear-vs-net` at tiny scale, on synthetic Fashion-MNIST-shaped IDX files.
 
+mod common;
+
+use common::{genviz, json, ok};
 use genviz_data::images::{idx_bytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn genviz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .output()
-        .expect("genviz runs")
-}
-
-fn ok(out: Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "genviz failed: {stderr}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 /// Writes `n_train` + `n_test` 28x28 images of 3 classes in the four IDX files: class `c` is
 /// a bright 8x8 square at one of three places on a dim noisy background.

@@ -1,18 +1,8 @@
 //! `genviz optimizers` end to end at a tiny scale: three optimizers on the swiss roll.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn genviz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .output()
-        .expect("genviz runs")
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use common::{genviz, json};
 
 #[test]
 fn optimizers_trains_each_from_the_same_start_and_tabulates_them() {

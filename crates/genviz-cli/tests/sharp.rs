@@ -1,19 +1,10 @@
 //! `genviz sharp` (Fig 8) end to end, at a reduced budget.
 
+mod common;
+
+use common::{genviz, json};
 use genviz_core::Network;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn genviz(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .output()
-        .expect("genviz runs")
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 /// The near points' accuracy of the weights saved in `folder`, evaluated afresh on the data
 /// saved beside them.

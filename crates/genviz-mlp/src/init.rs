@@ -3,12 +3,15 @@
 use crate::spec::{Init, MlpSpec};
 use genviz_core::{rng::Rng, Params, Role};
 use rand::Rng as _;
+use rand_distr::StandardNormal;
 use std::sync::Arc;
 
 /// Draws initial parameters for `spec` from `rng`.
 ///
 /// Glorot-uniform: kernels `U(-l, l)` with `l = sqrt(6 / (fan_in + fan_out))`, zero biases
-/// (`tf.layers.dense`'s default). PyTorch: weights and biases `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`
+/// (`tf.layers.dense`'s default). Glorot-normal (Keras 2.2's form): kernels `N(0, s^2)` redrawn
+/// outside `±2s`, `s = sqrt(2 / (fan_in + fan_out)) / 0.8796...` so that the truncated
+/// distribution keeps Glorot's variance; zero biases. PyTorch: weights and biases `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`
 /// (`nn.Linear`'s default, `kaiming_uniform_(a=sqrt(5))`).
 pub fn init_params(spec: &MlpSpec, init: Init, rng: &mut Rng) -> Params {
     let layout = Arc::new(spec.layout());
@@ -20,20 +23,42 @@ pub fn init_params(spec: &MlpSpec, init: Init, rng: &mut Rng) -> Params {
             layout_fan_in(&layout, &t.name)
         };
         let fan_out = t.shape[0];
-        let limit = match (init, t.role) {
-            (Init::GlorotUniform, Role::Weight) => (6.0 / (fan_in + fan_out) as f64).sqrt(),
-            (Init::GlorotUniform, _) => 0.0,
-            (Init::Pytorch, _) => 1.0 / (fan_in as f64).sqrt(),
-        };
-        for v in &mut params.values_mut()[t.range()] {
-            *v = if limit > 0.0 {
-                rng.gen_range(-limit..limit) as f32
-            } else {
-                0.0
-            };
+        let values = &mut params.values_mut()[t.range()];
+        match (init, t.role) {
+            (Init::GlorotUniform | Init::GlorotNormal, role) if role != Role::Weight => {}
+            (Init::GlorotNormal, _) => {
+                let std = (2.0 / (fan_in + fan_out) as f64).sqrt() / TRUNCATED_NORMAL_STD;
+                for v in values {
+                    *v = (std * truncated_standard_normal(rng)) as f32;
+                }
+            }
+            (Init::GlorotUniform | Init::Pytorch, _) => {
+                let limit = if init == Init::GlorotUniform {
+                    (6.0 / (fan_in + fan_out) as f64).sqrt()
+                } else {
+                    1.0 / (fan_in as f64).sqrt()
+                };
+                for v in values {
+                    *v = rng.gen_range(-limit..limit) as f32;
+                }
+            }
         }
     }
     params
+}
+
+/// The standard deviation of a standard normal truncated to `[-2, 2]` (Keras's constant).
+const TRUNCATED_NORMAL_STD: f64 = 0.879_625_661_034_239_8;
+
+/// A standard normal draw, redrawn until it lies within two standard deviations (as
+/// `tf.truncated_normal`).
+fn truncated_standard_normal(rng: &mut Rng) -> f64 {
+    loop {
+        let z: f64 = rng.sample(StandardNormal);
+        if z.abs() <= 2.0 {
+            return z;
+        }
+    }
 }
 
 /// The fan-in of the layer a bias belongs to (its weight's second axis).

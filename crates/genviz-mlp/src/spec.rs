@@ -37,6 +37,10 @@ pub enum Init {
     /// Glorot-uniform kernels, zero biases: TensorFlow's default, used by the paper.
     #[default]
     GlorotUniform,
+    /// Keras's `glorot_normal`: kernels from a normal truncated at two standard deviations whose
+    /// spread after truncation is `sqrt(2 / (fan_in + fan_out))`, zero biases. The minefield's
+    /// networks (`fully_connected` in the authors' `minefield/utils.py`) use it.
+    GlorotNormal,
     /// PyTorch's `nn.Linear` default: weights and biases uniform in `±1/sqrt(fan_in)`.
     Pytorch,
 }

@@ -286,6 +286,43 @@ fn glorot_init_has_zero_biases_and_bounded_kernels() {
 }
 
 #[test]
+fn glorot_normal_is_truncated_with_glorot_variance() {
+    // Wide layers so that the sample variance is tight: 2 -> 400 -> 400 -> 2.
+    let spec = MlpSpec {
+        input_dim: 2,
+        hidden: vec![400, 400],
+        num_classes: 2,
+        activation: Activation::Relu,
+        head: Head::Softmax,
+    };
+    let p = init_params(&spec, Init::GlorotNormal, &mut rng::stream(0, "init"));
+    let t = p.layout().get("layers.1.weight").unwrap().clone();
+    let v = p.tensor(&t);
+    let glorot_std = (2.0 / 800.0f64).sqrt();
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len() as f64;
+    let var = v
+        .iter()
+        .map(|&x| (f64::from(x) - mean).powi(2))
+        .sum::<f64>()
+        / v.len() as f64;
+    assert!(mean.abs() < 0.01 * glorot_std, "mean {mean}");
+    assert!(
+        (var.sqrt() / glorot_std - 1.0).abs() < 0.01,
+        "std {} vs {glorot_std}",
+        var.sqrt()
+    );
+    // Truncated at two standard deviations of the underlying normal, and no further in.
+    let cut = 2.0 * glorot_std / 0.879_625_661_034_239_8;
+    let largest = v.iter().map(|&x| f64::from(x).abs()).fold(0.0, f64::max);
+    assert!(
+        largest <= cut * (1.0 + 1e-6) && largest > 0.97 * cut,
+        "{largest} vs {cut}"
+    );
+    let biases = p.layout().get("layers.1.bias").unwrap().clone();
+    assert!(p.tensor(&biases).iter().all(|&x| x == 0.0));
+}
+
+#[test]
 fn affine_fast_path_matches_building_every_point() {
     let spec = MlpSpec {
         input_dim: 20,

@@ -316,6 +316,7 @@ enum OptimizerArg {
 enum InitArg {
     Pytorch,
     GlorotUniform,
+    GlorotNormal,
 }
 
 /// Runs `genviz sharp`.
@@ -348,6 +349,7 @@ pub fn run(args: SharpArgs) -> Result<()> {
         init: match args.init {
             InitArg::Pytorch => Init::Pytorch,
             InitArg::GlorotUniform => Init::GlorotUniform,
+            InitArg::GlorotNormal => Init::GlorotNormal,
         },
         ..base
     };
