@@ -301,7 +301,7 @@ pub struct SharpArgs {
     /// Examples per step (default: full batch, as the authors).
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Initialisation: pytorch (nn.Linear's, the authors') or glorot-uniform.
+    /// Initialisation: pytorch (nn.Linear's, the authors'), glorot-uniform or glorot-normal.
     #[arg(long, value_enum, default_value_t = InitArg::Pytorch)]
     init: InitArg,
 }
