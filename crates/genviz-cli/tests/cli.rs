@@ -747,6 +747,8 @@ fn minefield_embeds_iterates_and_bad_minima() {
             unit(v);
         }
     }
+    // The authors' `fully_connected` draws Keras's truncated Glorot-normal kernels.
+    assert_eq!(run["good_model"]["init"], "glorot_normal");
     unit(&run["good_model"]["final"]["train_acc"]);
     unit(&run["good_model"]["final"]["test_acc"]);
     assert_eq!(

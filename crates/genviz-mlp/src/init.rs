@@ -11,8 +11,8 @@ use std::sync::Arc;
 /// Glorot-uniform: kernels `U(-l, l)` with `l = sqrt(6 / (fan_in + fan_out))`, zero biases
 /// (`tf.layers.dense`'s default). Glorot-normal (Keras 2.2's form): kernels `N(0, s^2)` redrawn
 /// outside `±2s`, `s = sqrt(2 / (fan_in + fan_out)) / 0.8796...` so that the truncated
-/// distribution keeps Glorot's variance; zero biases. PyTorch: weights and biases `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`
-/// (`nn.Linear`'s default, `kaiming_uniform_(a=sqrt(5))`).
+/// distribution keeps Glorot's variance; zero biases. PyTorch: weights and biases
+/// `U(-1/sqrt(fan_in), 1/sqrt(fan_in))` (`nn.Linear`'s default, `kaiming_uniform_(a=sqrt(5))`).
 pub fn init_params(spec: &MlpSpec, init: Init, rng: &mut Rng) -> Params {
     let layout = Arc::new(spec.layout());
     let mut params = Params::zeros(layout.clone());
@@ -25,26 +25,28 @@ pub fn init_params(spec: &MlpSpec, init: Init, rng: &mut Rng) -> Params {
         let fan_out = t.shape[0];
         let values = &mut params.values_mut()[t.range()];
         match (init, t.role) {
+            // Zero biases: nothing to draw.
             (Init::GlorotUniform | Init::GlorotNormal, role) if role != Role::Weight => {}
+            (Init::GlorotUniform, _) => {
+                fill_uniform(values, (6.0 / (fan_in + fan_out) as f64).sqrt(), rng)
+            }
+            (Init::Pytorch, _) => fill_uniform(values, 1.0 / (fan_in as f64).sqrt(), rng),
             (Init::GlorotNormal, _) => {
                 let std = (2.0 / (fan_in + fan_out) as f64).sqrt() / TRUNCATED_NORMAL_STD;
                 for v in values {
                     *v = (std * truncated_standard_normal(rng)) as f32;
                 }
             }
-            (Init::GlorotUniform | Init::Pytorch, _) => {
-                let limit = if init == Init::GlorotUniform {
-                    (6.0 / (fan_in + fan_out) as f64).sqrt()
-                } else {
-                    1.0 / (fan_in as f64).sqrt()
-                };
-                for v in values {
-                    *v = rng.gen_range(-limit..limit) as f32;
-                }
-            }
         }
     }
     params
+}
+
+/// Fills `values` from `U(-limit, limit)`.
+fn fill_uniform(values: &mut [f32], limit: f64, rng: &mut Rng) {
+    for v in values {
+        *v = rng.gen_range(-limit..limit) as f32;
+    }
 }
 
 /// The standard deviation of a standard normal truncated to `[-2, 2]` (Keras's constant).

@@ -57,9 +57,9 @@ const OUTLIER_STD: f64 = 1.5;
 /// ReLU) -> 1 sigmoid logit, RMSprop lr 0.01 (alpha 0.9, eps 1e-7, as Keras), batch 32, L2
 /// 0.001, Keras's Glorot-normal initialisation, a checkpoint every k-th epoch (k = good_epochs /
 /// starts). From each it then searches a bad minimum: no regulariser, RMSprop lr 0.002 (/10 at
-/// 70,000 and 85,000), full
-/// batch on the 132 training points plus 134 points with flipped labels. Kernels (not biases) of the iterates
-/// and the bad minima go through PCA (50 components) and t-SNE; fig1_minefield.png draws them.
+/// 70,000 and 85,000), full batch on the 132 training points plus 134 points with flipped
+/// labels. Kernels (not biases) of the iterates and the bad minima go through PCA (50
+/// components) and t-SNE; fig1_minefield.png draws them.
 /// The authors ran 2,000 epochs, 200 starts and 40,000 steps per start; the defaults here are
 /// 500, 50 and 100,000 (same spacing of 10 epochs between starts); a few minutes on 2 cores.
 ///
