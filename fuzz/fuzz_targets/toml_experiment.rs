@@ -1,13 +1,9 @@
 //! An experiment file (TOML, or a run.json's JSON), validated as `genviz train --config` does,
 //! and the `--data` strings (`csv:PATH`, `npz:PATH`, built-in names).
 #![no_main]
+use genviz_experiments::config;
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
-
-// The CLI is a binary crate; its experiment-file module has no other ties to it.
-#[allow(dead_code)]
-#[path = "../../crates/genviz-cli/src/config.rs"]
-mod config;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

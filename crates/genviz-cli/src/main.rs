@@ -1,18 +1,8 @@
 //! The `genviz` command: train networks, reproduce the paper's figures, evaluate and benchmark.
 
-mod animate;
-mod augment;
+mod args;
 mod commands;
-mod config;
-mod conv_run;
-mod experiment;
-mod figures;
-mod model;
-mod presets;
 mod progress;
-mod ranks;
-mod results;
-mod run_dir;
 
 use clap::{Parser, Subcommand};
 
@@ -57,6 +47,9 @@ enum Command {
     /// checkpoints/, trajectory.npz, data.npz and figures.
     #[command(verbatim_doc_comment)]
     Train(Box<commands::train::TrainArgs>),
+    /// Run a run folder's job again from its run.json alone: resumes what was interrupted,
+    /// and recomputes what is missing, into the same folder.
+    Rerun(commands::rerun::RerunArgs),
     /// Evaluate a trained model (a run folder or a safetensors file) on data.
     Eval(commands::eval::EvalArgs),
     /// Reproduce the paper's figures: clean and poisoned swiss-roll nets, side by side.
@@ -74,7 +67,7 @@ enum Command {
     ///
     /// Writes fig1_minefield.png, minefield.npz, run.json and good-model/.
     #[command(verbatim_doc_comment)]
-    Minefield(commands::minefield::MinefieldArgs),
+    Minefield(commands::paper::MinefieldArgs),
     /// Reproduce Fig 8, the "sharp" problem: near points a hair outside the inner circle.
     ///
     /// Trains the authors' net (2 -> 9 x 100 ReLU -> 2, PyTorch init, 10,000 full-batch steps)
@@ -93,7 +86,7 @@ enum Command {
     /// Writes fig8_sharp.png, sharp.json, and authors/, sharp/ and wide/ (model.safetensors,
     /// data.npz, metrics.csv).
     #[command(verbatim_doc_comment)]
-    Sharp(commands::sharp::SharpArgs),
+    Sharp(commands::paper::SharpArgs),
     /// Reproduce Fig 2: a neural net against a linear model on degree-2 polynomial features.
     ///
     /// On the same 2,000 Fashion-MNIST training images, trains the small CNN and a linear
@@ -108,7 +101,7 @@ enum Command {
     /// Writes linear_vs_net.json, linear_vs_net.md, fig2_linear_vs_net.png and the run
     /// folders net/ and linear/; rerunning into the same --out resumes.
     #[command(verbatim_doc_comment)]
-    LinearVsNet(commands::linear_vs_net::LinearVsNetArgs),
+    LinearVsNet(commands::paper::LinearVsNetArgs),
     /// The paper's optimizer table (Table 1) at CPU scale: one net, eleven optimizers.
     ///
     /// Trains the same model on the same data from the same initialisation (and batch order)
@@ -129,7 +122,7 @@ enum Command {
     /// optimizers.md, optimizers.json (hyper-parameters, steps, gradient evaluations, final
     /// train/test accuracy and loss, seconds) and optimizers.png (train vs test accuracy).
     #[command(verbatim_doc_comment)]
-    Optimizers(commands::optimizers::OptimizersArgs),
+    Optimizers(commands::paper::OptimizersArgs),
     /// Loss surface around a model along random or given directions (Li et al.).
     ///
     /// 1-D with --x only, 2-D with --x and --y. Examples:
@@ -154,11 +147,11 @@ enum Command {
     /// Join the shards of a surface (`--shard k/n` runs) into one file.
     Merge(commands::landscape::MergeArgs),
     /// Basin radii along random rays from a minimum, and its log-volume with an interval.
-    Basin(commands::basin::BasinArgs),
+    Basin(commands::curvature::BasinArgs),
     /// Curvature of a minimum: top eigenvalues, trace, spectral density, eigenvalue-ratio map.
-    Hessian(commands::basin::HessianArgs),
+    Hessian(commands::curvature::HessianArgs),
     /// A low-loss curve (Bezier or polychain) between two minima, against the straight line.
-    Connect(Box<commands::connect::ConnectArgs>),
+    Connect(Box<commands::curvature::ConnectArgs>),
     /// GIF animations: the decision boundary moving along a ray, or the training path.
     ///
     /// The authors' "wiggle" (SPEC 1.5): the parameters move along a symmetric ray theta + t d,
@@ -182,36 +175,94 @@ enum Command {
     Data(commands::data::DataArgs),
 }
 
+impl Command {
+    /// The subcommand's name.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Train(_) => "train",
+            Command::Rerun(_) => "rerun",
+            Command::Eval(_) => "eval",
+            Command::Paper(_) => "paper",
+            Command::Minefield(_) => "minefield",
+            Command::Sharp(_) => "sharp",
+            Command::LinearVsNet(_) => "linear-vs-net",
+            Command::Optimizers(_) => "optimizers",
+            Command::Surface(_) => "surface",
+            Command::Interpolate(_) => "interpolate",
+            Command::Plane(_) => "plane",
+            Command::Trajectory(_) => "trajectory",
+            Command::Merge(_) => "merge",
+            Command::Basin(_) => "basin",
+            Command::Hessian(_) => "hessian",
+            Command::Connect(_) => "connect",
+            Command::Animate(_) => "animate",
+            Command::Bench(_) => "bench",
+            Command::Data(_) => "data",
+        }
+    }
+
+    /// Whether the command's work splits over MPI ranks (grid-like jobs); the others refuse
+    /// to run on more than one.
+    fn splits_over_ranks(&self) -> bool {
+        matches!(
+            self,
+            Command::Surface(_)
+                | Command::Interpolate(_)
+                | Command::Plane(_)
+                | Command::Trajectory(_)
+                | Command::Basin(_)
+                | Command::Hessian(_)
+        )
+    }
+
+    fn run(self) -> anyhow::Result<()> {
+        let p = progress::Terminal::new();
+        match self {
+            Command::Train(args) => commands::train::run(*args, &p),
+            Command::Rerun(args) => commands::rerun::run(args, &p),
+            Command::Eval(args) => commands::eval::run(args),
+            Command::Paper(args) => commands::paper::paper(args, &p),
+            Command::Minefield(args) => commands::paper::minefield(args, &p),
+            Command::Sharp(args) => commands::paper::sharp(args, &p),
+            Command::LinearVsNet(args) => commands::paper::linear_vs_net(args, &p),
+            Command::Optimizers(args) => commands::paper::optimizers(args, &p),
+            Command::Surface(args) => commands::landscape::surface(*args, &p),
+            Command::Interpolate(args) => commands::landscape::interpolate(args, &p),
+            Command::Plane(args) => commands::landscape::plane(args, &p),
+            Command::Trajectory(args) => commands::landscape::trajectory(args, &p),
+            Command::Merge(args) => commands::landscape::merge(args),
+            Command::Basin(args) => commands::curvature::basin(args, &p),
+            Command::Hessian(args) => commands::curvature::hessian(args, &p),
+            Command::Connect(args) => commands::curvature::connect(*args, &p),
+            Command::Animate(args) => commands::animate::run(args),
+            Command::Bench(args) => commands::bench::run(args),
+            Command::Data(args) => commands::data::run(args),
+        }
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
+    genviz_experiments::record::set_invocation(
+        std::iter::once("genviz".to_string())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
     // Everything runs inside the thread pool (RAYON_NUM_THREADS threads, default one per
     // core): parallel loops then split work with the other workers instead of parking the
     // main thread and waking it per call, which costs more than a small training step.
-    let result = rayon::ThreadPoolBuilder::new()
-        .build()
-        .map_err(anyhow::Error::from)
-        .and_then(|pool| {
-            pool.install(|| match cli.command {
-                Command::Train(args) => commands::train::run(*args),
-                Command::Eval(args) => commands::eval::run(args),
-                Command::Paper(args) => commands::paper::run(args),
-                Command::Minefield(args) => commands::minefield::run(args),
-                Command::Sharp(args) => commands::sharp::run(args),
-                Command::LinearVsNet(args) => commands::linear_vs_net::run(args),
-                Command::Optimizers(args) => commands::optimizers::run(args),
-                Command::Surface(args) => commands::landscape::surface(*args),
-                Command::Interpolate(args) => commands::landscape::interpolate(args),
-                Command::Plane(args) => commands::landscape::plane(args),
-                Command::Trajectory(args) => commands::landscape::trajectory(args),
-                Command::Merge(args) => commands::landscape::merge(args),
-                Command::Basin(args) => commands::basin::basin(args),
-                Command::Hessian(args) => commands::basin::hessian(args),
-                Command::Connect(args) => commands::connect::connect(*args),
-                Command::Animate(args) => commands::animate::run(args),
-                Command::Bench(args) => commands::bench::run(args),
-                Command::Data(args) => commands::data::run(args),
-            })
-        });
+    let result = (if cli.command.splits_over_ranks() {
+        Ok(())
+    } else {
+        genviz_experiments::ranks::single_process(cli.command.name())
+    })
+    .and_then(|()| {
+        rayon::ThreadPoolBuilder::new()
+            .build()
+            .map_err(anyhow::Error::from)
+    })
+    .and_then(|pool| pool.install(|| cli.command.run()));
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);

@@ -40,10 +40,16 @@ fn train_writes_a_complete_run_folder_that_eval_reproduces() {
         assert!(out.join(f).exists(), "{f} is missing");
     }
     let run = json(&out.join("run.json"));
+    assert_eq!(run["command"], "train");
     assert_eq!(run["seed"], 1237);
-    assert_eq!(run["num_params"], 3614);
+    assert_eq!(run["results"]["num_params"], 3614);
     assert_eq!(run["config"]["train"]["steps"], 400);
-    let final_train = run["final"]["train_acc"].as_f64().unwrap();
+    assert_eq!(run["data"]["train"], 200);
+    assert!(run["invocation"]
+        .as_str()
+        .unwrap()
+        .starts_with("genviz train"));
+    let final_train = run["results"]["final"]["train_acc"].as_f64().unwrap();
     assert!(final_train > 0.6, "{run}");
 
     // The weights use PyTorch names and layouts.
@@ -55,7 +61,7 @@ fn train_writes_a_complete_run_folder_that_eval_reproduces() {
     // eval of the run folder reproduces the recorded numbers.
     let eval: serde_json::Value = serde_json::from_str(&ok(genviz(&["eval", o]))).unwrap();
     assert_eq!(eval["train"]["accuracy"].as_f64().unwrap(), final_train);
-    assert_eq!(eval["test"]["loss"], run["final"]["test_loss"]);
+    assert_eq!(eval["test"]["loss"], run["results"]["final"]["test_loss"]);
     assert_eq!(eval["train"]["examples"], 200);
 
     // A run.json is itself an experiment file: rerunning it gives the same weights.
@@ -148,8 +154,11 @@ lr = 0.05
     ]));
     assert!(stdout.contains("acc"), "{stdout}");
     let run = json(&out.join("run.json"));
-    assert_eq!(run["model"]["num_classes"], 3);
-    assert!(run["final"]["train_acc"].as_f64().unwrap() > 0.9, "{run}");
+    assert_eq!(run["results"]["model"]["num_classes"], 3);
+    assert!(
+        run["results"]["final"]["train_acc"].as_f64().unwrap() > 0.9,
+        "{run}"
+    );
 }
 
 #[test]
@@ -364,6 +373,39 @@ fn paper_runs_every_figure_end_to_end() {
         poisoned["config"]["train"]["poison"]["weight"]["count"],
         1000
     );
+    // Every run.json in the folder is the one record type: the paper's own, every training,
+    // every landscape, Fig 1 and Fig 8.
+    let mut records = Vec::new();
+    let mut folders = vec![out.clone()];
+    while let Some(d) = folders.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.file_name().unwrap() == "run.json" {
+                let record = genviz_experiments::RunRecord::read_file(&path)
+                    .unwrap_or_else(|e| panic!("{e:#}"));
+                records.push(record.job.command());
+            }
+        }
+    }
+    records.sort_unstable();
+    assert_eq!(
+        records,
+        [
+            "minefield",
+            "paper",
+            "sharp",
+            "surface",
+            "surface",
+            "train",
+            "train",
+            "train",
+            "train"
+        ]
+    );
+    let record = genviz_experiments::RunRecord::read(&out).unwrap();
+    assert_eq!(record.results["checks"], results["checks"]);
 }
 
 #[test]
@@ -521,8 +563,14 @@ fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
     ])))
     .unwrap();
     assert_eq!(eval["train"]["examples"], 100);
-    assert_eq!(eval["train"]["accuracy"], record["final"]["train_acc"]);
-    assert_eq!(eval["test"]["accuracy"], record["final"]["test_acc"]);
+    assert_eq!(
+        eval["train"]["accuracy"],
+        record["results"]["final"]["train_acc"]
+    );
+    assert_eq!(
+        eval["test"]["accuracy"],
+        record["results"]["final"]["test_acc"]
+    );
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("Real images: a small CNN on Fashion-MNIST"));
     assert!(report.contains("Fig 2 and the optimizer table"));
@@ -569,14 +617,15 @@ fn conv_training_augments_batches_only_when_asked() {
     assert_eq!(augmented["config"]["data"]["augment"]["flip"], true);
     // Same seed, same batches: only the crops and flips differ, and they change the path.
     assert_ne!(
-        plain["final"]["train_loss"],
-        augmented["final"]["train_loss"]
+        plain["results"]["final"]["train_loss"],
+        augmented["results"]["final"]["train_loss"]
     );
     assert_eq!(augmented, {
         let again = run("augmented-again", &["--augment", "4"]);
         let mut a = again.clone();
         a["timings"] = augmented["timings"].clone();
-        a["images_per_s"] = augmented["images_per_s"].clone();
+        a["results"]["images_per_s"] = augmented["results"]["images_per_s"].clone();
+        a["invocation"] = augmented["invocation"].clone();
         a
     });
     let err = fails(genviz(&["train", "--augment", "4", "--steps", "1"]));
@@ -588,6 +637,12 @@ fn outputs_are_readable_without_genviz() {
     // The file formats, checked with nothing but Python's standard library, as a numpy or
     // PyTorch user's own reader would see them.
     if Command::new("python3").arg("--version").output().is_err() {
+        // CI has python3 (the Rust machine image ships CPython); there, skipping would hide
+        // a broken format.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 not found, and CI is set: the format check must run"
+        );
         eprintln!("python3 not found; skipping the format check");
         return;
     }
@@ -661,11 +716,15 @@ fn killed_training_resumes_to_the_same_bits() {
         ]
     };
     let whole = dir.path().join("whole");
+    let start = std::time::Instant::now();
     ok(genviz(
         &args(&whole).iter().map(String::as_str).collect::<Vec<_>>(),
     ));
+    let t = start.elapsed();
     let reference = std::fs::read(whole.join("model.safetensors")).unwrap();
-    for (k, delay_ms) in [150u64, 400, 900].into_iter().enumerate() {
+    // Kills at a quarter, half and three quarters of an uninterrupted run's time; each must
+    // land while the run is still going, or the test would prove nothing.
+    for (k, fraction) in [0.25, 0.5, 0.75].into_iter().enumerate() {
         let out = dir.path().join(format!("killed{k}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_genviz"))
             .args(args(&out))
@@ -673,16 +732,24 @@ fn killed_training_resumes_to_the_same_bits() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::thread::sleep(t.mul_f64(fraction));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run finished before the kill at {fraction} of {t:?}"
+        );
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
+        assert!(
+            std::fs::read(out.join("model.safetensors")).is_err(),
+            "a killed run has no final model yet"
+        );
         ok(genviz(
             &args(&out).iter().map(String::as_str).collect::<Vec<_>>(),
         ));
         assert_eq!(
             std::fs::read(out.join("model.safetensors")).unwrap(),
             reference,
-            "killed after {delay_ms} ms"
+            "killed at {fraction} of {t:?}"
         );
         assert_eq!(
             std::fs::read_to_string(out.join("metrics.csv")).unwrap(),
@@ -731,10 +798,13 @@ fn minefield_embeds_iterates_and_bad_minima() {
     for f in ["fig1_minefield.png", "minefield.npz", "run.json"] {
         assert!(out.join(f).exists(), "{f} is missing");
     }
-    let run = json(&out.join("run.json"));
+    let record = json(&out.join("run.json"));
+    assert_eq!(record["command"], "minefield");
+    assert_eq!(record["config"]["starts"], 6);
+    let run = &record["results"];
     let unit = |v: &serde_json::Value| {
         let x = v.as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&x), "{v} in {run}");
+        assert!((0.0..=1.0).contains(&x), "{v} in {record}");
     };
     let bad = run["bad_minima"]["each"].as_array().unwrap();
     assert_eq!(bad.len(), 6);
@@ -784,4 +854,85 @@ fn minefield_embeds_iterates_and_bad_minima() {
     ));
     let mut npz1 = genviz_core::io::Npz::open(&again.join("minefield.npz")).unwrap();
     assert_eq!(npz1.f64("tsne").unwrap().0, tsne);
+}
+
+#[test]
+fn rerun_makes_a_folder_again_from_its_record_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    ok(genviz(&["train", "--steps", "300", "--out", s(&run)]));
+    let surface = dir.path().join("surface");
+    ok(genviz(&[
+        "surface",
+        s(&run),
+        "--x",
+        "-1:1:9",
+        "--y",
+        "-1:1:7",
+        "--out",
+        s(&surface),
+    ]));
+    let grid = std::fs::read(surface.join("surface.npz")).unwrap();
+    let record = std::fs::read_to_string(surface.join("run.json")).unwrap();
+    for f in [
+        "surface.npz",
+        "surface_contour.png",
+        "directions.safetensors",
+    ] {
+        std::fs::remove_file(surface.join(f)).unwrap();
+    }
+    // From another working folder: the record names its model by an absolute path.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_genviz"))
+        .args(["rerun", s(&surface)])
+        .current_dir(&elsewhere)
+        .output()
+        .unwrap();
+    let stdout = ok(out);
+    assert!(stdout.contains("surface run again"), "{stdout}");
+    assert_eq!(std::fs::read(surface.join("surface.npz")).unwrap(), grid);
+    assert!(surface.join("surface_contour.png").exists());
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(surface.join("run.json")).unwrap()).unwrap();
+    let before: serde_json::Value = serde_json::from_str(&record).unwrap();
+    assert_eq!(again["config"], before["config"]);
+    assert_eq!(again["results"], before["results"]);
+    assert!(again["invocation"]
+        .as_str()
+        .unwrap()
+        .starts_with("genviz rerun"));
+
+    let err = fails(genviz(&["rerun", s(&dir.path().join("nothing"))]));
+    assert!(err.contains("run.json"), "{err}");
+}
+
+#[test]
+fn only_grid_jobs_run_on_several_mpi_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let as_rank = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_genviz"))
+            .args(args)
+            .env("OMPI_COMM_WORLD_SIZE", "2")
+            .output()
+            .unwrap()
+    };
+    let err = fails(as_rank(&["train", "--steps", "5", "--out", s(&run)]));
+    assert!(
+        err.contains("`genviz train` runs in one process") && err.contains("2 MPI ranks"),
+        "{err}"
+    );
+    assert!(!run.exists(), "a refused command writes nothing");
+    ok(genviz(&["train", "--steps", "5", "--out", s(&run)]));
+    // A grid job under mpirun needs a genviz built with MPI (CI checks that build).
+    if !cfg!(feature = "mpi") {
+        for job in [
+            vec!["surface", s(&run), "--x", "-1:1:3"],
+            vec!["basin", s(&run), "--rays", "2"],
+        ] {
+            let err = fails(as_rank(&job));
+            assert!(err.contains("built without MPI"), "{err}");
+        }
+    }
 }

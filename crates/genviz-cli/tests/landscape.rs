@@ -310,7 +310,8 @@ fn basin_and_hessian_commands() {
     assert!(out.join("basin_radii.png").exists());
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    let v = &summary["summary"];
+    assert_eq!(summary["command"], "basin");
+    let v = &summary["results"];
     assert!(v["log10_volume_interval"][0].as_f64().unwrap() <= v["log10_volume"].as_f64().unwrap());
     assert_eq!(
         v["dimension"], 3457,

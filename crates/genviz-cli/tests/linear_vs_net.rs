@@ -103,10 +103,16 @@ fn linear_vs_net_trains_both_models_and_resumes() {
         // Three well-separated squares: both models fit them.
         assert!(m["train_acc"].as_f64().unwrap() >= 0.9, "{model}: {m}");
     }
+    // Both models are ordinary training runs, each rerunnable from its record; the
+    // comparison's own record names the whole figure.
     let run = json(&out.join("linear/run.json"));
-    assert_eq!(run["command"], "linear-vs-net");
-    assert_eq!(run["num_features"], 20_090);
-    assert_eq!(json(&out.join("net/run.json"))["command"], "linear-vs-net");
+    assert_eq!(run["command"], "train");
+    assert_eq!(run["config"]["data"]["kind"], "poly_features");
+    assert_eq!(run["results"]["model"]["input_dim"], 20_090);
+    assert_eq!(json(&out.join("net/run.json"))["command"], "train");
+    let record = json(&out.join("run.json"));
+    assert_eq!(record["command"], "linear-vs-net");
+    assert_eq!(record["results"]["test_acc_gap"], report["test_acc_gap"]);
     let image = image::open(out.join("fig2_linear_vs_net.png")).unwrap();
     assert!(image.width() >= 600 && image.height() == 560);
 

@@ -62,7 +62,7 @@ fn optimizers_trains_each_from_the_same_start_and_tabulates_them() {
         assert!(r["seconds"].as_f64().unwrap() >= 0.0);
         // Each run has its own folder with the usual record, from the same initial weights.
         let run = json(&out.join(key).join("run.json"));
-        assert_eq!(run["command"], "optimizers");
+        assert_eq!(run["command"], "train");
         assert_eq!(run["config"]["train"]["optimizer"], r["config"], "{key}");
     }
     let adam = &rows[0]["final"];

@@ -51,8 +51,8 @@ fn images(n: usize, dim: usize) -> Dataset {
 /// The reference names the trained weights must carry, and the parameter count with
 /// BatchNorm's running statistics (2,789,706 trainable + 2,816 buffers on CIFAR-10).
 fn check(run: &serde_json::Value, out: &Path, num_params: u64) {
-    assert_eq!(run["model"]["arch"]["kind"], "vgg");
-    assert_eq!(run["num_params"], num_params);
+    assert_eq!(run["results"]["model"]["arch"]["kind"], "vgg");
+    assert_eq!(run["results"]["num_params"], num_params);
     let file = read_safetensors(&out.join("model.safetensors")).unwrap();
     let names: Vec<&str> = file.tensors.iter().map(|t| t.name.as_str()).collect();
     for name in [
@@ -65,7 +65,7 @@ fn check(run: &serde_json::Value, out: &Path, num_params: u64) {
     ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
-    let loss = run["final"]["train_loss"].as_f64().unwrap();
+    let loss = run["results"]["final"]["train_loss"].as_f64().unwrap();
     assert!(loss.is_finite() && loss > 0.0);
 }
 
@@ -85,7 +85,10 @@ fn vgg9_trains_on_cifar10_and_on_28x28_grey_images() {
     let out = tmp.path().join("cifar-run");
     let run = train_vgg9("cifar10", &cifar, &out);
     check(&run, &out, 2_792_522);
-    assert_eq!(run["model"]["input"], serde_json::json!([3, 32, 32]));
+    assert_eq!(
+        run["results"]["model"]["input"],
+        serde_json::json!([3, 32, 32])
+    );
 
     // 28x28 grey: one input channel, and ceil-mode pooling (28 -> 14 -> 7 -> 4) leaves the
     // same 4,096 inputs to fc.0.

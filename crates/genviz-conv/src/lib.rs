@@ -21,9 +21,13 @@
 //! [`Params`]: genviz_core::Params
 
 pub mod arch;
+mod device;
 mod net;
 
 pub use arch::{Arch, BnMode, BN_EPS};
+#[cfg(feature = "cuda")]
+pub use device::CudaBackend;
+pub use device::{CpuBackend, Device, DeviceNet};
 pub use net::{
     conv_from_tensors, init_params, ConvNet, ConvSpec, CONV_SPEC_METADATA_KEY, EVAL_BATCH,
 };

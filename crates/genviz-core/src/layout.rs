@@ -49,6 +49,16 @@ impl TensorSpec {
         self.offset..self.offset + self.len()
     }
 
+    /// Whether analyses treat this tensor as filters: a dense or convolution kernel, whose
+    /// first axis indexes output units or channels. Filter normalisation rescales these per
+    /// filter, PCA of a training path and t-SNE embed them, and a basin's dimension counts
+    /// them; biases, normalisation parameters and running statistics are left out (Li et
+    /// al.'s `--xignore biasbn`). Decided by the role, so a 4-D convolution kernel counts as
+    /// much as a 2-D dense one.
+    pub fn is_filtered_weight(&self) -> bool {
+        self.role == Role::Weight && self.shape.len() > 1
+    }
+
     /// Number of filters: the length of the first axis (1 for a scalar).
     pub fn num_filters(&self) -> usize {
         self.shape.first().copied().unwrap_or(1)
@@ -112,6 +122,26 @@ impl Layout {
     /// The tensor called `name`.
     pub fn get(&self, name: &str) -> Option<&TensorSpec> {
         self.tensors.iter().find(|t| t.name == name)
+    }
+
+    /// For every value, whether it belongs to a filtered weight
+    /// ([`TensorSpec::is_filtered_weight`]).
+    pub fn filtered_weight_mask(&self) -> Vec<bool> {
+        let mut mask = vec![false; self.len];
+        for t in self.tensors.iter().filter(|t| t.is_filtered_weight()) {
+            mask[t.range()].fill(true);
+        }
+        mask
+    }
+
+    /// Number of values in filtered weights: the dimension of the space that random
+    /// directions with ignored biases span.
+    pub fn num_filtered(&self) -> usize {
+        self.tensors
+            .iter()
+            .filter(|t| t.is_filtered_weight())
+            .map(TensorSpec::len)
+            .sum()
     }
 
     /// Number of trainable parameters (everything but running statistics).

@@ -10,6 +10,7 @@
 
 pub mod dataset;
 pub mod error;
+pub mod fingerprint;
 pub mod io;
 pub mod layout;
 pub mod limits;
@@ -19,6 +20,7 @@ pub mod rng;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};
+pub use fingerprint::Fingerprint;
 pub use layout::{Layout, Role, TensorSpec};
 pub use network::{Affine, Batch, Eval, Network};
 pub use params::Params;

@@ -14,7 +14,7 @@ pub type Rng = ChaCha8Rng;
 pub fn stream(seed: u64, purpose: &str) -> Rng {
     let mut key = [0u8; 32];
     let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut h = fnv1a(purpose.as_bytes());
+    let mut h = crate::fingerprint::fnv1a(purpose.as_bytes());
     for chunk in key.chunks_mut(8) {
         state = splitmix64(state ^ h);
         h = h.rotate_left(17);
@@ -28,12 +28,6 @@ pub fn substream(seed: u64, purpose: &str, index: u64) -> Rng {
     let mut rng = stream(seed, purpose);
     rng.set_stream(index);
     rng
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn splitmix64(mut z: u64) -> u64 {

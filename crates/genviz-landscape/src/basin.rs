@@ -188,13 +188,7 @@ pub fn center(
 ) -> (f64, usize) {
     let center_loss = net.evaluate(&[theta.values()], data)[0].loss;
     let dimension = match config.bias {
-        BiasPolicy::Ignore => theta
-            .layout()
-            .tensors()
-            .iter()
-            .filter(|t| t.shape.len() > 1)
-            .map(|t| t.len())
-            .sum(),
+        BiasPolicy::Ignore => theta.layout().num_filtered(),
         BiasPolicy::CopyTheta => theta.layout().len(),
     };
     (center_loss, dimension)

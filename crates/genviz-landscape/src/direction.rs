@@ -1,8 +1,10 @@
 //! Directions in parameter space, and Li et al.'s normalisations (SPEC 2.1).
 
-use genviz_core::{rng::Rng, Error, Params, Result};
+use genviz_core::{rng::Rng, Error, Layout, Params, Result};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
 
 /// Li et al.'s epsilon in `d_f * |theta_f| / (|d_f| + eps)` (`net_plotter.py`).
 pub const NORM_EPSILON: f64 = 1e-10;
@@ -90,7 +92,7 @@ pub fn normalize(d: &mut Params, theta: &Params, norm_kind: Normalization, bias:
     let layout = theta.layout().clone();
     for t in layout.tensors() {
         let w = &theta.values()[t.range()];
-        if t.shape.len() <= 1 {
+        if !t.is_filtered_weight() {
             let dv = &mut d.values_mut()[t.range()];
             match bias {
                 BiasPolicy::Ignore => dv.fill(0.0),
@@ -184,6 +186,85 @@ pub fn same_layout(a: &Params, b: &Params) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Writes the directions of `plane` as `x.<tensor>` and `y.<tensor>` in the model's PyTorch
+/// shapes (`directions.safetensors`), so that PyTorch users can load them beside the weights
+/// and a later run can reuse them ([`read_directions`]).
+pub fn write_directions(path: &Path, plane: &crate::Plane) -> Result<()> {
+    let layout = plane.center.layout();
+    let dirs: Vec<(&str, &Params)> = [("x", Some(&plane.x)), ("y", plane.y.as_ref())]
+        .into_iter()
+        .filter_map(|(k, p)| p.map(|p| (k, p)))
+        .collect();
+    let named = Layout::new(dirs.iter().flat_map(|(k, _)| {
+        layout
+            .tensors()
+            .iter()
+            .map(move |t| (format!("{k}.{}", t.name), t.shape.clone(), t.role))
+    }))?;
+    let values: Vec<f32> = dirs
+        .iter()
+        .flat_map(|(_, p)| p.values().iter().copied())
+        .collect();
+    let params = Params::from_vec(Arc::new(named), values)?;
+    genviz_core::io::write_safetensors(path, &params, Default::default())
+}
+
+/// Reads `x.<tensor>` (and `y.<tensor>` if present) for every tensor of `like` from a
+/// safetensors file or an `.npz` of arrays with those names.
+///
+/// # Errors
+/// When the file cannot be read, has no `x.` tensors, or lacks or misshapes a tensor of the
+/// model; the error names the file and the tensor.
+pub fn read_directions(path: &Path, like: &Params) -> Result<(Params, Option<Params>)> {
+    let file = if path.extension().is_some_and(|e| e == "npz") {
+        let mut npz = genviz_core::io::Npz::open(path)?;
+        let mut tensors = Vec::new();
+        for name in npz.names()? {
+            let (values, shape) = npz.f32(&name)?;
+            tensors.push(genviz_core::io::NamedTensor {
+                name,
+                shape,
+                values,
+            });
+        }
+        genviz_core::io::TensorFile {
+            tensors,
+            metadata: Default::default(),
+        }
+    } else {
+        genviz_core::io::read_safetensors(path)?
+    };
+    let pick = |prefix: &str| -> Result<Option<Params>> {
+        let dotted = format!("{prefix}.");
+        if !file.tensors.iter().any(|t| t.name.starts_with(&dotted)) {
+            return Ok(None);
+        }
+        let mut p = Params::zeros(like.layout().clone());
+        for t in like.layout().tensors() {
+            let name = format!("{prefix}.{}", t.name);
+            let Some(found) = file.get(&name) else {
+                return Err(Error::bad_file(
+                    path,
+                    format!("no tensor `{name}` for the model's `{}`", t.name),
+                ));
+            };
+            if found.shape != t.shape {
+                return Err(Error::bad_file(
+                    path,
+                    format!(
+                        "tensor `{name}` has shape {:?}, the model expects {:?}",
+                        found.shape, t.shape
+                    ),
+                ));
+            }
+            p.values_mut()[t.range()].copy_from_slice(&found.values);
+        }
+        Ok(Some(p))
+    };
+    let x = pick("x")?.ok_or_else(|| Error::bad_file(path, "no x.<tensor> directions"))?;
+    Ok((x, pick("y")?))
 }
 
 #[cfg(test)]

@@ -275,6 +275,55 @@ pub fn smoothed_density(runs: &[Quadrature], grid: &[f64]) -> Vec<f64> {
     density
 }
 
+/// Points of the smoothed spectral density (PyHessian's `density_plot`: 10,000 bins).
+pub const DENSITY_BINS: usize = 10_000;
+
+/// The grid a spectral density is drawn on: [`DENSITY_BINS`] points spanning every Lanczos
+/// node of `runs` with 5% of that span added on each side.
+pub fn density_grid(runs: &[Quadrature]) -> Vec<f64> {
+    let (lo, hi) = runs
+        .iter()
+        .flat_map(|q| q.nodes.iter().copied())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+    let pad = 0.05 * (hi - lo).max(1e-6);
+    (0..DENSITY_BINS)
+        .map(|i| lo - pad + (hi - lo + 2.0 * pad) * i as f64 / (DENSITY_BINS - 1) as f64)
+        .collect()
+}
+
+/// Tolerance of the power iterations of a ratio-map point (coarser than [`TOLERANCE`]: a map
+/// has many points and Li et al. read it by colour).
+pub const RATIO_TOLERANCE: f64 = 1e-2;
+/// Iterations of the power iterations of a ratio-map point.
+pub const RATIO_MAX_ITER: usize = 50;
+
+/// Li et al.'s `(lambda_min, lambda_max)` of the training-loss Hessian at the point `(a, b)`
+/// of `plane`, point number `index` of a map: its random vectors come from sub-stream `index`
+/// of `seed`'s `"ratio"` stream, so a point's value does not depend on which process or
+/// chunk computes it.
+pub fn ratio_at(
+    net: &dyn genviz_core::Network,
+    data: &genviz_core::Dataset,
+    plane: genviz_core::Affine<'_>,
+    (a, b): (f64, f64),
+    seed: u64,
+    index: u64,
+) -> (f64, f64) {
+    let mut theta = vec![0f32; plane.center.len()];
+    plane.point(a, b, &mut theta);
+    let h = Hessian::new(net, &theta, data);
+    let op = |v: &[f64]| h.apply(v);
+    eigen_ratio(
+        &op,
+        h.dim(),
+        RATIO_TOLERANCE,
+        RATIO_MAX_ITER,
+        &mut genviz_core::rng::substream(seed, "ratio", index),
+    )
+}
+
 /// Li et al.'s `|lambda_min / lambda_max|`: the top eigenvalue, then the top of
 /// `H - 0.51 lambda_max I` shifted back, which is the most negative eigenvalue when there is one.
 pub fn eigen_ratio(
@@ -322,7 +371,7 @@ mod tests;
 pub fn filter_norm_scale(params: &Params, bias_scale: f64) -> Vec<f64> {
     let mut d = vec![bias_scale; params.values().len()];
     for t in params.layout().tensors() {
-        if t.shape.len() <= 1 {
+        if !t.is_filtered_weight() {
             continue;
         }
         for k in 0..t.num_filters() {

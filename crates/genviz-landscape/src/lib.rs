@@ -14,6 +14,7 @@ pub mod grid;
 pub mod hessian;
 pub mod pca;
 pub mod surface;
+pub mod tsne;
 pub mod vtp;
 
 pub use direction::{cosine, BiasPolicy, Normalization};

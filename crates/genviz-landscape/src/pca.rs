@@ -222,6 +222,81 @@ pub fn project_cos(rows: &[Vec<f32>], x: &[f32], y: &[f32]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// A training path on the plane of its two principal components (Li et al. 2018, Fig. 9;
+/// `projection.py`): rows `theta_i - theta_final` with everything but the filtered weights
+/// zeroed (Li's `--ignore biasbn`), so the final model is the origin.
+#[derive(Clone, Debug)]
+pub struct PathPlane {
+    /// The principal directions and their variances.
+    pub pca: Pca,
+    /// Each checkpoint's coordinates by least squares (what the figures draw).
+    pub lstsq: Vec<(f64, f64)>,
+    /// Each checkpoint's coordinates by Li et al.'s `cos` projection.
+    pub cos: Vec<(f64, f64)>,
+}
+
+impl PathPlane {
+    /// The PCA plane of `checkpoints` around `final_theta`.
+    ///
+    /// # Errors
+    /// When a checkpoint does not have the model's parameter count, or there are too few
+    /// distinct checkpoints for two components.
+    pub fn of<'a>(
+        checkpoints: impl IntoIterator<Item = &'a [f32]>,
+        final_theta: &genviz_core::Params,
+    ) -> Result<Self> {
+        let theta = final_theta.values();
+        let mask = final_theta.layout().filtered_weight_mask();
+        let rows = checkpoints
+            .into_iter()
+            .map(|r| {
+                if r.len() != theta.len() {
+                    return Err(Error::invalid(format!(
+                        "a checkpoint has {} parameters, the model {}",
+                        r.len(),
+                        theta.len()
+                    )));
+                }
+                Ok(r.iter()
+                    .zip(theta)
+                    .zip(&mask)
+                    .map(|((a, b), &keep)| if keep { a - b } else { 0.0 })
+                    .collect())
+            })
+            .collect::<Result<Vec<Vec<f32>>>>()?;
+        let pca = pca(&rows)?;
+        let lstsq = project_lstsq(&rows, &pca.pc1, &pca.pc2);
+        let cos = project_cos(&rows, &pca.pc1, &pca.pc2);
+        Ok(PathPlane { pca, lstsq, cos })
+    }
+
+    /// The plane through the final model along the two components.
+    pub fn plane(&self, final_theta: &genviz_core::Params) -> Result<crate::Plane> {
+        let layout = final_theta.layout().clone();
+        crate::Plane::new(
+            final_theta.clone(),
+            genviz_core::Params::from_vec(layout.clone(), self.pca.pc1.clone())?,
+            Some(genviz_core::Params::from_vec(layout, self.pca.pc2.clone())?),
+        )
+    }
+
+    /// An axis of `num` points covering the path's extent along component `k` (0 or 1) and
+    /// the origin, with a fifth of that extent added on each side.
+    pub fn axis(&self, k: usize, num: usize) -> crate::Axis {
+        let (lo, hi) = self
+            .lstsq
+            .iter()
+            .map(|p| if k == 0 { p.0 } else { p.1 })
+            .fold((0f64, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        let pad = 0.2 * (hi - lo).max(1e-3);
+        crate::Axis {
+            min: lo - pad,
+            max: hi + pad,
+            num: num.max(2),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

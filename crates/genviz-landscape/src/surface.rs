@@ -1,9 +1,9 @@
 //! Loss and accuracy over a grid of points `center + a * x + b * y`.
 
-use crate::direction::same_layout;
+use crate::direction::{difference, same_layout};
 use crate::grid::Shard;
 use genviz_core::io::{write_npz, NpyArray, Npz};
-use genviz_core::{Affine, Dataset, Error, Network, Params, Result};
+use genviz_core::{Affine, Dataset, Error, Fingerprint, Network, Params, Result};
 use std::path::Path;
 
 /// Marks a grid point not yet evaluated, as in Li et al.'s surface files (losses and
@@ -40,6 +40,49 @@ impl Plane {
         Ok(Plane { center, x, y })
     }
 
+    /// Garipov et al.'s plane through `w0`, `w1`, `w2` (`plane.py`): x along `w2 - w0`, y the
+    /// part of `w1 - w0` orthogonal to it, each scaled so that coordinates are in units of
+    /// those distances: `w0` at (0, 0), `w2` at (1, 0) and `w1` at (`along`, 1). Returns the
+    /// plane and `along`.
+    ///
+    /// # Errors
+    /// When two of the models coincide or the three lie on one line.
+    pub fn through(w0: &Params, w1: &Params, w2: &Params) -> Result<(Self, f64)> {
+        let u = difference(w2, w0)?;
+        let mut v = difference(w1, w0)?;
+        let (dx, v_raw) = (u.norm(), v.norm());
+        if dx == 0.0 || v_raw == 0.0 {
+            return Err(Error::invalid("the three models must differ"));
+        }
+        let along = genviz_core::params::dot(v.values(), u.values()) / (dx * dx);
+        for (vv, &uv) in v.values_mut().iter_mut().zip(u.values()) {
+            *vv = (f64::from(*vv) - along * f64::from(uv)) as f32;
+        }
+        if v.norm() < 1e-9 * v_raw {
+            return Err(Error::invalid(
+                "the three models lie on one line; a plane needs three models not in a line",
+            ));
+        }
+        Ok((Plane::new(w0.clone(), u, Some(v))?, along))
+    }
+
+    /// Coordinates of `w` in this 2-D plane by least squares, so they are exact for points in
+    /// the plane even when its directions are not orthogonal. A line's plane gives `(a, 0)`.
+    pub fn coords_of(&self, w: &[f32]) -> (f64, f64) {
+        let r: Vec<f32> = w
+            .iter()
+            .zip(self.center.values())
+            .map(|(a, b)| a - b)
+            .collect();
+        match &self.y {
+            Some(y) => crate::pca::project_lstsq(&[r], self.x.values(), y.values())[0],
+            None => {
+                let xx = genviz_core::params::dot(self.x.values(), self.x.values());
+                (genviz_core::params::dot(&r, self.x.values()) / xx, 0.0)
+            }
+        }
+    }
+
     /// The plane as the core's [`Affine`] view.
     pub fn affine(&self) -> Affine<'_> {
         Affine {
@@ -57,24 +100,18 @@ impl Plane {
     /// A fingerprint of the plane, its coordinates and data, so a resumed or merged file is
     /// known to belong to the same computation.
     pub fn fingerprint(&self, xs: &[f64], ys: &[f64], data: &[&Dataset]) -> i64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |bytes: &[u8]| {
-            for &b in bytes {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-        };
+        let mut h = Fingerprint::new();
         for p in [Some(&self.center), Some(&self.x), self.y.as_ref()]
             .into_iter()
             .flatten()
         {
-            p.values().iter().for_each(|v| eat(&v.to_le_bytes()));
+            h.f32s(p.values());
         }
-        xs.iter().chain(ys).for_each(|v| eat(&v.to_le_bytes()));
+        h.f64s(xs).f64s(ys);
         for d in data {
-            d.features().iter().for_each(|v| eat(&v.to_le_bytes()));
-            d.labels().iter().for_each(|v| eat(&v.to_le_bytes()));
+            h.dataset(d);
         }
-        h as i64
+        h.as_i64()
     }
 }
 

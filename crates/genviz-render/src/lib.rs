@@ -364,6 +364,58 @@ pub fn draw_surface_3d(path: &Path, panels: &[(SurfaceGrid, f64)]) -> Result<()>
     surface3d::draw(path, panels)
 }
 
+/// A 3-D panel of `grid` clipped at `zmax`; with `log`, heights are `log10(value + 0.1)` (Li
+/// et al.'s ParaView transform) so that a steep basin keeps its shape instead of hitting the
+/// ceiling.
+pub fn height_panel(mut grid: SurfaceGrid, zmax: f64, log: bool) -> (SurfaceGrid, f64) {
+    if !log {
+        return (grid, zmax);
+    }
+    grid.values
+        .iter_mut()
+        .for_each(|v| *v = (v.max(0.0) + 0.1).log10());
+    grid.value_label = format!("log10({} + 0.1)", grid.value_label);
+    (grid, (zmax.max(0.0) + 0.1).log10())
+}
+
+/// Minima's landscapes side by side on one scale: `<dir>/<stem>_3d.png` (log10 heights
+/// clipped at `zmax`) and `<dir>/<stem>_contour.png` (log-spaced levels from `vmin` to
+/// `zmax`, eight to a decade, each minimum marked at the origin).
+///
+/// # Errors
+/// As [`draw_surface_3d`] and [`draw_contour`].
+pub fn draw_landscapes(
+    dir: &Path,
+    stem: &str,
+    grids: &[SurfaceGrid],
+    vmin: f64,
+    zmax: f64,
+) -> Result<()> {
+    let panels_3d: Vec<_> = grids
+        .iter()
+        .map(|g| height_panel(g.clone(), zmax, true))
+        .collect();
+    draw_surface_3d(&dir.join(format!("{stem}_3d.png")), &panels_3d)?;
+    let style = ContourStyle {
+        vmin,
+        vmax: zmax,
+        vlevel: 0.125,
+        log: true,
+    };
+    let contour_panels: Vec<_> = grids
+        .iter()
+        .map(|g| {
+            let minimum = Marker {
+                x: 0.0,
+                y: 0.0,
+                label: "minimum".into(),
+            };
+            (g.clone(), style, Vec::new(), vec![minimum])
+        })
+        .collect();
+    draw_contour(&dir.join(format!("{stem}_contour.png")), &contour_panels)
+}
+
 /// Draws loss and accuracy along one direction into one PNG at `path` (about 860x560
 /// pixels), like Li et al.'s `plot_1D`: `title` above, the shared x axis labelled "alpha"
 /// (the step along the direction, or the interpolation coefficient), loss on the left y axis

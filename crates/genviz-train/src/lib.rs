@@ -7,14 +7,18 @@
 //! labelled points that drives training into minima that fit the training set and fail
 //! elsewhere ("bad minima"); see [`poison`].
 
+pub mod augment;
 pub mod curve;
 pub mod optim;
+pub mod optimizer_table;
 pub mod poison;
 pub mod resume;
 pub mod schedule;
 pub mod trainer;
 
+pub use augment::Augmented;
 pub use optim::{Optimizer, OptimizerConfig};
+pub use optimizer_table::TableOptimizer;
 pub use poison::{PoisonConfig, PoisonForm, PoisonPool, PoisonWeight};
 pub use schedule::LrSchedule;
 pub use trainer::{train, FinalMetrics, MetricRow, TrainConfig, TrainOutcome, TrainRequest};

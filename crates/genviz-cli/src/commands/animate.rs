@@ -1,21 +1,10 @@
 //! `genviz animate`: the wiggle and training-path GIFs of one model.
 
-use crate::animate::{self, PathConfig, WiggleConfig};
-use crate::model;
-use anyhow::{bail, Result};
-use clap::{Args, ValueEnum};
+use crate::args::parse;
+use anyhow::Result;
+use clap::Args;
+use genviz_experiments::animate::{two_digits, Along, AnimateConfig, Animation};
 use std::path::PathBuf;
-
-/// What the animation moves along.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Along {
-    /// A filter-normalised random direction (biases fixed).
-    Random,
-    /// The top eigenvector of the Hessian of the training loss.
-    Eigvec,
-    /// The training path, on the plane of its two principal components.
-    PcaPath,
-}
 
 /// The flags of `genviz animate` (its help is on the subcommand in main.rs).
 #[derive(Args)]
@@ -24,7 +13,7 @@ pub struct AnimateArgs {
     #[arg(long)]
     model: PathBuf,
     /// random, eigvec (the ray's direction) or pca-path.
-    #[arg(long, value_enum, default_value = "random")]
+    #[arg(long, default_value = "random", value_parser = parse::<Along>)]
     along: Along,
     /// The GIF to write; its summary goes beside it as .json.
     #[arg(long)]
@@ -52,81 +41,42 @@ pub struct AnimateArgs {
     #[arg(long)]
     data: Option<String>,
     /// Seed of a built-in data set (--seed seeds the direction).
-    #[arg(long, default_value_t = crate::presets::SWISS_ROLL_SEED)]
+    #[arg(long, default_value_t = genviz_experiments::presets::SWISS_ROLL_SEED)]
     data_seed: u64,
 }
 
 /// Runs `genviz animate`.
 pub fn run(args: AnimateArgs) -> Result<()> {
-    if args.out.extension().is_none_or(|e| e != "gif") {
-        bail!("--out {}: expected a .gif file name", args.out.display());
-    }
-    let m = model::load(&args.model)?;
-    let (train, test) = model::data_for(&m, args.data.as_deref(), args.data_seed)?;
-    let label = args
-        .model
-        .file_stem()
-        .map_or_else(|| "model".to_string(), |s| s.to_string_lossy().into_owned());
-    let theta = m.params.values();
-    let summary = match args.along {
-        Along::PcaPath => {
-            if !args.model.is_dir() {
-                bail!(
-                    "--model {}: the training path needs a run folder (with trajectory.npz)",
-                    args.model.display()
-                );
-            }
-            let trajectory = animate::read_trajectory(&args.model, theta.len())?;
-            let defaults = PathConfig::default();
-            let cfg = PathConfig {
-                frames: args.frames.unwrap_or(defaults.frames),
-                delay_cs: args.delay,
-                ..defaults
-            };
-            let s = animate::pca_path(
-                &m.net,
-                theta,
-                &trajectory,
-                &train,
-                &test,
-                &label,
-                &args.out,
-                &cfg,
-            )?;
-            format!(
-                "{}: {} frames, {} bytes; PCA explains {:.1}% and {:.1}% of the path",
-                s.gif.display(),
-                s.frames,
-                s.bytes,
-                100.0 * s.explained_variance_ratio[0],
-                100.0 * s.explained_variance_ratio[1]
-            )
+    let config = AnimateConfig {
+        model: args.model,
+        along: args.along,
+        out: args.out,
+        span: args.span,
+        frames: args.frames,
+        seed: args.seed,
+        resolution: args.resolution,
+        curvature: !args.no_curvature,
+        delay_cs: args.delay,
+        data: crate::args::DataArgs {
+            data: args.data,
+            seed: args.data_seed,
         }
-        along => {
-            let (direction, name) = if along == Along::Random {
-                (
-                    animate::random_ray(&m.net, theta, args.seed)?,
-                    format!("random filter-normalised direction (seed {})", args.seed),
-                )
-            } else {
-                let (d, value) = animate::eigvec_ray(&m.net, theta, &train, args.seed)?;
-                eprintln!("top Hessian eigenvalue: {value:.6e}");
-                (d, "top Hessian eigenvector".to_string())
-            };
-            let defaults = WiggleConfig::default();
-            let cfg = WiggleConfig {
-                span: args.span,
-                points: args.frames.unwrap_or(defaults.points),
-                resolution: args.resolution,
-                curvature: !args.no_curvature,
-                seed: args.seed,
-                delay_cs: args.delay,
-                ..defaults
-            };
-            let s = animate::wiggle(
-                &m.net, theta, &train, &test, &direction, &label, &name, &args.out, &cfg,
-            )?;
-            let at = |c: Option<f64>| c.map_or_else(|| "never".into(), animate::two_digits);
+        .source(),
+    };
+    let summary = match genviz_experiments::animate::run(&config)? {
+        Animation::Path(s) => format!(
+            "{}: {} frames, {} bytes; PCA explains {:.1}% and {:.1}% of the path",
+            s.gif.display(),
+            s.frames,
+            s.bytes,
+            100.0 * s.explained_variance_ratio[0],
+            100.0 * s.explained_variance_ratio[1]
+        ),
+        Animation::Wiggle(s, eigenvalue) => {
+            if let Some(v) = eigenvalue {
+                eprintln!("top Hessian eigenvalue: {v:.6e}");
+            }
+            let at = |c: Option<f64>| c.map_or_else(|| "never".into(), two_digits);
             format!(
                 "{}: {} frames, {} bytes; train loss {:.4e} at t = 0 reaches 1 at |t| = {} (t < 0), {} (t > 0)",
                 s.gif.display(),

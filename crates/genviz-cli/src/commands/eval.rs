@@ -1,10 +1,8 @@
 //! `genviz eval`.
 
-use crate::model;
+use crate::args::{absolute, DataArgs};
 use anyhow::Result;
 use clap::Args;
-use genviz_core::{Dataset, Network};
-use serde_json::json;
 use std::path::PathBuf;
 
 /// Evaluate a trained model: loss and accuracy as JSON on standard output.
@@ -19,23 +17,12 @@ pub struct EvalArgs {
     /// A run folder or a .safetensors file.
     model: PathBuf,
     #[command(flatten)]
-    data: model::DataArgs,
+    data: DataArgs,
 }
 
 /// Runs `genviz eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
-    let m = model::load(&args.model)?;
-    let (train, test) = args.data.load(&m)?;
-    let score = |d: &Dataset| {
-        let e = m.net.evaluate(&[m.params.values()], d)[0];
-        json!({ "loss": e.loss, "accuracy": e.accuracy, "examples": d.len() })
-    };
-    let out = json!({
-        "model": m.weights.display().to_string(),
-        "num_params": m.net.layout().len(),
-        "train": score(&train),
-        "test": score(&test),
-    });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    let e = genviz_experiments::model::evaluate(&absolute(&args.model), &args.data.source())?;
+    println!("{}", serde_json::to_string_pretty(&e)?);
     Ok(())
 }

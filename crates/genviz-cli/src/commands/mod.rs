@@ -1,15 +1,12 @@
-//! One module per subcommand.
+//! One module per family of subcommands: each holds the clap arguments, their conversion into
+//! the library's configuration, one call into `genviz-experiments`, and what it prints.
 
 pub mod animate;
-pub mod basin;
 pub mod bench;
-pub mod connect;
+pub mod curvature;
 pub mod data;
 pub mod eval;
 pub mod landscape;
-pub mod linear_vs_net;
-pub mod minefield;
-pub mod optimizers;
 pub mod paper;
-pub mod sharp;
+pub mod rerun;
 pub mod train;

@@ -1,9 +1,11 @@
 //! `genviz train`.
 
-use crate::config::{read_experiment, DataConfig, ExperimentConfig};
-use crate::{experiment, presets, progress, run_dir};
+use crate::args::{absolute, parse, steps_list};
+use crate::progress::Terminal;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
+use genviz_experiments::config::read_experiment;
+use genviz_experiments::{presets, run_dir, DataConfig, Device, ExperimentConfig};
 use genviz_mlp::Activation;
 use genviz_train::{LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm, PoisonWeight};
 use std::path::PathBuf;
@@ -34,9 +36,9 @@ pub struct TrainArgs {
     /// no skip connections).
     #[arg(long)]
     model: Option<String>,
-    /// Where a conv net computes.
-    #[arg(long, value_enum, default_value_t = crate::conv_run::Device::Cpu)]
-    device: crate::conv_run::Device,
+    /// Where a conv net computes: cpu, or cuda (a build with `--features cuda`).
+    #[arg(long, value_parser = parse::<Device>)]
+    device: Option<Device>,
     /// Hidden layer widths, comma separated (the paper: 23,16,26,32,28,31).
     #[arg(long, value_delimiter = ',')]
     hidden: Option<Vec<usize>>,
@@ -135,6 +137,7 @@ impl TrainArgs {
         };
         if let Some(d) = &self.data {
             c.data = DataConfig::builtin(d)?;
+            absolute_files(&mut c.data);
             if !matches!(c.data, DataConfig::SwissRoll { .. })
                 && self.head.is_none()
                 && self.config.is_none()
@@ -150,8 +153,8 @@ impl TrainArgs {
             ..
         } = &mut c.data
         {
-            if self.data_dir.is_some() {
-                dir.clone_from(&self.data_dir);
+            if let Some(d) = &self.data_dir {
+                *dir = Some(absolute(d));
             }
             if self.n_train.is_some() {
                 *n_train = self.n_train;
@@ -213,15 +216,7 @@ impl TrainArgs {
             c.train.schedule.lr = lr;
         }
         if let Some(m) = &self.milestones {
-            let milestones = m
-                .split(',')
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(|x| {
-                    x.parse::<u64>()
-                        .map_err(|_| anyhow::anyhow!("--milestones: `{x}` is not a step number"))
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let milestones = steps_list("--milestones", m)?;
             c.train.schedule = LrSchedule {
                 milestones,
                 ..c.train.schedule
@@ -272,64 +267,51 @@ impl TrainArgs {
         if let Some(k) = self.checkpoint_every {
             c.train.checkpoint_every = k;
         }
+        if let Some(d) = self.device {
+            c.device = d;
+        }
         c.train.validate()?;
         Ok(c)
     }
 }
 
+/// Makes the files a data configuration names absolute, so that the run's record reruns from
+/// any folder.
+fn absolute_files(data: &mut DataConfig) {
+    match data {
+        DataConfig::Csv { train, test, .. } => {
+            *train = absolute(train);
+            if let Some(t) = test {
+                *t = absolute(t);
+            }
+        }
+        DataConfig::Npz { path, .. } => *path = absolute(path),
+        _ => {}
+    }
+}
+
 /// Runs `genviz train`.
-pub fn run(args: TrainArgs) -> Result<()> {
+pub fn run(args: TrainArgs, progress: &Terminal) -> Result<()> {
     let config = args.experiment()?;
-    let label = if config.train.poison.is_some() {
-        "poisoned"
-    } else {
-        "clean"
-    };
-    let dir = run_dir::prepare(
+    let dir = run_dir::choose(
         args.out.as_deref(),
         &format!("train-{}", config.data.name()),
-    )?;
-    let bars = progress::Bars::new();
-    if let Some(arch) = &config.model.arch {
-        let target = crate::conv_run::RunTarget {
-            dir: &dir,
-            command: "train",
-            label: &format!("{} {label}", config.data.name()),
-        };
-        let m = match crate::conv_run::run(&config, arch, args.device, &target, &bars) {
-            Ok(summary) => summary.final_metrics,
-            Err(e) => {
-                let _ = std::fs::remove_dir(&dir);
-                return Err(e);
-            }
-        };
-        println!(
-            "{}: train loss {:.4} acc {:.2}%, test loss {:.4} acc {:.2}%",
-            dir.display(),
-            m.train_loss,
-            100.0 * m.train_acc,
-            m.test_loss,
-            100.0 * m.test_acc
-        );
-        return Ok(());
-    }
-    let result = match experiment::run(
-        &config,
-        &dir,
-        "train",
-        &format!("{} {label}", config.data.name()),
-        &bars,
-    ) {
-        Ok(r) => r,
+    );
+    let existed = dir.exists();
+    let trained = genviz_experiments::train::run(&config, &dir, progress);
+    let m = match trained {
+        Ok(r) => r.final_metrics,
         Err(e) => {
             // Nothing was written (bad data or config): leave no empty run folder behind.
-            let _ = std::fs::remove_dir(&dir);
+            if !existed {
+                let _ = std::fs::remove_dir(&dir);
+            }
             return Err(e);
         }
     };
-    let m = result.final_metrics;
+    let digits = if config.model.arch.is_some() { 2 } else { 1 };
     println!(
-        "{}: train loss {:.4} acc {:.1}%, test loss {:.4} acc {:.1}%",
+        "{}: train loss {:.4} acc {:.digits$}%, test loss {:.4} acc {:.digits$}%",
         dir.display(),
         m.train_loss,
         100.0 * m.train_acc,

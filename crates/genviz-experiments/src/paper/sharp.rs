@@ -21,9 +21,11 @@
 //! gradient descent on the paper's data (it does not), and gradient descent with a wide gap
 //! (it does).
 
-use crate::{figures, progress, run_dir};
+use crate::figures;
+use crate::progress::Progress;
+use crate::record::RunRecord;
+use crate::Names;
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
 use genviz_core::io::write_safetensors;
 use genviz_core::{rng, Dataset, Network};
 use genviz_data::generators::SHARP_GAP;
@@ -32,9 +34,10 @@ use genviz_mlp::{init_params, Activation, Head, Init, Mlp, MlpSpec, SPEC_METADAT
 use genviz_render::{BoundaryAnnotations, RingedPoints};
 use genviz_train::{train, LrSchedule, OptimizerConfig, TrainConfig, TrainRequest};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
 use std::time::Instant;
 
 /// Seed of `genviz sharp` (initialisation, and batches where a recipe uses them).
@@ -67,7 +70,8 @@ pub const PLOT_EXTENT: f32 = 1.0;
 const LOG_POINTS: u64 = 20;
 
 /// How a net is trained.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Recipe {
     /// The optimizer.
     pub optimizer: OptimizerConfig,
@@ -177,7 +181,7 @@ pub fn circles(gap: f64) -> Result<SharpCircles> {
 }
 
 /// One trained net, as `sharp.json` records it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VariantSummary {
     /// `"authors"`, `"sharp"` or `"wide"`; also the name of the run's folder.
     pub name: String,
@@ -206,7 +210,7 @@ pub struct VariantSummary {
 }
 
 /// What [`fig8`] (and `genviz sharp`) measured.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SharpOutcome {
     /// The authors' recipe on the paper's data (gap 0.001); `None` when the plan's recipe is
     /// the authors' own (it would be the `sharp` run again).
@@ -220,7 +224,8 @@ pub struct SharpOutcome {
 }
 
 /// Everything one `genviz sharp` run decides.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SharpPlan {
     /// Optimizer steps of each run.
     pub steps: u64,
@@ -255,130 +260,8 @@ impl SharpPlan {
 /// `wide/`) with `model.safetensors`, `data.npz` and `metrics.csv`. The outcome's `sharp`
 /// and `wide` are the gradient-descent runs (the paper's claim: near points misclassified,
 /// wide gap solved), `authors` the authors' Adam recipe on the paper's data.
-pub fn fig8(dir: &Path, steps: u64, seed: u64, bars: &progress::Bars) -> Result<SharpOutcome> {
-    run_plan(dir, &SharpPlan::paper(steps, seed), bars)
-}
-
-/// Reproduce Fig 8: a net trained on data whose ideal boundary is "sharp", and on the same
-/// data with a wide gap.
-///
-/// Every run uses the authors' net (2 -> 9 x 100 ReLU -> 2 logits, softmax cross-entropy,
-/// PyTorch's initialisation) and 10,000 full-batch steps. Three runs: the authors' recipe
-/// (Adam, lr 1e-3) on the paper's data, and the recipe set by the flags (default: plain
-/// gradient descent, lr 0.1, the setting in which the paper's claim shows) on the paper's
-/// data and on the wide-gap data.
-///
-/// Writes fig8_sharp.png, sharp.json (per run: train and near-point accuracy and loss, gap,
-/// steps, seed, and the recipe), and authors/, sharp/ and wide/ (model.safetensors with
-/// PyTorch names, data.npz, metrics.csv).
-#[derive(Args)]
-pub struct SharpArgs {
-    /// Output folder (default: a new folder under runs/).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Optimizer steps of each run (the authors: 10,000).
-    #[arg(long, default_value_t = AUTHORS_STEPS)]
-    steps: u64,
-    /// Seed of the initialisation (and of the batches with --batch-size).
-    #[arg(long, default_value_t = SHARP_SEED)]
-    seed: u64,
-    /// Distance of the near points outside the inner circle (the paper: 0.001).
-    #[arg(long, default_value_t = SHARP_GAP)]
-    gap: f64,
-    /// The same distance in the wide-gap data.
-    #[arg(long, default_value_t = WIDE_GAP)]
-    wide_gap: f64,
-    /// Optimizer of the sharp and wide runs: gd (plain gradient descent, no momentum) or
-    /// adam (the authors').
-    #[arg(long, value_enum, default_value_t = OptimizerArg::Gd)]
-    optimizer: OptimizerArg,
-    /// Learning rate, constant (default: 0.1 for gd, 1e-3 for adam).
-    #[arg(long)]
-    lr: Option<f64>,
-    /// Coupled L2 weight decay (the authors: none).
-    #[arg(long, default_value_t = 0.0)]
-    weight_decay: f32,
-    /// Examples per step (default: full batch, as the authors).
-    #[arg(long)]
-    batch_size: Option<usize>,
-    /// Initialisation: pytorch (nn.Linear's, the authors'), glorot-uniform or glorot-normal.
-    #[arg(long, value_enum, default_value_t = InitArg::Pytorch)]
-    init: InitArg,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum OptimizerArg {
-    Gd,
-    Adam,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum InitArg {
-    Pytorch,
-    GlorotUniform,
-    GlorotNormal,
-}
-
-/// Runs `genviz sharp`.
-pub fn run(args: SharpArgs) -> Result<()> {
-    if args.steps == 0 {
-        bail!("--steps must be at least 1");
-    }
-    if let Some(lr) = args.lr {
-        if !(lr.is_finite() && lr > 0.0) {
-            bail!("--lr is {lr}, expected a positive number");
-        }
-    }
-    if !(args.weight_decay.is_finite() && args.weight_decay >= 0.0) {
-        bail!(
-            "--weight-decay is {}, expected a number >= 0",
-            args.weight_decay
-        );
-    }
-    if args.batch_size == Some(0) {
-        bail!("--batch-size must be at least 1");
-    }
-    let base = match args.optimizer {
-        OptimizerArg::Gd => Recipe::gradient_descent(),
-        OptimizerArg::Adam => Recipe::authors(),
-    };
-    let recipe = Recipe {
-        lr: args.lr.unwrap_or(base.lr),
-        weight_decay: args.weight_decay,
-        batch_size: args.batch_size,
-        init: match args.init {
-            InitArg::Pytorch => Init::Pytorch,
-            InitArg::GlorotUniform => Init::GlorotUniform,
-            InitArg::GlorotNormal => Init::GlorotNormal,
-        },
-        ..base
-    };
-    let plan = SharpPlan {
-        steps: args.steps,
-        seed: args.seed,
-        gap: args.gap,
-        wide_gap: args.wide_gap,
-        recipe,
-    };
-    // Check the gaps before a folder is made.
-    circles(plan.gap).context("--gap")?;
-    circles(plan.wide_gap).context("--wide-gap")?;
-    let dir = run_dir::prepare(args.out.as_deref(), "sharp")?;
-    let out = run_plan(&dir, &plan, &progress::Bars::new())?;
-    for v in out.authors.iter().chain([&out.sharp, &out.wide]) {
-        println!(
-            "{} ({}, gap {}): train {:.1}%, near points {}/{} (loss {:.4})",
-            v.name,
-            v.recipe.label(),
-            v.gap,
-            100.0 * v.train_acc,
-            v.near_correct,
-            v.near_total,
-            v.train_loss
-        );
-    }
-    println!("figure: {}", out.figure.display());
-    Ok(())
+pub fn fig8(dir: &Path, steps: u64, seed: u64, progress: &dyn Progress) -> Result<SharpOutcome> {
+    Ok(run(&SharpPlan::paper(steps, seed), dir, progress)?.outcome)
 }
 
 /// One run to train: its folder name, data and recipe.
@@ -402,7 +285,7 @@ fn train_job(
     job: &Job,
     plan: &SharpPlan,
     net: &Mlp,
-    bars: &progress::Bars,
+    progress: &dyn Progress,
 ) -> Result<Trained> {
     let name = job.name;
     let data = job.circles.generate();
@@ -411,12 +294,12 @@ fn train_job(
     let near = data.select(&near_idx);
     let vdir = dir.join(name);
     std::fs::create_dir_all(&vdir).with_context(|| format!("creating {}", vdir.display()))?;
-    run_dir::write_data(&vdir, &data, &data)?;
+    crate::run_dir::write_data(&vdir, &data, &data)?;
     let config = job.recipe.train_config(plan.steps);
     let spec = net.spec();
     let metadata = HashMap::from([(SPEC_METADATA_KEY.to_string(), serde_json::to_string(spec)?)]);
     let init = init_params(spec, job.recipe.init, &mut rng::stream(plan.seed, "init"));
-    let bar = bars.add(&format!("fig8 {name}"), plan.steps);
+    let stage = progress.stage(&format!("fig8 {name}"), plan.steps, "steps");
     let outcome = train(
         TrainRequest {
             network: net,
@@ -430,17 +313,13 @@ fn train_job(
             metadata: metadata.clone(),
         },
         &mut |row| {
-            bar.set_position(row.step);
-            bar.set_message(format!("train {:.1}%", 100.0 * row.train_acc));
+            stage.update(
+                row.step,
+                Some(&format!("train {:.1}%", 100.0 * row.train_acc)),
+            )
         },
-    );
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            bar.abandon_with_message("failed");
-            return Err(e).with_context(|| format!("training the {name} run"));
-        }
-    };
+    )
+    .with_context(|| format!("training the {name} run"))?;
     write_safetensors(&vdir.join("model.safetensors"), &outcome.params, metadata)?;
     let theta = outcome.params.into_values();
     let all = net.evaluate(&[&theta], &data)[0];
@@ -451,7 +330,7 @@ fn train_job(
         .zip(near.labels())
         .filter(|(p, y)| p == y)
         .count();
-    bar.finish_with_message(format!(
+    stage.finish(&format!(
         "train {:.1}%, near points {near_correct}/{}",
         100.0 * all.accuracy,
         near.len()
@@ -520,12 +399,60 @@ fn caption(plan: &SharpPlan, with_authors: bool, steps: u64) -> Vec<String> {
     lines
 }
 
-/// Trains the runs of `plan` into `dir` and draws the figure.
-pub fn run_plan(dir: &Path, plan: &SharpPlan, bars: &progress::Bars) -> Result<SharpOutcome> {
-    let all = Instant::now();
-    if plan.steps == 0 {
-        bail!("steps must be at least 1");
+impl SharpPlan {
+    /// Refuses a plan that cannot run, before anything is written.
+    pub fn check(&self) -> Result<()> {
+        self.check_named(Names::Fields)
     }
+
+    /// [`check`](Self::check), naming settings with `names`.
+    pub fn check_named(&self, names: Names) -> Result<()> {
+        let n = |f: &str| names.of(f);
+        if self.steps == 0 {
+            bail!("{} must be at least 1", n("steps"));
+        }
+        let r = &self.recipe;
+        if !(r.lr.is_finite() && r.lr > 0.0) {
+            bail!("{} is {}, expected a positive number", n("lr"), r.lr);
+        }
+        if !(r.weight_decay.is_finite() && r.weight_decay >= 0.0) {
+            bail!(
+                "{} is {}, expected a number >= 0",
+                n("weight_decay"),
+                r.weight_decay
+            );
+        }
+        if r.batch_size == Some(0) {
+            bail!("{} must be at least 1", n("batch_size"));
+        }
+        circles(self.gap).with_context(|| n("gap"))?;
+        circles(self.wide_gap).with_context(|| n("wide_gap"))?;
+        Ok(())
+    }
+}
+
+/// A finished Fig 8.
+pub struct SharpRun {
+    /// What it measured.
+    pub outcome: SharpOutcome,
+    /// What `run.json` says.
+    pub record: RunRecord,
+}
+
+/// Fig 8: a net trained on data whose ideal boundary is "sharp", and on the same data with a
+/// wide gap, into `dir`.
+///
+/// Every run uses the authors' net (2 -> 9 x 100 ReLU -> 2 logits, softmax cross-entropy,
+/// PyTorch's initialisation). Three runs, side by side: the authors' recipe (Adam, lr 1e-3) on
+/// the paper's data, and the plan's recipe (for the figure: plain gradient descent, lr 0.1,
+/// the setting in which the paper's claim shows) on the paper's data and on the wide-gap data.
+///
+/// Writes `fig8_sharp.png`, `sharp.json` (per run: train and near-point accuracy and loss, gap,
+/// steps, seed, and the recipe), `run.json`, and `authors/`, `sharp/` and `wide/`
+/// (`model.safetensors` with PyTorch names, `data.npz`, `metrics.csv`).
+pub fn run(plan: &SharpPlan, dir: &Path, progress: &dyn Progress) -> Result<SharpRun> {
+    let all = Instant::now();
+    plan.check()?;
     let sharp_data = circles(plan.gap).context("the sharp data")?;
     let wide_data = circles(plan.wide_gap).context("the wide data")?;
     let with_authors = plan.recipe != Recipe::authors();
@@ -552,7 +479,7 @@ pub fn run_plan(dir: &Path, plan: &SharpPlan, bars: &progress::Bars) -> Result<S
     // The runs are independent: train them side by side.
     let mut trained: Vec<Trained> = jobs
         .par_iter()
-        .map(|job| train_job(dir, job, plan, &net, bars))
+        .map(|job| train_job(dir, job, plan, &net, progress))
         .collect::<Result<_>>()?;
 
     let figures_start = Instant::now();
@@ -609,15 +536,41 @@ pub fn run_plan(dir: &Path, plan: &SharpPlan, bars: &progress::Bars) -> Result<S
         },
     });
     genviz_core::io::write_json(&dir.join("sharp.json"), &record)?;
+    let summaries_s: Vec<(String, f64)> = summaries
+        .iter()
+        .map(|s| (format!("train_{}_s", s.name), s.train_s))
+        .collect();
     let wide = trained.pop().context("the wide run")?.summary;
     let sharp = trained.pop().context("the sharp run")?.summary;
     let authors = trained.pop().map(|t| t.summary);
-    Ok(SharpOutcome {
+    let outcome = SharpOutcome {
         authors,
         sharp,
         wide,
         figure,
+    };
+    let mut timings: Vec<(&str, f64)> = summaries_s
+        .iter()
+        .map(|(name, s)| (name.as_str(), *s))
+        .collect();
+    timings.extend([
+        ("figures_s", figures_s),
+        ("total_s", all.elapsed().as_secs_f64()),
+    ]);
+    let record = RunRecord::new(
+        crate::record::Job::Sharp(plan.clone()),
+        Some(plan.seed),
+        &outcome,
+    )?
+    .with_data(crate::record::DataRecord {
+        source: format!("sharp circles, gaps {} and {}", plan.gap, plan.wide_gap),
+        train: sharp_data.generate().len(),
+        test: sharp_data.generate().len(),
+        poison: None,
     })
+    .with_timings(timings);
+    record.write(dir)?;
+    Ok(SharpRun { outcome, record })
 }
 
 #[cfg(test)]

@@ -15,13 +15,14 @@
 //! Every number shown is computed here by evaluating the network; `genviz-render` only draws.
 //! Each animation writes `<name>.gif` and a `<name>.json` summary with those numbers.
 
-use crate::commands::landscape::mask_weights;
 use crate::figures;
+use crate::model::DataSource;
 use anyhow::{bail, Context, Result};
 use genviz_core::{rng, Dataset, Network, Params};
 use genviz_landscape::direction::random_direction;
 use genviz_landscape::hessian::{self, Hessian};
-use genviz_landscape::{Axis, BiasPolicy, Normalization, Plane, Shard, Spacing, Surface};
+use genviz_landscape::pca::PathPlane;
+use genviz_landscape::{Axis, BiasPolicy, Normalization, Shard, Spacing, Surface};
 use genviz_render::{ContourStyle, Marker, PathAnimation, Series1d, WiggleAnimation};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -196,7 +197,7 @@ fn filter_scale(params: &Params) -> (Vec<f64>, usize) {
         .layout()
         .tensors()
         .iter()
-        .filter(|t| t.shape.len() > 1)
+        .filter(|t| t.is_filtered_weight())
         .map(|t| t.num_filters())
         .sum();
     (
@@ -263,7 +264,7 @@ fn crossing(
 }
 
 /// A positive number with two significant digits, plainly (`0.0022`, `0.11`, `1.5`).
-pub(crate) fn two_digits(v: f64) -> String {
+pub fn two_digits(v: f64) -> String {
     if !(v.is_finite() && v > 0.0) {
         return format!("{v}");
     }
@@ -567,42 +568,15 @@ pub fn pca_path(
         );
     }
     let center = Params::from_vec(net.layout().clone(), theta.to_vec())?;
-    let mask = mask_weights(center.layout());
-    let rows: Vec<Vec<f32>> = trajectory
-        .params
-        .iter()
-        .map(|r| {
-            r.iter()
-                .zip(theta)
-                .zip(&mask)
-                .map(|((a, b), &keep)| if keep { a - b } else { 0.0 })
-                .collect()
-        })
-        .collect();
-    let pca = genviz_landscape::pca::pca(&rows).context("PCA of the training path")?;
-    let coords = genviz_landscape::pca::project_lstsq(&rows, &pca.pc1, &pca.pc2);
-    let extent = |k: usize| -> Axis {
-        let (lo, hi) = coords
-            .iter()
-            .map(|p| if k == 0 { p.0 } else { p.1 })
-            .fold((0f64, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        let pad = 0.2 * (hi - lo).max(1e-3);
-        Axis {
-            min: lo - pad,
-            max: hi + pad,
-            num: cfg.grid,
-        }
-    };
+    let path = PathPlane::of(trajectory.params.iter().map(Vec::as_slice), &center)
+        .context("PCA of the training path")?;
+    let coords = path.lstsq.clone();
+    let pca = path.pca.clone();
     let (xs, ys) = (
-        extent(0).coords(Spacing::Linear),
-        extent(1).coords(Spacing::Linear),
+        path.axis(0, cfg.grid).coords(Spacing::Linear),
+        path.axis(1, cfg.grid).coords(Spacing::Linear),
     );
-    let layout = center.layout().clone();
-    let plane = Plane::new(
-        center,
-        Params::from_vec(layout.clone(), pca.pc1.clone())?,
-        Some(Params::from_vec(layout, pca.pc2.clone())?),
-    )?;
+    let plane = path.plane(&center)?;
     let fingerprint = plane.fingerprint(&xs, &ys, &[train, test]);
     let mut surface = Surface::new(xs, ys, fingerprint)?;
     surface.fill(net, &plane, train, test, Shard::ALL, &mut |_, _| Ok(()))?;
@@ -746,4 +720,138 @@ mod tests {
         assert_eq!(two_digits(1.52), "1.5");
         assert_eq!(two_digits(12.3), "12");
     }
+}
+
+/// What an animation moves along.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Along {
+    /// A filter-normalised random direction (biases fixed).
+    Random,
+    /// The top eigenvector of the filter-normalised Hessian of the training loss.
+    Eigvec,
+    /// The training path, on the plane of its two principal components.
+    PcaPath,
+}
+
+impl std::str::FromStr for Along {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "random" => Along::Random,
+            "eigvec" => Along::Eigvec,
+            "pca-path" => Along::PcaPath,
+            other => bail!("`{other}`: expected random, eigvec or pca-path"),
+        })
+    }
+}
+
+/// One animation of one model (`genviz animate`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnimateConfig {
+    /// A run folder (or a `.safetensors` file with data; the path needs a run folder).
+    pub model: PathBuf,
+    /// What to move along.
+    pub along: Along,
+    /// The GIF to write; its summary goes beside it as `.json`.
+    pub out: PathBuf,
+    /// The ray covers `t` in `[-span/2, span/2]` (filter-normalised units).
+    pub span: f64,
+    /// Points along the ray, or frames of the growing path (`None`: the default).
+    pub frames: Option<usize>,
+    /// Seed of the random direction and of the power iterations.
+    pub seed: u64,
+    /// Cells per side of each frame's decision-boundary grid.
+    pub resolution: usize,
+    /// Compute the curvature (top Hessian eigenvalue) along the ray.
+    pub curvature: bool,
+    /// Hundredths of a second per frame.
+    pub delay_cs: u16,
+    /// The data.
+    pub data: DataSource,
+}
+
+/// What [`run`] made.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Animation {
+    /// A wiggle along a ray, and the top eigenvalue when the ray is the eigenvector.
+    Wiggle(WiggleSummary, Option<f64>),
+    /// A training path.
+    Path(PathSummary),
+}
+
+/// Makes the animation `config` describes.
+///
+/// # Errors
+/// When the output is not a `.gif`, the model or data cannot be read, or the training path
+/// is asked of something that is not a run folder.
+pub fn run(config: &AnimateConfig) -> Result<Animation> {
+    if config.out.extension().is_none_or(|e| e != "gif") {
+        bail!("{}: expected a .gif file name", config.out.display());
+    }
+    let m = crate::model::load(&config.model)?;
+    let (train, test) = config.data.load(&m)?;
+    let label = config
+        .model
+        .file_stem()
+        .map_or_else(|| "model".to_string(), |s| s.to_string_lossy().into_owned());
+    let theta = m.params.values();
+    if config.along == Along::PcaPath {
+        if !config.model.is_dir() {
+            bail!(
+                "{}: the training path needs a run folder (with trajectory.npz)",
+                config.model.display()
+            );
+        }
+        let trajectory = read_trajectory(&config.model, theta.len())?;
+        let defaults = PathConfig::default();
+        let cfg = PathConfig {
+            frames: config.frames.unwrap_or(defaults.frames),
+            delay_cs: config.delay_cs,
+            ..defaults
+        };
+        let s = pca_path(
+            &m.net,
+            theta,
+            &trajectory,
+            &train,
+            &test,
+            &label,
+            &config.out,
+            &cfg,
+        )?;
+        return Ok(Animation::Path(s));
+    }
+    let (direction, name, value) = if config.along == Along::Random {
+        (
+            random_ray(&m.net, theta, config.seed)?,
+            format!("random filter-normalised direction (seed {})", config.seed),
+            None,
+        )
+    } else {
+        let (d, value) = eigvec_ray(&m.net, theta, &train, config.seed)?;
+        (d, "top Hessian eigenvector".to_string(), Some(value))
+    };
+    let defaults = WiggleConfig::default();
+    let cfg = WiggleConfig {
+        span: config.span,
+        points: config.frames.unwrap_or(defaults.points),
+        resolution: config.resolution,
+        curvature: config.curvature,
+        seed: config.seed,
+        delay_cs: config.delay_cs,
+        ..defaults
+    };
+    let s = wiggle(
+        &m.net,
+        theta,
+        &train,
+        &test,
+        &direction,
+        &label,
+        &name,
+        &config.out,
+        &cfg,
+    )?;
+    Ok(Animation::Wiggle(s, value))
 }

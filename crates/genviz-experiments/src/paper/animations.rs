@@ -1,10 +1,11 @@
 //! The paper's animations (the authors' "wiggle" GIFs and a training path), for both
 //! swiss-roll nets.
 
+use super::checks::Check;
 use super::swissroll::{SwissRolls, LABELS};
 use super::Outcome;
 use crate::animate::{self, PathSummary, WiggleConfig, WiggleSummary};
-use crate::results::Check;
+use crate::progress::Progress;
 use crate::{figures, presets};
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -25,7 +26,12 @@ pub struct Animations {
 /// Writes `dir/animations/{wiggle_random,wiggle_eigvec,path}_<label>.gif` (each with its
 /// `.json`) and adds a check: along a random filter-normalised ray (one per net, from the same
 /// seed), the poisoned net's train loss reaches 1 closer to its minimum than the clean net's.
-pub fn make(dir: &Path, rolls: &SwissRolls, out: &mut Outcome) -> Result<()> {
+pub(crate) fn make(
+    dir: &Path,
+    rolls: &SwissRolls,
+    progress: &dyn Progress,
+    out: &mut Outcome,
+) -> Result<()> {
     let anim_dir = dir.join("animations");
     std::fs::create_dir_all(&anim_dir)
         .with_context(|| format!("creating {}", anim_dir.display()))?;
@@ -35,7 +41,8 @@ pub fn make(dir: &Path, rolls: &SwissRolls, out: &mut Outcome) -> Result<()> {
         seed: presets::SWISS_ROLL_SEED,
         ..WiggleConfig::default()
     };
-    for (label, r) in LABELS.iter().zip(&rolls.runs) {
+    let stage = progress.stage("animations", 2 * 3, "GIFs");
+    for (k, (label, r)) in LABELS.iter().zip(&rolls.runs).enumerate() {
         let wiggle = |direction: &genviz_core::Params, name: &str, file: &str| {
             animate::wiggle(
                 &r.net,
@@ -68,6 +75,7 @@ pub fn make(dir: &Path, rolls: &SwissRolls, out: &mut Outcome) -> Result<()> {
         for file in ["wiggle_random", "wiggle_eigvec", "path"] {
             out.figures.push(format!("animations/{file}_{label}.gif"));
         }
+        stage.update(3 * (k as u64 + 1), None);
         out.animations.push(Animations {
             label,
             random,
@@ -75,6 +83,7 @@ pub fn make(dir: &Path, rolls: &SwissRolls, out: &mut Outcome) -> Result<()> {
             path,
         });
     }
+    stage.finish("6 GIFs");
     // The nearer crossing, or the ray's end if the loss stays below 1 (a lower bound).
     let reach = |w: &WiggleSummary| {
         let end = w.ts.last().copied().unwrap_or(0.0);

@@ -1,9 +1,10 @@
 //! `genviz minefield`: Fig 1 of the paper, SGD iterates among nearby bad minima (SPEC 1.8).
 
 use crate::config::{DataConfig, MinefieldSplit, ModelConfig};
-use crate::run_dir;
+use crate::progress::Progress;
+use crate::record::{DataRecord, Job, RunRecord};
+use crate::Names;
 use anyhow::{bail, Context, Result};
-use clap::Args;
 use genviz_core::io::{write_npz, NpyArray};
 use genviz_core::{rng, Network};
 use genviz_mlp::{init_params, Activation, Head, Init, Mlp};
@@ -14,7 +15,8 @@ use genviz_train::{
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// Seed of `genviz minefield` (data split, initialisation, batches, t-SNE).
@@ -38,68 +40,20 @@ const GOOD_LR: f64 = 0.01;
 /// are still fitting when the authors stop (40,000 steps: train accuracy 88.6% to 100% over 50
 /// starts) and the slowest ones still miss a few training points after 100,000 (94.7% in one of
 /// two seeds); the annealing lets the last ones settle. Measured in the README.
-const BAD_LR: f64 = 0.002;
-const BAD_MILESTONES: [u64; 2] = [70_000, 85_000];
+pub const BAD_LR: f64 = 0.002;
+pub const BAD_MILESTONES: [u64; 2] = [70_000, 85_000];
 /// Keras's `l2(0.001)` adds `0.001 * sum(w^2)` to the loss: its gradient is `0.002 * w`, which
 /// is the coupled weight decay that reproduces it (on biases too; Keras: kernels only).
 const WEIGHT_DECAY: f32 = 0.002;
 /// PCA components before t-SNE (the authors: 50).
 const PCA_COMPONENTS: usize = 50;
-/// t-SNE iterations (sklearn's default `n_iter`).
-const TSNE_EPOCHS: usize = 1000;
 /// A bad minimum is an outlier (left out of the figure, as the authors do) when it lies more
 /// than this many standard deviations from the bad minima's mean on both t-SNE axes.
 const OUTLIER_STD: f64 = 1.5;
 
-/// Reproduce Fig 1 (the "minefield") at a reduced scale.
-///
-/// Trains the good model of SPEC 1.8 on the minefield spiral (132 points): 2 -> 4 x Dense(25,
-/// ReLU) -> 1 sigmoid logit, RMSprop lr 0.01 (alpha 0.9, eps 1e-7, as Keras), batch 32, L2
-/// 0.001, Keras's Glorot-normal initialisation, a checkpoint every k-th epoch (k = good_epochs /
-/// starts). From each it then searches a bad minimum: no regulariser, RMSprop lr 0.002 (/10 at
-/// 70,000 and 85,000), full batch on the 132 training points plus 134 points with flipped
-/// labels. Kernels (not biases) of the iterates and the bad minima go through PCA (50
-/// components) and t-SNE; fig1_minefield.png draws them.
-/// The authors ran 2,000 epochs, 200 starts and 40,000 steps per start; the defaults here are
-/// 500, 50 and 100,000 (same spacing of 10 epochs between starts); a few minutes on 2 cores.
-///
-/// Writes fig1_minefield.png, minefield.npz (t-SNE coordinates, PCA scores, good/bad labels,
-/// epochs, accuracies, every bad minimum's parameters in the layout order of the good model's
-/// safetensors, and the three point sets), run.json with every number, and good-model/ (checkpoints, metrics).
-#[derive(Args)]
-pub struct MinefieldArgs {
-    /// Output folder (default: a new folder under runs/).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Number of bad minima, one per start (the authors: 200).
-    #[arg(long, default_value_t = STARTS)]
-    starts: usize,
-    /// Full-batch steps of each bad-minimum search (the authors: 40,000).
-    #[arg(long, default_value_t = BAD_STEPS)]
-    bad_steps: u64,
-    /// Epochs of the good model (the authors: 2,000).
-    #[arg(long, default_value_t = GOOD_EPOCHS)]
-    good_epochs: u64,
-    /// t-SNE perplexity (lowered to (rows - 1) / 3 when there are too few points).
-    #[arg(long, default_value_t = 30.0)]
-    perplexity: f64,
-    /// Seed of the data split, initialisation, batches and t-SNE.
-    #[arg(long, default_value_t = MINEFIELD_SEED)]
-    seed: u64,
-    /// RMSprop learning rate of the bad-minimum searches (the authors: 0.001, constant).
-    #[arg(long, default_value_t = BAD_LR)]
-    bad_lr: f64,
-    /// Steps at which the bad-minimum rate drops tenfold, comma-separated ("" for none, as the
-    /// authors). Default: 7/10 and 17/20 of --bad-steps (70,000 and 85,000 of 100,000).
-    #[arg(long)]
-    bad_milestones: Option<String>,
-    /// The train / untraining / test split: the authors' own, or one drawn from --seed.
-    #[arg(long, value_enum, default_value_t = MinefieldSplit::Authors)]
-    split: MinefieldSplit,
-}
-
 /// The scale of one minefield reproduction.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MinefieldSettings {
     /// Number of bad minima, one per start.
     pub starts: usize,
@@ -156,15 +110,31 @@ impl MinefieldSettings {
     /// Refuses settings that cannot run, or whose embedding would not fit in memory, before
     /// anything is written.
     pub fn check(&self) -> Result<()> {
+        self.check_named(Names::Fields)
+    }
+
+    /// [`check`](Self::check), naming settings with `names`.
+    pub fn check_named(&self, names: Names) -> Result<()> {
+        let n = |f: &str| names.of(f);
         if self.starts < 2 || self.good_epochs < 2 || self.bad_steps == 0 {
-            bail!("--starts and --good-epochs must be at least 2, --bad-steps at least 1");
+            bail!(
+                "{} and {} must be at least 2, {} at least 1",
+                n("starts"),
+                n("good_epochs"),
+                n("bad_steps")
+            );
         }
         if !(self.bad_lr.is_finite() && self.bad_lr > 0.0) {
-            bail!("--bad-lr is {}, expected a positive number", self.bad_lr);
+            bail!(
+                "{} is {}, expected a positive number",
+                n("bad_lr"),
+                self.bad_lr
+            );
         }
         if !(self.perplexity.is_finite() && self.perplexity >= 1.0) {
             bail!(
-                "--perplexity is {}, expected a number >= 1",
+                "{} is {}, expected a number >= 1",
+                n("perplexity"),
                 self.perplexity
             );
         }
@@ -223,12 +193,12 @@ fn rmsprop() -> OptimizerConfig {
     }
 }
 
-/// The kernels (two-dimensional tensors) of `theta`, concatenated.
+/// The kernels (filtered weights) of `theta`, concatenated.
 fn kernels(net: &Mlp, theta: &[f32]) -> Vec<f32> {
     net.layout()
         .tensors()
         .iter()
-        .filter(|t| t.shape.len() == 2)
+        .filter(|t| t.is_filtered_weight())
         .flat_map(|t| theta[t.range()].iter().copied())
         .collect()
 }
@@ -254,90 +224,43 @@ struct BadMinimum {
     poison_acc: f64,
 }
 
-/// Exact t-SNE (squared Euclidean input distances, as sklearn's exact method) to 2-D from a
-/// seeded random start (normal, std 1e-4, as sklearn's `init="random"`), on one thread so the
-/// result does not depend on the thread count.
-fn tsne(rows: &[Vec<f32>], perplexity: f64, seed: u64) -> Result<Vec<[f64; 2]>> {
-    use rand::Rng as _;
-    let data: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| r.iter().map(|&v| f64::from(v)).collect())
-        .collect();
-    let mut r = rng::stream(seed, "tsne");
-    let init: Vec<f64> = (0..2 * data.len())
-        .map(|_| {
-            // Box-Muller.
-            let (u1, u2): (f64, f64) = (r.gen_range(f64::EPSILON..1.0), r.gen());
-            1e-4 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-        })
-        .collect();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    let y = pool.install(|| {
-        let mut t: bhtsne::tSNE<f64, Vec<f64>> = bhtsne::tSNE::new(&data);
-        t.perplexity(perplexity)
-            .epochs(TSNE_EPOCHS)
-            .initial_embedding(init)
-            .exact(|a, b| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum());
-        t.embedding()
-    });
-    Ok(y.chunks(2).map(|c| [c[0], c[1]]).collect())
+/// A finished Fig 1.
+pub struct MinefieldRun {
+    /// What it measured.
+    pub outcome: MinefieldOutcome,
+    /// What `run.json` says.
+    pub record: RunRecord,
 }
 
-/// Runs `genviz minefield`.
-pub fn run(args: MinefieldArgs) -> Result<()> {
-    let mut settings = MinefieldSettings {
-        starts: args.starts,
-        good_epochs: args.good_epochs,
-        perplexity: args.perplexity,
-        seed: args.seed,
-        bad_lr: args.bad_lr,
-        split: args.split,
-        ..MinefieldSettings::quick()
-    }
-    .with_bad_steps(args.bad_steps);
-    if let Some(list) = &args.bad_milestones {
-        settings.bad_milestones = list
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(|m| {
-                m.parse::<u64>().map_err(|_| {
-                    anyhow::anyhow!("--bad-milestones {list:?}: {m:?} is not a step number")
-                })
-            })
-            .collect::<Result<_>>()?;
-    }
+/// Reproduces Fig 1 (the "minefield") into `dir`.
+///
+/// Trains the good model of SPEC 1.8 on the minefield spiral (132 points): 2 -> 4 x Dense(25,
+/// ReLU) -> 1 sigmoid logit, RMSprop lr 0.01 (alpha 0.9, eps 1e-7, as Keras), batch 32, L2
+/// 0.001, Keras's Glorot-normal initialisation, a checkpoint every k-th epoch (k = good_epochs /
+/// starts). From each it then searches a bad minimum: no regulariser, RMSprop at `bad_lr` with
+/// its drops, full batch on the 132 training points plus 134 points with flipped labels.
+/// Kernels (not biases) of the iterates and the bad minima go through PCA (50 components) and
+/// t-SNE; `fig1_minefield.png` draws them.
+///
+/// Writes `fig1_minefield.png`, `minefield.npz` (t-SNE coordinates, PCA scores, good/bad
+/// labels, epochs, accuracies, every bad minimum's parameters in the layout order of the good
+/// model's safetensors, and the three point sets), `run.json` with every number, and
+/// `good-model/` (checkpoints, metrics).
+pub fn run(
+    settings: &MinefieldSettings,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<MinefieldRun> {
     settings.check()?;
-    let dir = run_dir::prepare(args.out.as_deref(), "minefield")?;
-    let all = Instant::now();
-    let outcome = reproduce(&dir, &settings)?;
-    let (train_range, test_range) = (outcome.train_range, outcome.test_range);
-    let pct = |v: f64| 100.0 * v;
-    println!(
-        "bad minima ({}): train {:.1}%..{:.1}%, test {:.1}%..{:.1}%",
-        outcome.bad.len(),
-        pct(train_range.0),
-        pct(train_range.1),
-        pct(test_range.0),
-        pct(test_range.1)
-    );
-    let final_m = outcome.final_metrics;
-    println!(
-        "final iterate (epoch {}): train {:.1}%, test {:.1}%",
-        args.good_epochs,
-        pct(final_m.train_acc),
-        pct(final_m.test_acc)
-    );
-    println!(
-        "took {:.1} s; figure: {}",
-        all.elapsed().as_secs_f64(),
-        dir.join("fig1_minefield.png").display()
-    );
-    Ok(())
+    crate::run_dir::create(dir)?;
+    reproduce(dir, settings, progress)
 }
 
-/// Reproduces Fig 1 into `dir` (see [`MinefieldArgs`] for what it writes).
-pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<MinefieldOutcome> {
+fn reproduce(
+    dir: &Path,
+    args: &MinefieldSettings,
+    progress: &dyn Progress,
+) -> Result<MinefieldRun> {
     let all = Instant::now();
     args.check()?;
     let starts = (args.starts as u64).min(args.good_epochs);
@@ -382,6 +305,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
         serde_json::to_string(&spec)?,
     )]);
     let good_start = Instant::now();
+    let stage = progress.stage("minefield good model", good_config.steps, "steps");
     let good = train(
         TrainRequest {
             network: &net,
@@ -394,9 +318,14 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
             out_dir: Some(&good_dir),
             metadata,
         },
-        &mut |_| {},
+        &mut |row| stage.update(row.step, None),
     )
     .context("training the good model")?;
+    stage.finish(&format!(
+        "train {:.1}%  test {:.1}%",
+        100.0 * good.final_metrics.train_acc,
+        100.0 * good.final_metrics.test_acc
+    ));
     let good_s = good_start.elapsed().as_secs_f64();
     let mut npz = genviz_core::io::Npz::open(&good_dir.join("trajectory.npz"))?;
     let (steps, _) = npz.i64("steps")?;
@@ -432,6 +361,12 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
     };
     let bad_start = Instant::now();
     let layout = net.layout().clone();
+    let stage = progress.stage(
+        "minefield bad minima",
+        start_epochs.len() as u64,
+        "searches",
+    );
+    let searched = AtomicU64::new(0);
     let bad: Vec<BadMinimum> = start_epochs
         .par_iter()
         .map(|&e| -> Result<BadMinimum> {
@@ -453,6 +388,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
             .with_context(|| format!("searching the bad minimum from epoch {e}"))?;
             let theta = out.params.into_values();
             let poison_acc = net.evaluate(&[&theta], &poison_true)[0].accuracy;
+            stage.update(searched.fetch_add(1, Ordering::Relaxed) + 1, None);
             Ok(BadMinimum {
                 start_epoch: e,
                 theta,
@@ -462,6 +398,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
         })
         .collect::<Result<_>>()?;
     let bad_s = bad_start.elapsed().as_secs_f64();
+    stage.finish(&format!("{} bad minima", bad.len()));
 
     // 3. Kernels of the iterates (and the final one) and of the bad minima; PCA; t-SNE.
     let mut good_epochs = start_epochs.clone();
@@ -488,7 +425,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
     let components = PCA_COMPONENTS.min(n_rows - 1);
     let scores = genviz_landscape::pca::pca_k(&rows, components)?;
     let perplexity = args.perplexity.min(((n_rows - 1) / 3) as f64).max(1.0);
-    let embedded = tsne(&scores, perplexity, seed)?;
+    let embedded = genviz_landscape::tsne::tsne(&scores, perplexity, seed)?;
     let tsne_s = tsne_start.elapsed().as_secs_f64();
     let n_good = good_epochs.len();
     let (good_xy, bad_xy) = embedded.split_at(n_good);
@@ -609,17 +546,8 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
     )?;
 
     let total_s = all.elapsed().as_secs_f64();
-    let record = json!({
-        "command": "minefield",
-        "version": genviz_core::VERSION,
-        "seed": seed,
+    let results = json!({
         "split": args.split,
-        "threads": rayon::current_num_threads(),
-        "data": {
-            "train": train_set.len(),
-            "poison": poison_true.len(),
-            "test": test_set.len(),
-        },
         "model": spec,
         "num_params": net.layout().len(),
         "good_model": {
@@ -660,7 +588,7 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
             "pca_components": components,
             "perplexity_requested": args.perplexity,
             "perplexity": perplexity,
-            "tsne": format!("bhtsne exact, squared Euclidean, {TSNE_EPOCHS} iterations, random init std 1e-4 (seeded)"),
+            "tsne": format!("bhtsne exact, squared Euclidean, {} iterations, random init std 1e-4 (seeded)", genviz_landscape::tsne::TSNE_EPOCHS),
         },
         "title": subtitle,
         "paper": {
@@ -668,15 +596,23 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
             "final_iterate": "perfect train accuracy, 98.5% test [UNVERIFIED recollection, SPEC 1.8]",
             "scale": "2,000 epochs, 200 starts, 40,000 full-batch steps per start",
         },
-        "timings": {
-            "good_model_s": good_s,
-            "bad_minima_s": bad_s,
-            "pca_tsne_s": tsne_s,
-            "total_s": total_s,
-        },
     });
-    genviz_core::io::write_json(&dir.join("run.json"), &record)?;
-    Ok(MinefieldOutcome {
+    let mut data = DataRecord::of(
+        format!("minefield ({:?} split)", args.split).to_lowercase(),
+        train_set,
+        test_set,
+    );
+    data.poison = Some(poison_true.len());
+    let record = RunRecord::new(Job::Minefield(args.clone()), Some(seed), &results)?
+        .with_data(data)
+        .with_timings([
+            ("good_model_s", good_s),
+            ("bad_minima_s", bad_s),
+            ("pca_tsne_s", tsne_s),
+            ("total_s", total_s),
+        ]);
+    record.write(dir)?;
+    let outcome = MinefieldOutcome {
         bad: bad
             .iter()
             .map(|b| (b.metrics.train_acc, b.metrics.test_acc))
@@ -687,5 +623,6 @@ pub fn reproduce(dir: &std::path::Path, args: &MinefieldSettings) -> Result<Mine
         final_metrics: final_m,
         subtitle,
         perplexity,
-    })
+    };
+    Ok(MinefieldRun { outcome, record })
 }

@@ -1,106 +1,30 @@
-//! `genviz paper`: every figure of the paper, one command, into one folder with a results table
-//! and an offline HTML report.
+//! The paper's figures, each a function with typed inputs and results, and [`reproduce`],
+//! which makes all of them into one folder with a results table and an offline HTML report
+//! (`genviz paper`).
 
-mod animations;
-mod images;
+pub mod animations;
+pub mod checks;
+pub mod images;
+pub mod linear_vs_net;
+pub mod minefield;
+pub mod optimizers;
 mod report;
-mod swissroll;
+pub mod sharp;
+pub mod swissroll;
 
-use crate::commands::minefield::{self, MinefieldSettings};
-use crate::commands::sharp;
-use crate::results::Check;
-use crate::{presets, progress, run_dir};
-use anyhow::Result;
-use clap::{Args, ValueEnum};
-use serde::Serialize;
+use crate::presets;
+use crate::progress::Progress;
+use crate::record::{Job, RunRecord};
+use anyhow::{bail, Result};
+use checks::Check;
+use minefield::MinefieldSettings;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
-/// Reproduce the paper's figures, with a results table and an HTML report.
-///
-/// Fig 1 (the minefield: SGD iterates among bad minima, t-SNE), Fig 3 (decision boundaries and
-/// loss landscapes of the clean and poisoned swiss-roll nets), Fig 5 (basin radii and volumes),
-/// Fig 6 (the generalization gap as the poison weight grows), Fig 8 (a "sharp" problem the
-/// net fails to solve, and its wide-gap twin) and the animations, into one folder: the
-/// figures, summary.json, results.md and results.json (each number beside the paper's value
-/// with pass/fail), and report.html (all of it in one page that works offline).
-///
-/// `--quick` (the default) takes a few minutes on 2 cores; `--full` uses the authors' step
-/// counts and takes hours. A rerun into the same --out resumes killed trainings.
-#[derive(Args)]
-pub struct PaperArgs {
-    /// Output folder (default: a new folder under runs/).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Reduced step counts, same qualitative results (the default).
-    #[arg(long, conflicts_with = "full")]
-    quick: bool,
-    /// The paper's step counts and scales (hours on a laptop).
-    #[arg(long)]
-    full: bool,
-    /// Only these figures (comma-separated or repeated), e.g. `--only fig1,fig8`.
-    #[arg(long, value_delimiter = ',')]
-    only: Vec<Figure>,
-    /// Steps of the clean swiss-roll run (overrides the preset).
-    #[arg(long)]
-    clean_steps: Option<u64>,
-    /// Steps of the poisoned swiss-roll run (overrides the preset).
-    #[arg(long)]
-    poisoned_steps: Option<u64>,
-    /// Random rays per minimum in Fig 5 (overrides the preset).
-    #[arg(long)]
-    rays: Option<usize>,
-    /// Points per side of the Fig 3 landscapes (overrides the preset).
-    #[arg(long)]
-    landscape_points: Option<usize>,
-    /// Bad minima in Fig 1 (overrides the preset).
-    #[arg(long)]
-    minefield_starts: Option<usize>,
-    /// Full-batch steps of each Fig 1 bad-minimum search (overrides the preset).
-    #[arg(long)]
-    minefield_bad_steps: Option<u64>,
-    /// Epochs of Fig 1's good model (overrides the preset).
-    #[arg(long)]
-    minefield_good_epochs: Option<u64>,
-    /// Full-batch steps of each Fig 8 run (overrides the preset).
-    #[arg(long)]
-    sharp_steps: Option<u64>,
-    /// Folder of the Fashion-MNIST IDX files for `images` (default: data/fashion-mnist, then
-    /// Debian's /usr/share/datasets/fashion-mnist).
-    #[arg(long)]
-    image_data_dir: Option<PathBuf>,
-    /// Steps of the clean Fashion-MNIST CNN (overrides the preset).
-    #[arg(long)]
-    image_clean_steps: Option<u64>,
-    /// Steps of the poisoned Fashion-MNIST CNN (overrides the preset).
-    #[arg(long)]
-    image_poisoned_steps: Option<u64>,
-    /// Training images of the poisoned CNN; the rest are its poison pool (overrides 2,000).
-    #[arg(long)]
-    image_poisoned_train: Option<usize>,
-    /// Points per side of the image landscapes (overrides the preset).
-    #[arg(long)]
-    image_points: Option<usize>,
-    /// Training and test images each image-landscape point is evaluated on (overrides 1,000).
-    #[arg(long)]
-    image_eval: Option<usize>,
-    /// Training images of Fig 2 and the optimizer table (overrides their commands' defaults).
-    #[arg(long)]
-    image_small_train: Option<usize>,
-    /// Steps of both Fig 2 models (overrides `genviz linear-vs-net`'s defaults).
-    #[arg(long)]
-    image_fig2_steps: Option<u64>,
-    /// Steps of each optimizer-table run (overrides `genviz optimizers`' default).
-    #[arg(long)]
-    image_table_steps: Option<u64>,
-    /// Only these optimizers in the table, e.g. `sgd,adam` (as `genviz optimizers --only`).
-    #[arg(long)]
-    image_table_only: Option<String>,
-}
-
 /// The figures `genviz paper` can make.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Figure {
     /// The minefield: SGD iterates among nearby bad minima (t-SNE).
@@ -122,8 +46,38 @@ pub enum Figure {
     Images,
 }
 
+impl std::str::FromStr for Figure {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "fig1" => Figure::Fig1,
+            "fig3" => Figure::Fig3,
+            "fig5" => Figure::Fig5,
+            "fig6" => Figure::Fig6,
+            "fig8" => Figure::Fig8,
+            "anim" => Figure::Anim,
+            "images" => Figure::Images,
+            other => {
+                bail!("figure `{other}`: expected fig1, fig3, fig5, fig6, fig8, anim or images")
+            }
+        })
+    }
+}
+
 impl Figure {
-    const ALL: [Figure; 6] = [
+    /// Every figure, in the order they are made.
+    pub const ALL: [Figure; 7] = [
+        Figure::Fig1,
+        Figure::Fig3,
+        Figure::Fig5,
+        Figure::Fig6,
+        Figure::Fig8,
+        Figure::Anim,
+        Figure::Images,
+    ];
+
+    /// The figures of the quick preset (all but the image experiment).
+    const QUICK: [Figure; 6] = [
         Figure::Fig1,
         Figure::Fig3,
         Figure::Fig5,
@@ -133,8 +87,8 @@ impl Figure {
     ];
 
     /// The figures of a preset: `--full` adds the image experiment.
-    fn preset(full: bool) -> Vec<Figure> {
-        let mut all = Figure::ALL.to_vec();
+    pub fn preset(full: bool) -> Vec<Figure> {
+        let mut all = Figure::QUICK.to_vec();
         if full {
             all.push(Figure::Images);
         }
@@ -151,10 +105,11 @@ impl Figure {
 }
 
 /// The scale of a reproduction: step counts, ray counts, grid sizes.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Scale {
     /// `quick` or `full` (with overrides noted by the caller).
-    pub preset: &'static str,
+    pub preset: String,
     /// Steps of the clean swiss-roll run (the authors: 800,000).
     pub clean_steps: u64,
     /// Steps of the poisoned swiss-roll run (the authors: 800,000).
@@ -177,7 +132,7 @@ impl Scale {
     /// Minutes on 2 cores: 40,000 / 60,000 swiss-roll steps, 200 rays, 50 minefield starts.
     pub fn quick() -> Self {
         Scale {
-            preset: "quick",
+            preset: "quick".into(),
             clean_steps: presets::CLEAN_STEPS,
             poisoned_steps: presets::POISONED_STEPS,
             // The intermediate betas' gaps settle early (measured: beta 0.1 gives 65.5% after
@@ -196,7 +151,7 @@ impl Scale {
     /// minefield starts after 2,000 epochs.
     pub fn full() -> Self {
         Scale {
-            preset: "full",
+            preset: "full".into(),
             clean_steps: 800_000,
             poisoned_steps: 800_000,
             sweep_step_divisor: 1,
@@ -207,38 +162,44 @@ impl Scale {
             images: images::ImageScale::cpu(),
         }
     }
+}
 
-    fn from_args(args: &PaperArgs) -> Self {
-        let mut s = if args.full {
-            Scale::full()
-        } else {
-            Scale::quick()
-        };
-        let set = |v: &mut u64, o: Option<u64>| *v = o.unwrap_or(*v);
-        set(&mut s.clean_steps, args.clean_steps);
-        set(&mut s.poisoned_steps, args.poisoned_steps);
-        set(&mut s.minefield.good_epochs, args.minefield_good_epochs);
-        set(&mut s.sharp_steps, args.sharp_steps);
-        s.basin_rays = args.rays.unwrap_or(s.basin_rays);
-        s.landscape_points = args.landscape_points.unwrap_or(s.landscape_points);
-        s.minefield.starts = args.minefield_starts.unwrap_or(s.minefield.starts);
-        if let Some(steps) = args.minefield_bad_steps {
-            s.minefield = s.minefield.with_bad_steps(steps);
+/// What `genviz paper` makes: which figures, at what scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaperConfig {
+    /// The figures, made in their canonical order.
+    pub figures: Vec<Figure>,
+    /// Step counts, ray counts and grid sizes.
+    pub scale: Scale,
+}
+
+impl PaperConfig {
+    /// The quick preset: every figure but the image experiment, in minutes.
+    pub fn quick() -> Self {
+        PaperConfig {
+            figures: Figure::preset(false),
+            scale: Scale::quick(),
         }
-        let i = &mut s.images;
-        set(&mut i.clean_steps, args.image_clean_steps);
-        set(&mut i.poisoned_steps, args.image_poisoned_steps);
-        i.poisoned_train = args.image_poisoned_train.unwrap_or(i.poisoned_train);
-        i.surface_points = args.image_points.unwrap_or(i.surface_points);
-        if let Some(n) = args.image_eval {
-            (i.eval_train, i.eval_test) = (n, n);
+    }
+
+    /// Refuses settings that cannot run, before anything is written.
+    pub fn check(&self) -> Result<()> {
+        if self.figures.is_empty() {
+            bail!("no figure to make");
         }
-        i.data_dir.clone_from(&args.image_data_dir);
-        i.small_train = args.image_small_train;
-        i.fig2_steps = args.image_fig2_steps;
-        i.table_steps = args.image_table_steps;
-        i.table_only.clone_from(&args.image_table_only);
-        s
+        if self.figures.contains(&Figure::Fig1) {
+            self.scale.minefield.check()?;
+        }
+        Ok(())
+    }
+
+    /// The figures, sorted and without repeats.
+    fn figures(&self) -> Vec<Figure> {
+        let mut f = self.figures.clone();
+        f.sort();
+        f.dedup();
+        f
     }
 }
 
@@ -263,12 +224,12 @@ pub(crate) struct Outcome {
 }
 
 /// Fig 8 into `dir/sharp`, with its checks.
-fn fig8(dir: &Path, scale: &Scale, bars: &progress::Bars, out: &mut Outcome) -> Result<()> {
+fn fig8(dir: &Path, scale: &Scale, progress: &dyn Progress, out: &mut Outcome) -> Result<()> {
     let o = sharp::fig8(
         &dir.join("sharp"),
         scale.sharp_steps,
         sharp::SHARP_SEED,
-        bars,
+        progress,
     )?;
     out.checks.extend([
         Check::at_most(
@@ -296,22 +257,20 @@ fn fig8(dir: &Path, scale: &Scale, bars: &progress::Bars, out: &mut Outcome) -> 
     summary["figure"] = json!("sharp/fig8_sharp.png");
     out.summary.insert("sharp".into(), summary);
     out.figures.push("sharp/fig8_sharp.png".into());
-    println!(
-        "    sharp: near points right {}/{} (gap {}), wide gap train {:.1}%",
+    progress.note(&format!(
+        "sharp: near points right {}/{} (gap {}), wide gap train {:.1}%",
         o.sharp.near_correct,
         o.sharp.near_total,
         o.sharp.gap,
         100.0 * o.wide.train_acc
-    );
+    ));
     out.sharp = Some(o);
     Ok(())
 }
 
 /// Fig 1 into `dir/minefield`, with its checks.
-fn fig1(dir: &Path, scale: &Scale, out: &mut Outcome) -> Result<()> {
-    let sub = dir.join("minefield");
-    std::fs::create_dir_all(&sub)?;
-    let m = minefield::reproduce(&sub, &scale.minefield)?;
+fn fig1(dir: &Path, scale: &Scale, progress: &dyn Progress, out: &mut Outcome) -> Result<()> {
+    let m = minefield::run(&scale.minefield, &dir.join("minefield"), progress)?.outcome;
     let (worst_train, worst_test, mean_test) = (m.train_range.0, m.test_range.1, m.test_mean);
     out.checks.extend([
         Check::at_least(
@@ -360,34 +319,52 @@ fn fig1(dir: &Path, scale: &Scale, out: &mut Outcome) -> Result<()> {
         }),
     );
     out.figures.push("minefield/fig1_minefield.png".into());
-    println!("minefield: {}", m.subtitle);
+    progress.note(&format!("minefield: {}", m.subtitle));
     out.minefield = Some(m);
     Ok(())
 }
 
-/// Runs `genviz paper`.
-pub fn run(args: PaperArgs) -> Result<()> {
+/// What a reproduction found: `results` of its `run.json` (the same checks as
+/// `results.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaperResults {
+    /// Every check: the measured number beside the paper's and its criterion.
+    pub checks: Vec<Check>,
+    /// How many checks failed.
+    pub failed: usize,
+    /// Figure files written, relative to the folder.
+    pub figures: Vec<String>,
+}
+
+/// A finished reproduction.
+pub struct PaperRun {
+    /// Checks and figures.
+    pub results: PaperResults,
+    /// What `run.json` says.
+    pub record: RunRecord,
+}
+
+/// Reproduces the paper's figures into `dir`: Fig 1 (the minefield), Fig 3 (decision
+/// boundaries and landscapes of the clean and poisoned swiss-roll nets), Fig 5 (basin radii
+/// and volumes), Fig 6 (the generalization gap as the poison weight grows), Fig 8 (a "sharp"
+/// problem the net fails to solve, and its wide-gap twin), the animations, and with the image
+/// experiment Fig 2 and the optimizer table. Writes the figures, `summary.json`, `results.md`
+/// and `results.json` (each number beside the paper's value with pass/fail), `paper.json`,
+/// `report.html` (all of it in one page that works offline) and `run.json`. A rerun into the
+/// same folder resumes killed trainings.
+pub fn reproduce(config: &PaperConfig, dir: &Path, progress: &dyn Progress) -> Result<PaperRun> {
     let start = Instant::now();
-    let scale = Scale::from_args(&args);
-    let mut figures: Vec<Figure> = if args.only.is_empty() {
-        Figure::preset(args.full)
-    } else {
-        args.only.clone()
-    };
-    figures.sort();
-    figures.dedup();
-    if figures.contains(&Figure::Fig1) {
-        scale.minefield.check()?;
-    }
-    let dir = run_dir::prepare(args.out.as_deref(), "paper")?;
-    let bars = progress::Bars::new();
+    config.check()?;
+    crate::run_dir::create(dir)?;
+    let scale = &config.scale;
+    let figures = config.figures();
     let mut out = Outcome::default();
 
     if figures.contains(&Figure::Fig1) {
-        fig1(&dir, &scale, &mut out)?;
+        fig1(dir, scale, progress, &mut out)?;
     }
     if figures.iter().any(|f| f.needs_swiss_rolls()) {
-        let rolls = swissroll::SwissRolls::train(&dir, &scale, &bars)?;
+        let rolls = swissroll::SwissRolls::train(dir, scale, progress)?;
         out.checks.extend(swissroll::fig3_checks(&rolls));
         let runs: Vec<_> = swissroll::LABELS
             .iter()
@@ -402,7 +379,7 @@ pub fn run(args: PaperArgs) -> Result<()> {
             .collect();
         out.summary.insert("runs".into(), json!(runs));
         if figures.contains(&Figure::Fig3) {
-            out.landscapes = swissroll::fig3(&dir, &rolls, &scale)?;
+            out.landscapes = swissroll::fig3(dir, &rolls, scale, progress)?;
             out.figures.extend(
                 [
                     "fig3_decision_boundaries.png",
@@ -413,14 +390,14 @@ pub fn run(args: PaperArgs) -> Result<()> {
             );
         }
         if figures.contains(&Figure::Fig5) {
-            let (checks, basins) = swissroll::fig5(&dir, &rolls, &scale)?;
+            let (checks, basins) = swissroll::fig5(dir, &rolls, scale, progress)?;
             out.checks.extend(checks);
             out.summary.insert("basins".into(), basins);
             out.figures
                 .extend(["fig5_radii.png", "fig5_volumes.png"].map(String::from));
         }
         if figures.contains(&Figure::Fig6) {
-            let (check, sweep) = swissroll::fig6(&dir, &rolls, &scale, &bars)?;
+            let (check, sweep) = swissroll::fig6(dir, &rolls, scale, progress)?;
             out.checks.push(check);
             out.summary.insert(
                 "gap_sweep".into(),
@@ -430,27 +407,27 @@ pub fn run(args: PaperArgs) -> Result<()> {
                     .collect::<Vec<_>>()),
             );
             out.sweep = sweep;
-            out.sweep_steps = swissroll::sweep_steps(&scale);
+            out.sweep_steps = swissroll::sweep_steps(scale);
             out.figures
                 .extend(["fig6_boundaries.png", "fig6_gap.png"].map(String::from));
         }
         if figures.contains(&Figure::Anim) {
-            animations::make(&dir, &rolls, &mut out)?;
+            animations::make(dir, &rolls, progress, &mut out)?;
         }
         for (label, m) in swissroll::LABELS.iter().zip(rolls.metrics()) {
-            println!(
+            progress.note(&format!(
                 "{label:>9}: train {:5.1}%  test {:5.1}%",
                 100.0 * m.train_acc,
                 100.0 * m.test_acc
-            );
+            ));
         }
         out.rolls = Some(rolls);
     }
     if figures.contains(&Figure::Fig8) {
-        fig8(&dir, &scale, &bars, &mut out)?;
+        fig8(dir, scale, progress, &mut out)?;
     }
     if figures.contains(&Figure::Images) {
-        images::images(&dir, &scale, &bars, &mut out)?;
+        images::images(dir, scale, progress, &mut out)?;
     }
 
     let mut summary = out.summary.clone();
@@ -462,18 +439,15 @@ pub fn run(args: PaperArgs) -> Result<()> {
         &dir.join("summary.json"),
         &serde_json::Value::Object(summary),
     )?;
-    let failed = crate::results::write(&dir, &out.checks)?;
-    report::write(&dir, &scale, &figures, &out)?;
-    println!(
-        "results: {} of {} checks pass ({})",
-        out.checks.len() - failed,
-        out.checks.len(),
-        dir.join("results.md").display()
-    );
-    println!(
-        "report: {} ({:.0} s)",
-        dir.join("report.html").display(),
-        start.elapsed().as_secs_f64()
-    );
-    Ok(())
+    let failed = checks::write(dir, &out.checks)?;
+    report::write(dir, scale, &figures, &out)?;
+    let results = PaperResults {
+        checks: out.checks.clone(),
+        failed,
+        figures: out.figures.clone(),
+    };
+    let record = RunRecord::new(Job::Paper(config.clone()), None, &results)?
+        .with_timings([("total_s", start.elapsed().as_secs_f64())]);
+    record.write(dir)?;
+    Ok(PaperRun { results, record })
 }

@@ -7,13 +7,14 @@ use genviz_core::Dataset;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The folder a command writes into: `--out DIR` if given, else a new `runs/<name>-<time>`.
-pub fn prepare(out: Option<&Path>, name: &str) -> Result<PathBuf> {
-    let dir = match out {
+/// The folder a command writes into: `out` if given, else a new `runs/<name>-<time>` (with a
+/// suffix when two runs start in the same second). Nothing is created yet, so a run refused
+/// on its settings leaves no empty folder.
+pub fn choose(out: Option<&Path>, name: &str) -> PathBuf {
+    match out {
         Some(d) => d.to_path_buf(),
         None => {
             let base = PathBuf::from("runs").join(format!("{name}-{}", timestamp()));
-            // Two runs started in the same second get distinct folders.
             let mut dir = base.clone();
             let mut k = 1;
             while dir.exists() {
@@ -22,11 +23,25 @@ pub fn prepare(out: Option<&Path>, name: &str) -> Result<PathBuf> {
             }
             dir
         }
-    };
-    if dir.is_file() {
-        bail!("--out {}: is a file, expected a folder", dir.display());
     }
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+}
+
+/// Creates the run folder `dir` (and its parents); an existing folder is kept, so a rerun
+/// resumes into it.
+///
+/// # Errors
+/// When `dir` is a file or cannot be created.
+pub fn create(dir: &Path) -> Result<()> {
+    if dir.is_file() {
+        bail!("{}: is a file, expected a folder", dir.display());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+/// [`choose`] then [`create`].
+pub fn prepare(out: Option<&Path>, name: &str) -> Result<PathBuf> {
+    let dir = choose(out, name);
+    create(&dir)?;
     Ok(dir)
 }
 

@@ -2,6 +2,7 @@
 //! every run can be repeated from its record.
 
 use anyhow::{bail, Context, Result};
+use genviz_conv::Device;
 use genviz_core::{rng, Dataset};
 use genviz_data::{CsvOptions, LabelColumn};
 use genviz_mlp::{Activation, Head, Init, MlpSpec};
@@ -21,6 +22,13 @@ pub struct ExperimentConfig {
     pub model: ModelConfig,
     /// The optimisation.
     pub train: TrainConfig,
+    /// Where a conv net computes (MLPs always compute on the CPU threads).
+    #[serde(default, skip_serializing_if = "is_cpu")]
+    pub device: Device,
+}
+
+fn is_cpu(d: &Device) -> bool {
+    *d == Device::Cpu
 }
 
 /// The network's shape; input and output sizes come from the data.
@@ -63,7 +71,7 @@ impl ModelConfig {
 /// and which between one of each decides how well a bad minimum can score (SPEC 1.8): on the
 /// authors' split a nearest-labelled-neighbour rule scores 48.5% on the test points, on the
 /// split seed 1 draws 53.7%. Fig 1 is therefore comparable with the paper only on theirs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MinefieldSplit {
     /// The authors' split, replayed from their seeds (CPython `random.seed(99)`, NumPy 0).
@@ -71,6 +79,17 @@ pub enum MinefieldSplit {
     Authors,
     /// A split drawn from the run's seed.
     Seeded,
+}
+
+impl std::str::FromStr for MinefieldSplit {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "authors" => Ok(MinefieldSplit::Authors),
+            "seeded" => Ok(MinefieldSplit::Seeded),
+            other => bail!("split `{other}`: expected authors or seeded"),
+        }
+    }
 }
 
 /// Where the data comes from.
@@ -159,6 +178,21 @@ pub enum DataConfig {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         augment: Option<genviz_data::Augment>,
     },
+    /// Degree-2 polynomial features of real images (Fig 2's linear model): the raw pixels plus
+    /// every product of two pixels of the image downsized to `side` x `side` by area
+    /// averaging, each feature standardised with its training mean and deviation. The images
+    /// are split as [`DataConfig::Images`] splits them with the same seed.
+    PolyFeatures {
+        /// Which data set.
+        source: genviz_data::ImageSource,
+        /// Folder holding its files; default `data/<name>`, then Debian's install path.
+        #[serde(default)]
+        dir: Option<PathBuf>,
+        /// Training images.
+        n_train: usize,
+        /// Side of the downsized image.
+        side: usize,
+    },
     /// `.npz` arrays `x_train`, `y_train`, `x_test`, `y_test` (genviz's own `data.npz`).
     Npz {
         /// The file.
@@ -207,6 +241,7 @@ impl DataConfig {
             DataConfig::Csv { .. } => "csv",
             DataConfig::Npz { .. } => "npz",
             DataConfig::Images { source, .. } => source.name(),
+            DataConfig::PolyFeatures { .. } => "poly-features",
         }
     }
 
@@ -400,6 +435,35 @@ impl DataConfig {
                 *normalize,
                 &mut split_rng,
             ),
+            DataConfig::PolyFeatures {
+                source,
+                dir,
+                n_train,
+                side,
+            } => {
+                let loaded = load_images(
+                    *source,
+                    dir.as_deref(),
+                    Some(*n_train),
+                    false,
+                    &mut split_rng,
+                )?;
+                let shape = source.shape();
+                let count = genviz_data::poly_feature_count(shape, *side);
+                let rows = loaded.train.len() + loaded.test.len();
+                genviz_core::limits::check_memory(
+                    &format!(
+                        "the polynomial features ({count} per image, side {side}) of {rows} images"
+                    ),
+                    (rows * count * std::mem::size_of::<f32>()) as u64,
+                )?;
+                let poly = genviz_data::PolyFeatures::fit(&loaded.train, shape, *side)?;
+                Ok(LoadedData {
+                    train: poly.transform(&loaded.train)?,
+                    test: poly.transform(&loaded.test)?,
+                    fixed_poison: None,
+                })
+            }
             DataConfig::Npz { path, num_classes } => {
                 let train = genviz_data::read_npz_split(path, "train", *num_classes)?;
                 let test = genviz_data::read_npz_split(
@@ -414,6 +478,16 @@ impl DataConfig {
                 })
             }
         }
+    }
+
+    /// Whether a run keeps its data beside the model as `data.npz`: generated and tabular
+    /// data do (so anyone can re-evaluate the model); image data and features derived from
+    /// images do not (they are rebuilt from the configuration, and would take hundreds of MB).
+    pub fn keeps_data_file(&self) -> bool {
+        !matches!(
+            self,
+            DataConfig::Images { .. } | DataConfig::PolyFeatures { .. }
+        )
     }
 
     /// The augmentation of training batches, for image data that asks for one.

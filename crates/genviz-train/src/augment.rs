@@ -7,7 +7,7 @@
 //! batch's own contents, so a resumed run augments each step exactly as an uninterrupted one,
 //! whatever the thread count, with no state to save.
 
-use genviz_core::{rng, Affine, Batch, Dataset, Eval, Layout, Network};
+use genviz_core::{rng, Affine, Batch, Dataset, Eval, Fingerprint, Layout, Network};
 use genviz_data::{Augment, ImageShape};
 use std::sync::Arc;
 
@@ -53,14 +53,16 @@ impl<'a> Augmented<'a> {
     /// The batch's images cropped and flipped, with a stream chosen by their contents.
     fn augmented(&self, data: &Dataset) -> Dataset {
         let mut rows = data.features().to_vec();
-        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        // Word-wise FNV over the values' bits and the labels: the batch's own contents.
+        let mut h = Fingerprint::new();
         for v in rows
             .iter()
             .map(|v| v.to_bits())
             .chain(data.labels().iter().copied())
         {
-            hash = (hash ^ u64::from(v)).wrapping_mul(0x0100_0000_01b3);
+            h.word(u64::from(v));
         }
+        let hash = h.value();
         let plane = self.shape.height * self.shape.width;
         // Shift each channel so that its black level is 0, the value the crop pads with.
         let shift = |rows: &mut [f32], sign: f32| {

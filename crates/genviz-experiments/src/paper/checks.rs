@@ -2,15 +2,15 @@
 //! authors' value and the criterion it is judged by.
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
 
 /// One row of the table.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Check {
     /// The figure it belongs to.
-    pub figure: &'static str,
+    pub figure: String,
     /// What is measured.
     pub quantity: String,
     /// genviz's value.
@@ -18,7 +18,7 @@ pub struct Check {
     /// The paper's or the authors' value, where known.
     pub reference: Option<f64>,
     /// Where the reference comes from.
-    pub source: &'static str,
+    pub source: String,
     /// The criterion, in words.
     pub criterion: String,
     /// Whether the measured value meets it.
@@ -28,20 +28,20 @@ pub struct Check {
 impl Check {
     /// `measured >= bound`.
     pub fn at_least(
-        figure: &'static str,
+        figure: &str,
         quantity: &str,
         measured: f64,
         bound: f64,
         reference: Option<f64>,
-        source: &'static str,
+        source: &str,
     ) -> Self {
         let pass = measured >= bound;
         Check {
-            figure,
+            figure: figure.into(),
             quantity: quantity.into(),
             measured,
             reference,
-            source,
+            source: source.into(),
             criterion: format!(">= {bound}"),
             pass,
         }
@@ -49,12 +49,12 @@ impl Check {
 
     /// `measured <= bound`.
     pub fn at_most(
-        figure: &'static str,
+        figure: &str,
         quantity: &str,
         measured: f64,
         bound: f64,
         reference: Option<f64>,
-        source: &'static str,
+        source: &str,
     ) -> Self {
         Check {
             criterion: format!("<= {bound}"),

@@ -115,7 +115,7 @@ fn fig6_section(out: &Outcome) -> Option<ReportSection> {
 /// Fig 8's section.
 fn fig8_section(out: &Outcome) -> Option<ReportSection> {
     let o = out.sharp.as_ref()?;
-    let fits = |v: &crate::commands::sharp::VariantSummary| {
+    let fits = |v: &super::sharp::VariantSummary| {
         if v.near_correct == v.near_total {
             "fits all of them"
         } else if v.near_correct == 0 {
@@ -326,7 +326,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
     }
     let config = serde_json::to_string_pretty(&config)?;
     genviz_core::io::write_atomic(&dir.join("paper.json"), config.as_bytes())?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = crate::record::invocation().unwrap_or_else(|| "genviz paper".into());
     let sections = [
         fig1_section(out),
         fig3_section(out),
@@ -346,7 +346,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
             "Huang et al. (2019) show that neural networks generalize because flat minima, which generalize, occupy vastly more of the parameter space than sharp ones, which do not. This page reproduces their figures with genviz {} ({} preset). Every number below was measured in this run; results.json holds them all.",
             genviz_core::VERSION, scale.preset
         ),
-        command: format!("genviz {}", args.join(" ")),
+        command,
         config,
         config_name: "paper.json".into(),
         sections,

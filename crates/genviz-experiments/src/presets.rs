@@ -1,6 +1,7 @@
 //! The paper's experiments as configurations (SPEC 1.1-1.3).
 
 use crate::config::{DataConfig, ExperimentConfig, ModelConfig};
+use genviz_conv::Device;
 use genviz_mlp::{Activation, Head, Init, SWISS_ROLL_WIDTHS};
 use genviz_train::{
     LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm, PoisonWeight, TrainConfig,
@@ -68,6 +69,7 @@ pub fn swiss_roll_clean(steps: u64) -> ExperimentConfig {
             checkpoint_every: 5000,
             poison: None,
         },
+        device: Device::Cpu,
     }
 }
 
@@ -152,6 +154,7 @@ pub fn fashion_mnist_clean(steps: u64) -> ExperimentConfig {
             checkpoint_every: 100,
             poison: None,
         },
+        device: Device::Cpu,
     }
 }
 

@@ -14,11 +14,13 @@
 //! of the steps.
 
 use crate::config::{DataConfig, ExperimentConfig};
-use crate::{conv_run, experiment, presets, progress, run_dir};
+use crate::presets;
+use crate::progress::Progress;
+use crate::record::{Job, RunRecord};
 use anyhow::{bail, Context, Result};
-use clap::{Args, ValueEnum};
-use genviz_core::{rng, Network};
-use genviz_train::{FinalMetrics, LrSchedule, OptimizerConfig};
+use genviz_conv::Device;
+use genviz_train::optimizer_table::hyper_parameters;
+use genviz_train::{FinalMetrics, LrSchedule, OptimizerConfig, TableOptimizer};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -47,226 +49,67 @@ const LOG_POINTS: u64 = 5;
 /// Checkpoints (with the optimizer's state, for resuming) per run.
 const CHECKPOINTS: u64 = 4;
 
-/// One optimizer of the paper's table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Which {
-    /// `SGD(lr=.01, momentum=0.9)`.
-    Sgd,
-    /// `SGD(lr=.05, momentum=0)`.
-    SgdPlain,
-    /// `SGD(lr=.01, momentum=0.9, nesterov=True)`.
-    Nesterov,
-    /// `Adam(lr=.01, betas=(.9, .999))`.
-    Adam,
-    /// `Adadelta(lr=5, rho=.5)`.
-    Adadelta,
-    /// `Adagrad(lr=.025)`.
-    Adagrad,
-    /// `Adamax(lr=0.0005, betas=(.9, .9))`.
-    Adamax,
-    /// `ASGD(lr=.1, lambd=.0001, alpha=.75)`.
-    Asgd,
-    /// `RMSprop(lr=0.0005, alpha=.72)`.
-    Rmsprop,
-    /// `Adam(lr=0.0005, betas=(.9, .99), amsgrad=True)`.
-    Amsgrad,
-    /// `LBFGS(lr=.9)`.
-    Lbfgs,
-}
-
-impl Which {
-    /// Every optimizer, in the order of the authors' script.
-    pub const ALL: [Which; 11] = [
-        Which::Sgd,
-        Which::SgdPlain,
-        Which::Nesterov,
-        Which::Adam,
-        Which::Adadelta,
-        Which::Adagrad,
-        Which::Adamax,
-        Which::Asgd,
-        Which::Rmsprop,
-        Which::Amsgrad,
-        Which::Lbfgs,
-    ];
-
-    /// The folder name and `--only` key.
-    pub fn key(self) -> &'static str {
-        match self {
-            Which::Sgd => "sgd",
-            Which::SgdPlain => "sgd-plain",
-            Which::Nesterov => "nesterov",
-            Which::Adam => "adam",
-            Which::Adadelta => "adadelta",
-            Which::Adagrad => "adagrad",
-            Which::Adamax => "adamax",
-            Which::Asgd => "asgd",
-            Which::Rmsprop => "rmsprop",
-            Which::Amsgrad => "amsgrad",
-            Which::Lbfgs => "lbfgs",
-        }
-    }
-
-    /// A short label for the table and the figure.
-    pub fn label(self) -> &'static str {
-        match self {
-            Which::Sgd => "SGD+mom.",
-            Which::SgdPlain => "SGD",
-            Which::Nesterov => "Nesterov",
-            Which::Adam => "Adam",
-            Which::Adadelta => "Adadelta",
-            Which::Adagrad => "Adagrad",
-            Which::Adamax => "Adamax",
-            Which::Asgd => "ASGD",
-            Which::Rmsprop => "RMSprop",
-            Which::Amsgrad => "AMSGrad",
-            Which::Lbfgs => "LBFGS",
-        }
-    }
-
-    /// The learning rate of the authors' line (`optimizers/main.py`, SPEC 1.10).
-    pub fn paper_lr(self) -> f64 {
-        match self {
-            Which::Sgd | Which::Nesterov | Which::Adam => 0.01,
-            Which::SgdPlain => 0.05,
-            Which::Adadelta => 5.0,
-            Which::Adagrad => 0.025,
-            Which::Adamax | Which::Rmsprop | Which::Amsgrad => 0.0005,
-            Which::Asgd => 0.1,
-            Which::Lbfgs => 0.9,
-        }
-    }
-
-    /// The optimizer with the authors' hyper-parameters (PyTorch's defaults elsewhere).
-    pub fn config(self) -> OptimizerConfig {
-        match self {
-            Which::Sgd => OptimizerConfig::Sgd {
-                momentum: 0.9,
-                nesterov: false,
-            },
-            Which::SgdPlain => OptimizerConfig::Sgd {
-                momentum: 0.0,
-                nesterov: false,
-            },
-            Which::Nesterov => OptimizerConfig::Sgd {
-                momentum: 0.9,
-                nesterov: true,
-            },
-            Which::Adam => OptimizerConfig::adam(),
-            Which::Adadelta => OptimizerConfig::adadelta(0.5),
-            Which::Adagrad => OptimizerConfig::adagrad(),
-            Which::Adamax => OptimizerConfig::adamax(0.9, 0.9),
-            Which::Asgd => OptimizerConfig::asgd(),
-            Which::Rmsprop => OptimizerConfig::rmsprop(0.72),
-            Which::Amsgrad => OptimizerConfig::Adam {
-                beta1: 0.9,
-                beta2: 0.99,
-                eps: 1e-8,
-                amsgrad: true,
-            },
-            Which::Lbfgs => OptimizerConfig::lbfgs(),
-        }
-    }
-}
-
-/// The hyper-parameters of `config` other than the rate, as PyTorch names them.
-pub fn hyper_text(config: &OptimizerConfig) -> String {
-    match *config {
-        OptimizerConfig::Sgd {
-            momentum: 0.0,
-            nesterov: false,
-        } => "momentum 0".into(),
-        OptimizerConfig::Sgd { momentum, nesterov } => {
-            format!("momentum {momentum}{}", if nesterov { ", nesterov" } else { "" })
-        }
-        OptimizerConfig::Adam {
-            beta1,
-            beta2,
-            eps,
-            amsgrad,
-        } => format!(
-            "betas ({beta1}, {beta2}), eps {eps:e}{}",
-            if amsgrad { ", amsgrad" } else { "" }
-        ),
-        OptimizerConfig::Rmsprop {
-            alpha,
-            eps,
-            momentum,
-        } => format!("alpha {alpha}, eps {eps:e}, momentum {momentum}"),
-        OptimizerConfig::Adagrad {
-            lr_decay,
-            initial_accumulator_value,
-            eps,
-        } => format!(
-            "lr_decay {lr_decay}, initial_accumulator_value {initial_accumulator_value}, eps {eps:e}"
-        ),
-        OptimizerConfig::Adadelta { rho, eps } => format!("rho {rho}, eps {eps:e}"),
-        OptimizerConfig::Adamax { beta1, beta2, eps } => {
-            format!("betas ({beta1}, {beta2}), eps {eps:e}")
-        }
-        OptimizerConfig::Asgd { lambd, alpha, t0 } => {
-            format!("lambd {lambd:e}, alpha {alpha}, t0 {t0:e}")
-        }
-        OptimizerConfig::Lbfgs {
-            max_iter,
-            max_eval,
-            tolerance_grad,
-            tolerance_change,
-            history_size,
-        } => format!(
-            "max_iter {max_iter}, max_eval {}, history_size {history_size}, tolerance_grad {tolerance_grad:e}, tolerance_change {tolerance_change:e}, no line search",
-            max_eval.unwrap_or(max_iter * 5 / 4)
-        ),
-    }
-}
-
-/// The flags of `genviz optimizers` (its help text is on the subcommand in main.rs).
-#[derive(Args)]
-pub struct OptimizersArgs {
-    /// Optimizers to train, comma separated (default: all eleven of the paper's table).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    only: Option<Vec<Which>>,
+/// The choices of one optimizer table, as the command line gives them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptimizersOptions {
+    /// Optimizers to train (`None`: all eleven of the paper's table).
+    pub only: Option<Vec<TableOptimizer>>,
     /// Optimizer steps of each run (default: 600 for image data, 4,000 otherwise).
-    #[arg(long)]
-    steps: Option<u64>,
+    pub steps: Option<u64>,
     /// Data: fashion-mnist, mnist, cifar10, swiss-roll, moons, blobs, ... (as `genviz train`).
-    #[arg(long, default_value = "fashion-mnist")]
-    data: String,
-    /// Folder of an image data set (default: data/<name>, then Debian's
-    /// /usr/share/datasets/fashion-mnist for fashion-mnist).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    pub data: String,
+    /// Folder of an image data set.
+    pub data_dir: Option<PathBuf>,
     /// Training images of an image data set.
-    #[arg(long, default_value_t = DEFAULT_N_TRAIN)]
-    n_train: usize,
+    pub n_train: usize,
     /// Model: mlp, or a conv net (cnn, resnet20, ...; needs image data). Default: cnn for
     /// image data, the paper's swiss-roll MLP otherwise.
-    #[arg(long)]
-    model: Option<String>,
-    /// Hidden widths of the MLP, comma separated (default: the paper's 23,16,26,32,28,31).
-    #[arg(long, value_delimiter = ',')]
-    hidden: Option<Vec<usize>>,
+    pub model: Option<String>,
+    /// Hidden widths of the MLP (default: the paper's).
+    pub hidden: Option<Vec<usize>>,
     /// Examples per step (the authors: 128).
-    #[arg(long, default_value_t = DEFAULT_BATCH)]
-    batch_size: usize,
+    pub batch_size: usize,
     /// Keep every rate constant instead of dividing it by 10 after 1/3 and 2/3 of the steps.
-    #[arg(long)]
-    constant_lr: bool,
+    pub constant_lr: bool,
     /// Seed of the initialisation, data split and batches (shared by every optimizer).
-    #[arg(long, default_value_t = DEFAULT_SEED)]
-    seed: u64,
+    pub seed: u64,
     /// Where a conv net computes.
-    #[arg(long, value_enum, default_value_t = conv_run::Device::Cpu)]
-    device: conv_run::Device,
-    /// Output folder (default: a new folder under runs/). A rerun into the same folder skips
-    /// finished runs and resumes interrupted ones.
-    #[arg(long)]
-    out: Option<PathBuf>,
+    pub device: Device,
+}
+
+impl Default for OptimizersOptions {
+    /// The measured CPU-scale table: the small CNN on 500 Fashion-MNIST images, batch 128,
+    /// seed 1, all eleven optimizers.
+    fn default() -> Self {
+        OptimizersOptions {
+            only: None,
+            steps: None,
+            data: "fashion-mnist".into(),
+            data_dir: None,
+            n_train: DEFAULT_N_TRAIN,
+            model: None,
+            hidden: None,
+            batch_size: DEFAULT_BATCH,
+            constant_lr: false,
+            seed: DEFAULT_SEED,
+            device: Device::Cpu,
+        }
+    }
+}
+
+/// One optimizer table: the shared setting and the optimizers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizersConfig {
+    /// What every run shares.
+    pub setting: Setting,
+    /// The optimizers, in order.
+    pub only: Vec<TableOptimizer>,
 }
 
 /// The setting every optimizer shares.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Setting {
     /// Data, model, seed and the shared training fields; the optimizer and rate are replaced
     /// per run.
@@ -277,7 +120,7 @@ pub struct Setting {
 
 impl Setting {
     /// The experiment of one optimizer.
-    pub fn experiment(&self, which: Which) -> ExperimentConfig {
+    pub fn experiment(&self, which: TableOptimizer) -> ExperimentConfig {
         let mut c = self.base.clone();
         c.train.optimizer = which.config();
         c.train.schedule = schedule(which.paper_lr(), c.train.steps, self.milestones);
@@ -351,65 +194,119 @@ struct Finished {
 /// Name of the per-run record that marks a run as finished.
 const FINISHED_FILE: &str = "optimizer.json";
 
-/// Runs `genviz optimizers`.
-pub fn run(args: OptimizersArgs) -> Result<()> {
-    let setting = setting(&args)?;
-    let which = args.only.clone().unwrap_or_else(|| Which::ALL.to_vec());
-    if which.is_empty() {
-        bail!("--only: name at least one optimizer");
-    }
-    for w in &which {
-        setting.experiment(*w).train.validate()?;
-    }
-    let dir = run_dir::prepare(
-        args.out.as_deref(),
-        &format!("optimizers-{}", setting.base.data.name()),
-    )?;
-    let all = Instant::now();
-    let bars = progress::Bars::new();
-    let initial = initial_metrics(&dir, &setting.base).context("evaluating the initial model")?;
-    let mut rows = Vec::new();
-    for w in which {
-        let row = train_one(&dir, &setting, w, args.device, &bars)?;
-        match (&row.final_metrics, &row.error) {
-            (Some(m), _) => println!(
-                "{:>10}: train {:.2}% (loss {:.4}), test {:.2}% (loss {:.4}), {:.0} s",
-                w.label(),
-                100.0 * m.train_acc,
-                m.train_loss,
-                100.0 * m.test_acc,
-                m.test_loss,
-                row.seconds
-            ),
-            (None, e) => println!(
-                "{:>10}: diverged ({})",
-                w.label(),
-                e.as_deref().unwrap_or("")
-            ),
-        }
-        rows.push(row);
-        // The tables are rewritten after every run, so an interrupted command leaves them
-        // current.
-        write_outputs(&dir, &setting, &initial, &rows, all.elapsed().as_secs_f64())?;
-    }
-    println!(
-        "{}: optimizers.md, optimizers.json, optimizers.png",
-        dir.display()
-    );
-    Ok(())
+/// A finished optimizer table.
+pub struct OptimizersRun {
+    /// One row per optimizer, in order.
+    pub rows: Vec<Row>,
+    /// Loss and accuracy of the shared initial weights.
+    pub initial: FinalMetrics,
+    /// What `run.json` says.
+    pub record: RunRecord,
 }
 
-/// The shared experiment the flags describe.
-fn setting(args: &OptimizersArgs) -> Result<Setting> {
+impl OptimizersConfig {
+    /// The table the options describe.
+    ///
+    /// # Errors
+    /// When the data or model cannot be used together, or a setting cannot run.
+    pub fn new(options: &OptimizersOptions) -> Result<Self> {
+        let only = options
+            .only
+            .clone()
+            .unwrap_or_else(|| TableOptimizer::ALL.to_vec());
+        if only.is_empty() {
+            bail!("name at least one optimizer");
+        }
+        let config = OptimizersConfig {
+            setting: setting(options)?,
+            only,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses a table whose runs cannot train, before anything is written.
+    pub fn check(&self) -> Result<()> {
+        for w in &self.only {
+            self.setting.experiment(*w).train.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// The paper's optimizer table (Table 1, SPEC 1.10) at CPU scale, into `dir`.
+///
+/// Trains the same model on the same data from the same initialisation (and batch order)
+/// once per optimizer, each with the learning rate of the authors' `optimizers/main.py`,
+/// divided by 10 after 1/3 and 2/3 of the steps (their `MultiStepLR` over 150 epochs). Each
+/// optimizer trains into its own run folder (`<dir>/<key>/`, as `genviz train`); a rerun into
+/// the same folder skips finished runs and resumes interrupted ones. Writes `optimizers.md`,
+/// `optimizers.json` (hyper-parameters, steps, gradient evaluations, final train/test accuracy
+/// and loss, seconds), `optimizers.png` (train vs test accuracy) and `run.json`; the tables are
+/// rewritten after every run, so an interrupted table is current.
+pub fn run(
+    config: &OptimizersConfig,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<OptimizersRun> {
+    config.check()?;
+    crate::run_dir::create(dir)?;
+    let all = Instant::now();
+    let setting = &config.setting;
+    let initial = initial_metrics(dir, &setting.base).context("evaluating the initial model")?;
+    let mut rows = Vec::new();
+    for &w in &config.only {
+        let row = train_one(dir, setting, w, progress)?;
+        progress.note(&row_line(w, &row));
+        rows.push(row);
+        write_outputs(dir, setting, &initial, &rows, all.elapsed().as_secs_f64())?;
+    }
+    let record = RunRecord::new(
+        Job::Optimizers(config.clone()),
+        Some(setting.base.seed),
+        &serde_json::json!({ "initial": initial, "rows": rows }),
+    )?
+    .with_timings([("total_s", all.elapsed().as_secs_f64())]);
+    record.write(dir)?;
+    Ok(OptimizersRun {
+        rows,
+        initial,
+        record,
+    })
+}
+
+/// One row of the table in words: `  SGD+mom.: train 99.20% (loss 0.0213), test ...`.
+pub fn row_line(which: TableOptimizer, row: &Row) -> String {
+    match (&row.final_metrics, &row.error) {
+        (Some(m), _) => format!(
+            "{:>10}: train {:.2}% (loss {:.4}), test {:.2}% (loss {:.4}), {:.0} s",
+            which.label(),
+            100.0 * m.train_acc,
+            m.train_loss,
+            100.0 * m.test_acc,
+            m.test_loss,
+            row.seconds
+        ),
+        (None, e) => format!(
+            "{:>10}: diverged ({})",
+            which.label(),
+            e.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+/// The shared experiment the options describe.
+fn setting(args: &OptimizersOptions) -> Result<Setting> {
     let mut c = presets::swiss_roll_clean(1);
     c.seed = args.seed;
+    c.device = args.device;
     c.data = DataConfig::builtin(&args.data)?;
     let images = c.data.image_shape().is_some();
     if let DataConfig::Images { dir, n_train, .. } = &mut c.data {
         dir.clone_from(&args.data_dir);
         *n_train = Some(args.n_train);
     } else if args.data_dir.is_some() {
-        bail!("--data-dir applies to image data (mnist, fashion-mnist, cifar10)");
+        bail!("a data folder applies to image data (mnist, fashion-mnist, cifar10)");
     }
     if !matches!(c.data, DataConfig::SwissRoll { .. }) {
         // The sigmoid head only fits two classes; softmax works for any number.
@@ -423,7 +320,7 @@ fn setting(args: &OptimizersArgs) -> Result<Setting> {
     };
     if c.model.arch.is_some() && !images {
         bail!(
-            "--model {}: a conv net needs image data (--data mnist, fashion-mnist or cifar10), not {}",
+            "model {}: a conv net needs image data (mnist, fashion-mnist or cifar10), not {}",
             args.model.as_deref().unwrap_or("cnn"),
             args.data
         );
@@ -431,7 +328,7 @@ fn setting(args: &OptimizersArgs) -> Result<Setting> {
     if let Some(h) = &args.hidden {
         if c.model.arch.is_some() {
             bail!(
-                "--hidden sets the MLP's widths; it does not apply to --model {}",
+                "hidden widths set the MLP's layers; they do not apply to model {}",
                 args.model.as_deref().unwrap_or("cnn")
             );
         }
@@ -443,10 +340,10 @@ fn setting(args: &OptimizersArgs) -> Result<Setting> {
         DEFAULT_POINT_STEPS
     });
     if steps == 0 {
-        bail!("--steps must be at least 1");
+        bail!("steps must be at least 1");
     }
     if args.batch_size == 0 {
-        bail!("--batch-size must be at least 1");
+        bail!("the batch size must be at least 1");
     }
     c.train.steps = steps;
     c.train.batch_size = Some(args.batch_size);
@@ -465,44 +362,31 @@ fn setting(args: &OptimizersArgs) -> Result<Setting> {
 fn train_one(
     dir: &Path,
     setting: &Setting,
-    which: Which,
-    device: conv_run::Device,
-    bars: &progress::Bars,
+    which: TableOptimizer,
+    progress: &dyn Progress,
 ) -> Result<Row> {
     let config = setting.experiment(which);
     let sub = dir.join(which.key());
     let record = sub.join(FINISHED_FILE);
     if let Some(done) = read_finished(&record)? {
         if done.config == config {
-            eprintln!("{}: finished before, skipped", sub.display());
+            progress.note(&format!("{}: finished before, skipped", sub.display()));
             return Ok(done.row);
         }
         bail!(
-            "{} holds a run with another configuration; choose another --out",
+            "{} holds a run with another configuration; choose another folder",
             record.display()
         );
     }
-    std::fs::create_dir_all(&sub).with_context(|| format!("creating {}", sub.display()))?;
     let label = format!("{} lr {}", which.label(), which.paper_lr());
     let start = Instant::now();
-    let result = match &config.model.arch {
-        Some(arch) => {
-            let target = conv_run::RunTarget {
-                dir: &sub,
-                command: "optimizers",
-                label: &label,
-            };
-            conv_run::run(&config, arch, device, &target, bars)
-                .map(|o| (o.final_metrics, o.train_s, o.gradient_evaluations))
-        }
-        None => experiment::run(&config, &sub, "optimizers", &label, bars)
-            .map(|r| (r.final_metrics, r.train_s, r.gradient_evaluations)),
-    };
+    let result = crate::train::run_labelled(&config, &sub, &label, progress)
+        .map(|r| (r.final_metrics, r.train_s, r.gradient_evaluations));
     let mut row = Row {
         key: which.key().into(),
         optimizer: config.train.optimizer.name().into(),
         config: config.train.optimizer.clone(),
-        hyper_parameters: hyper_text(&config.train.optimizer),
+        hyper_parameters: hyper_parameters(&config.train.optimizer),
         schedule: config.train.schedule.clone(),
         steps: config.train.steps,
         gradient_evaluations: None,
@@ -574,30 +458,9 @@ fn initial_metrics(dir: &Path, base: &ExperimentConfig) -> Result<FinalMetrics> 
             }
         }
     }
-    let loaded = base.data.load(base.seed).context("loading the data")?;
-    let mut init_rng = rng::stream(base.seed, "init");
-    let metrics = match &base.model.arch {
-        // The same initialisation as the runs: conv_run and experiment draw from this stream.
-        Some(arch) => {
-            let shape = base.data.image_shape().context("a conv net needs images")?;
-            let spec = genviz_conv::ConvSpec {
-                arch: arch.clone(),
-                input: [shape.channels, shape.height, shape.width],
-                num_classes: loaded.train.num_classes(),
-            };
-            let net = genviz_conv::ConvNet::<conv_run::CpuBackend>::new(spec, Default::default())?;
-            let init = genviz_conv::init_params(net.layout(), &mut init_rng);
-            evaluate(&net, init.values(), &loaded)
-        }
-        None => {
-            let spec = base
-                .model
-                .spec(loaded.train.dim(), loaded.train.num_classes());
-            let net = genviz_mlp::Mlp::new(spec.clone())?;
-            let init = genviz_mlp::init_params(&spec, base.model.init, &mut init_rng);
-            evaluate(&net, init.values(), &loaded)
-        }
-    };
+    // The same network, data and initialisation as every run of the table.
+    let (net, init, loaded) = crate::train::initial_state(base)?;
+    let metrics = crate::train::metrics(&net, init.values(), &loaded.train, &loaded.test);
     genviz_core::io::write_json(
         &path,
         &Initial {
@@ -608,17 +471,6 @@ fn initial_metrics(dir: &Path, base: &ExperimentConfig) -> Result<FinalMetrics> 
         },
     )?;
     Ok(metrics)
-}
-
-fn evaluate(net: &dyn Network, theta: &[f32], data: &crate::config::LoadedData) -> FinalMetrics {
-    let train = net.evaluate(&[theta], &data.train)[0];
-    let test = net.evaluate(&[theta], &data.test)[0];
-    FinalMetrics {
-        train_loss: train.loss,
-        train_acc: train.accuracy,
-        test_loss: test.loss,
-        test_acc: test.accuracy,
-    }
 }
 
 /// The data's name, with the training-set size of image data: `fashion-mnist (2000 images)`.
@@ -733,7 +585,7 @@ fn write_outputs(
         100.0 * initial.test_acc
     );
     for r in rows {
-        let label = Which::ALL
+        let label = TableOptimizer::ALL
             .iter()
             .find(|w| w.key() == r.key)
             .map_or(r.optimizer.as_str(), |w| w.label());
@@ -765,7 +617,7 @@ fn write_outputs(
     let groups: Vec<genviz_render::BarGroup> = rows
         .iter()
         .map(|r| genviz_render::BarGroup {
-            label: Which::ALL
+            label: TableOptimizer::ALL
                 .iter()
                 .find(|w| w.key() == r.key)
                 .map_or(r.optimizer.clone(), |w| w.label().to_string()),
@@ -799,17 +651,6 @@ fn write_outputs(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_table_has_the_authors_eleven_lines() {
-        assert_eq!(Which::ALL.len(), 11);
-        for w in Which::ALL {
-            w.config().validate().unwrap();
-            assert!(w.paper_lr() > 0.0);
-        }
-        assert_eq!(Which::Amsgrad.config().name(), "AMSGrad");
-        assert_eq!(Which::Lbfgs.paper_lr(), 0.9);
-    }
 
     #[test]
     fn the_schedule_drops_after_a_third_and_two_thirds() {

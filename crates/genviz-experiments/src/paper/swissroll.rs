@@ -1,9 +1,13 @@
 //! The swiss-roll figures of `genviz paper`: Fig 3 (decision boundaries and landscapes of the
 //! clean and poisoned minima), Fig 5 (their basins) and Fig 6 (the gap as beta grows).
 
+use super::checks::Check;
 use super::Scale;
-use crate::results::Check;
-use crate::{experiment, figures, presets, progress};
+use crate::landscape::{self, Directions, GridOptions, PlotStyle, SurfaceConfig};
+use crate::model::DataSource;
+use crate::progress::Progress;
+use crate::train::{self, TrainedRun};
+use crate::{figures, presets};
 use anyhow::Result;
 use genviz_render::SurfaceGrid;
 use genviz_train::FinalMetrics;
@@ -13,7 +17,7 @@ use std::path::Path;
 /// The clean and the poisoned network, in that order, with their run folders' names.
 pub struct SwissRolls {
     /// `[clean, poisoned]`.
-    pub runs: [experiment::RunResult; 2],
+    pub runs: [TrainedRun; 2],
 }
 
 /// Names of the two runs (also their folders' suffixes).
@@ -35,21 +39,20 @@ pub fn configs(scale: &Scale) -> [crate::config::ExperimentConfig; 2] {
 impl SwissRolls {
     /// Trains both networks into `dir/swissroll-clean` and `dir/swissroll-poisoned`. A rerun
     /// into the same folder resumes a killed training from its last checkpoint.
-    pub fn train(dir: &Path, scale: &Scale, bars: &progress::Bars) -> Result<Self> {
+    pub fn train(dir: &Path, scale: &Scale, progress: &dyn Progress) -> Result<Self> {
         let configs = configs(scale);
         // One after the other, each on every thread: the tiles of a 1,200-point poisoned batch
         // keep both cores busy, and results do not depend on the thread count.
         let mut runs = Vec::with_capacity(2);
         for (label, config) in LABELS.iter().zip(&configs) {
-            runs.push(experiment::run(
+            runs.push(train::run_labelled(
                 config,
                 &dir.join(format!("swissroll-{label}")),
-                "paper",
                 &format!("swiss roll {label}"),
-                bars,
+                progress,
             )?);
         }
-        let [clean, poisoned]: [experiment::RunResult; 2] = runs
+        let [clean, poisoned]: [TrainedRun; 2] = runs
             .try_into()
             .map_err(|_| anyhow::anyhow!("two runs expected"))?;
         Ok(SwissRolls {
@@ -70,59 +73,63 @@ pub const LANDSCAPE_SPAN: f64 = 0.25;
 /// Loss at which the 3-D landscapes are clipped (drawn as log10 heights).
 pub const LANDSCAPE_ZMAX: f64 = 30.0;
 
-/// The 2-D filter-normalised landscape around one minimum (Fig 3c/d), saved as
-/// `<dir>/surface.npz`, and returned for drawing.
-fn landscape(
-    run: &experiment::RunResult,
-    dir: &Path,
-    label: &str,
+/// The 2-D filter-normalised landscape around the minimum in the run folder `run`, as
+/// `genviz surface` computes it (`<run>/landscape/`, resumed by a rerun): random
+/// filter-normalised directions from `seed`, `points` a side over `[-span, span]^2`, each
+/// point evaluated on `eval` (train, test) examples of the run's data (all when `None`).
+/// Returns the train-loss grid, titled `title`.
+pub fn landscape_around(
+    run: &Path,
+    seed: u64,
+    span: f64,
     points: usize,
+    eval: (Option<usize>, Option<usize>),
+    title: String,
+    progress: &dyn Progress,
 ) -> Result<SurfaceGrid> {
-    use genviz_core::{rng, Network, Params};
-    use genviz_landscape::direction::random_direction;
-    use genviz_landscape::{Axis, BiasPolicy, Normalization, Plane, Shard, Spacing, Surface};
-    let center = Params::from_vec(run.net.layout().clone(), run.theta.clone())?;
-    let seed = presets::SWISS_ROLL_SEED;
-    let direction = |purpose: &str| {
-        random_direction(
-            &center,
-            Normalization::Filter,
-            BiasPolicy::Ignore,
-            &mut rng::stream(seed, purpose),
-        )
-    };
-    let (dir_x, dir_y) = (direction("direction-x"), direction("direction-y"));
-    let plane = Plane::new(center, dir_x, Some(dir_y))?;
-    let coords = Axis {
-        min: -LANDSCAPE_SPAN,
-        max: LANDSCAPE_SPAN,
+    let axis = genviz_landscape::Axis {
+        min: -span,
+        max: span,
         num: points,
-    }
-    .coords(Spacing::Linear);
-    let (train, test) = (&run.train, &run.test);
-    let fingerprint = plane.fingerprint(&coords, &coords, &[train, test]);
-    let mut surface = Surface::new(coords.clone(), coords, fingerprint)?;
-    surface.fill(
-        &run.net,
-        &plane,
-        train,
-        test,
-        Shard::ALL,
-        &mut |_, _| Ok(()),
-    )?;
-    surface.save(&dir.join("surface.npz"))?;
-    Ok(SurfaceGrid {
-        xs: surface.xs.clone(),
-        ys: surface.ys.clone(),
-        values: surface.train_loss.clone(),
-        title: format!("{label} minimum: train loss"),
-        value_label: "train loss".into(),
-    })
+    };
+    let config = SurfaceConfig {
+        model: run.to_path_buf(),
+        x: axis,
+        y: Some(axis),
+        spacing: genviz_landscape::Spacing::Linear,
+        directions: Directions::random(seed),
+        data: DataSource {
+            data: None,
+            seed,
+            eval_train: eval.0,
+            eval_test: eval.1,
+        },
+        grid: GridOptions {
+            shard: None,
+            save_every: 10.0,
+        },
+        plot: PlotStyle::default(),
+    };
+    let done = landscape::surface(&config, &run.join("landscape"), progress)?;
+    let surface = done
+        .surface
+        .ok_or_else(|| anyhow::anyhow!("the landscape of {} was not gathered", run.display()))?;
+    Ok(landscape::surface_grid(
+        &surface,
+        &surface.train_loss,
+        &title,
+        "train loss",
+    ))
 }
 
 /// Fig 3: both decision boundaries side by side, and both minima's 2-D landscapes on one colour
 /// scale (3-D and contour). Returns the landscapes `[clean, poisoned]`.
-pub fn fig3(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<Vec<SurfaceGrid>> {
+pub fn fig3(
+    dir: &Path,
+    rolls: &SwissRolls,
+    scale: &Scale,
+    progress: &dyn Progress,
+) -> Result<Vec<SurfaceGrid>> {
     let e = figures::SWISS_ROLL_EXTENT;
     let panels: Vec<_> = LABELS
         .iter()
@@ -133,7 +140,7 @@ pub fn fig3(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<Vec<Surface
                 &r.theta,
                 &r.train,
                 (-e, e, -e, e),
-                experiment::title(label, &r.final_metrics),
+                train::title(label, &r.final_metrics),
             )
         })
         .collect();
@@ -141,50 +148,20 @@ pub fn fig3(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<Vec<Surface
 
     let landscapes = LABELS
         .iter()
-        .zip(&rolls.runs)
-        .map(|(label, r)| {
-            let sub = dir.join(format!("swissroll-{label}")).join("landscape");
-            landscape(r, &sub, label, scale.landscape_points)
+        .map(|label| {
+            landscape_around(
+                &dir.join(format!("swissroll-{label}")),
+                presets::SWISS_ROLL_SEED,
+                LANDSCAPE_SPAN,
+                scale.landscape_points,
+                (None, None),
+                format!("{label} minimum: train loss"),
+                progress,
+            )
         })
         .collect::<Result<Vec<_>>>()?;
-    draw_landscapes(dir, "fig3_landscapes", &landscapes, 0.1, LANDSCAPE_ZMAX)?;
+    genviz_render::draw_landscapes(dir, "fig3_landscapes", &landscapes, 0.1, LANDSCAPE_ZMAX)?;
     Ok(landscapes)
-}
-
-/// Minima's landscapes side by side on one scale: `<stem>_3d.png` (log10 heights clipped at
-/// `zmax`) and `<stem>_contour.png` (log-spaced levels from `vmin` to `zmax`, the minimum
-/// marked).
-pub fn draw_landscapes(
-    dir: &Path,
-    stem: &str,
-    grids: &[SurfaceGrid],
-    vmin: f64,
-    zmax: f64,
-) -> Result<()> {
-    let panels_3d: Vec<_> = grids
-        .iter()
-        .map(|g| crate::commands::landscape::height_panel(g.clone(), zmax, true))
-        .collect();
-    genviz_render::draw_surface_3d(&dir.join(format!("{stem}_3d.png")), &panels_3d)?;
-    let style = genviz_render::ContourStyle {
-        vmin,
-        vmax: zmax,
-        vlevel: 0.125,
-        log: true,
-    };
-    let contour_panels: Vec<_> = grids
-        .iter()
-        .map(|g| {
-            let minimum = genviz_render::Marker {
-                x: 0.0,
-                y: 0.0,
-                label: "minimum".into(),
-            };
-            (g.clone(), style, Vec::new(), vec![minimum])
-        })
-        .collect();
-    genviz_render::draw_contour(&dir.join(format!("{stem}_contour.png")), &contour_panels)?;
-    Ok(())
 }
 
 /// The checks of Fig 3a/b.
@@ -214,7 +191,12 @@ pub fn fig3_checks(rolls: &SwissRolls) -> Vec<Check> {
 
 /// Fig 5: basin radii of both minima along the same random filter-normalised rays, and their
 /// log10 volumes. Returns the checks and the summary's `basins` entry.
-pub fn fig5(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<(Vec<Check>, Value)> {
+pub fn fig5(
+    dir: &Path,
+    rolls: &SwissRolls,
+    scale: &Scale,
+    progress: &dyn Progress,
+) -> Result<(Vec<Check>, Value)> {
     use genviz_landscape::basin;
     let rays = basin::RayConfig {
         rays: scale.basin_rays,
@@ -232,12 +214,8 @@ pub fn fig5(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<(Vec<Check>
         .iter()
         .zip(&rolls.runs)
         .map(|(label, r)| {
-            let center = genviz_core::Params::from_vec(
-                genviz_core::Network::layout(&r.net).clone(),
-                r.theta.clone(),
-            )?;
             let sub = dir.join(format!("swissroll-{label}"));
-            crate::commands::basin::measure(&r.net, &center, &r.train, &rays, &sub)
+            crate::basin::measure(&r.net, &r.params()?, &r.train, &rays, &sub, progress)
         })
         .collect::<Result<Vec<_>>>()?;
     let groups: Vec<_> = LABELS
@@ -274,8 +252,8 @@ pub fn fig5(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<(Vec<Check>
     )?;
     let (clean_v, poisoned_v) = (&basins[0].volume, &basins[1].volume);
     let summary = json!({
-        "clean": crate::commands::basin::summary(&basins[0]),
-        "poisoned": crate::commands::basin::summary(&basins[1]),
+        "clean": basins[0].summary(),
+        "poisoned": basins[1].summary(),
         "log10_volume_gap": clean_v.log10_volume - poisoned_v.log10_volume,
         // Conservative: the gap between the intervals' far ends and near ends.
         "log10_volume_gap_interval": [clean_v.low - poisoned_v.high, clean_v.high - poisoned_v.low],
@@ -283,13 +261,13 @@ pub fn fig5(dir: &Path, rolls: &SwissRolls, scale: &Scale) -> Result<(Vec<Check>
         "intervals_overlap": poisoned_v.high >= clean_v.low,
     });
     for (label, b) in LABELS.iter().zip(&basins) {
-        println!(
+        progress.note(&format!(
             "{label:>9}: median basin radius {:.4}, log10 volume {:.1} [{:.1}, {:.1}]",
             b.basin.median(),
             b.volume.log10_volume,
             b.volume.low,
             b.volume.high
-        );
+        ));
     }
     let checks = vec![
         Check::at_most(
@@ -329,7 +307,7 @@ pub fn fig6(
     dir: &Path,
     rolls: &SwissRolls,
     scale: &Scale,
-    bars: &progress::Bars,
+    progress: &dyn Progress,
 ) -> Result<(Check, Vec<(f64, FinalMetrics)>)> {
     let e = figures::SWISS_ROLL_EXTENT;
     let title = |beta: f64, m: &FinalMetrics| {
@@ -357,7 +335,7 @@ pub fn fig6(
             }
             let sub = dir.join(format!("swissroll-beta-{beta}"));
             let label = format!("swiss roll beta {beta}");
-            trained = experiment::run(&config, &sub, "paper", &label, bars)?;
+            trained = train::run_labelled(&config, &sub, &label, progress)?;
             &trained
         };
         let m = run.final_metrics;
@@ -392,7 +370,7 @@ pub fn fig6(
     )?;
     let gaps: Vec<f64> = rows.iter().map(|r| r.1.train_acc - r.1.test_acc).collect();
     let check = Check {
-        figure: "6",
+        figure: "6".into(),
         quantity: format!(
             "gap at beta {:?}: {:?}",
             SWEEP_BETAS,
@@ -402,7 +380,7 @@ pub fn fig6(
         ),
         measured: gaps.last().copied().unwrap_or(0.0) - gaps[0],
         reference: None,
-        source: "",
+        source: String::new(),
         criterion: format!("grows with beta (each step >= -{GAP_TOLERANCE})"),
         pass: gaps.windows(2).all(|w| w[1] >= w[0] - GAP_TOLERANCE),
     };
