@@ -1,4 +1,4 @@
-//! The paper's own measures (Huang et al. 2019, Section 5 and Figs 5-7): the median basin radius
+//! The paper's own measures (Huang et al. 2019, Figs 5-7, SPEC 1.5): the median basin radius
 //! and the basin's log-volume, computed by [`crate::basin`]; and the curvature measures genviz
 //! reports beside them, the Hessian's top eigenvalue and trace (PyHessian's power iteration and
 //! Hutchinson estimator, [`crate::hessian`]).

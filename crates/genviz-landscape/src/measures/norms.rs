@@ -286,11 +286,12 @@ impl Default for FisherRaoConfig {
     }
 }
 
-/// The Fisher-Rao norm in Jiang et al.'s form, after Liang et al. 2019 (AISTATS, eq. 3.2 with
-/// the empirical Fisher): `(d + 1)^2 / m * sum_i <w, grad_w loss(f_w(x_i), y_i)>^2` over `m`
-/// training examples, `d` the number of weights. For a ReLU network without biases
-/// `<w, grad_w loss> = (d + 1) <df loss, f>` (Liang et al.'s Lemma 3.1), so the norm only sees the
-/// function and is invariant to rescaling layers. One per-example gradient per example; the
+/// The Fisher-Rao norm in Jiang et al.'s form (Appendix C, beside the path norm), after Liang et
+/// al. 2019 with the empirical Fisher: `(d + 1)^2 / m * sum_i <w, grad_w loss(f_w(x_i), y_i)>^2`
+/// over `m` training examples, `d` the number of weights. `<w, grad_w loss>` is the derivative
+/// of the loss along `t -> (1 + t) w`, so the norm only sees the function and is invariant to
+/// rescaling layers (for a ReLU network without biases it is `(d + 1) <df loss, f>`, Liang et
+/// al.'s structural lemma). One per-example gradient per example; the
 /// interval is a Student-t interval over examples. Details: `depth`, `mean_inner_product`.
 pub fn fisher_rao(
     net: &dyn Network,

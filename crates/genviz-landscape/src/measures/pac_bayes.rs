@@ -1,6 +1,7 @@
-//! Jiang et al.'s PAC-Bayesian flatness ("Fantastic Generalization Measures", Appendix C.3
-//! "sharpness-based measures": `pacbayes.flatness`, eq. 53, and `pacbayes.mag.flatness`, eq. 61,
-//! equation numbers as in the arXiv version and nitarshan/robust-generalization-measures).
+//! Jiang et al.'s PAC-Bayesian flatness ("Fantastic Generalization Measures", Appendix C, the
+//! sharpness-based PAC-Bayesian measures: `pacbayes.flatness`, eq. 53, and
+//! `pacbayes.mag.flatness`, eq. 61; equation numbers of the arXiv version as cited by
+//! nitarshan/robust-generalization-measures).
 //!
 //! `sigma'` is the largest `sigma` such that the expected increase of the training error under
 //! a Gaussian perturbation `u` stays within a bound `d`:

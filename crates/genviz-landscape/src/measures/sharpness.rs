@@ -1,6 +1,6 @@
 //! Average-case and worst-case sharpness, plain and adaptive (Andriushchenko et al. 2023,
-//! "A Modern Look at the Relationship between Sharpness and Generalization", Section 3 and
-//! their `sharpness.py`).
+//! "A Modern Look at the Relationship between Sharpness and Generalization": their definitions
+//! of `S_avg` and `S_max`, and their `sharpness.py` in tml-epfl/sharpness-vs-generalization).
 //!
 //! With `c = 1` (plain) or `c = |w|` element-wise (adaptive, Kwon et al. 2021's ASAM scaling):
 //!
@@ -10,7 +10,7 @@
 //!   Student-t interval;
 //! - worst case (m-sharpness): `S_max(w) = mean over batches S of size m of
 //!   max_{||delta / c||_p <= rho} [L_S(w + delta) - L_S(w)]`, `p` in {2, inf}, the maximum found by
-//!   Auto-PGD (Croce and Hein 2020, Algorithm 1) in the scaled coordinates `zeta = delta / c`,
+//!   Auto-PGD (Croce and Hein 2020, Section 3, Algorithm 1) in the scaled coordinates `zeta = delta / c`,
 //!   where the ball is round and projection exact.
 //!
 //! Adaptive sharpness is invariant to the rescalings that leave a ReLU network's function
@@ -39,7 +39,7 @@ pub const DEFAULT_STEPS: usize = 20;
 /// Examples per batch of m-sharpness: their `--bs_sharpness 128`.
 pub const DEFAULT_M: usize = 128;
 
-/// Auto-PGD's momentum weight `alpha` (Croce and Hein 2020, Section 3.2: 0.75).
+/// Auto-PGD's momentum weight `alpha` (Croce and Hein 2020: 0.75).
 pub const APGD_MOMENTUM: f64 = 0.75;
 
 /// Auto-PGD's condition 1: the step size halves when fewer than this share of the steps since
@@ -327,7 +327,7 @@ struct BatchMax {
     halvings: usize,
 }
 
-/// Auto-PGD's checkpoints `w_j = ceil(p_j * steps)` for `j >= 1` (Croce and Hein 2020, Section 3.2).
+/// Auto-PGD's checkpoints `w_j = ceil(p_j * steps)` for `j >= 1` (Croce and Hein 2020, Section 3).
 pub fn apgd_checkpoints(steps: usize) -> Vec<usize> {
     let n = steps as f64;
     let mut p = vec![0.0, APGD_FIRST_CHECKPOINT];
