@@ -81,11 +81,16 @@ pub fn distance_from_init(theta: &Params, init: &Params) -> Result<Outcome> {
 }
 
 /// The largest singular value of the row-major `rows x cols` matrix `a`.
-pub fn spectral_norm(a: &[f32], rows: usize, cols: usize) -> f64 {
-    assert_eq!(a.len(), rows * cols, "matrix of {rows} x {cols}");
+pub fn spectral_norm(a: &[f32], rows: usize, cols: usize) -> Result<f64> {
+    if rows.checked_mul(cols) != Some(a.len()) {
+        return Err(Error::invalid(format!(
+            "spectral norm: {} values do not make a {rows} x {cols} matrix",
+            a.len()
+        )));
+    }
     let k = rows.min(cols);
     if k == 0 {
-        return 0.0;
+        return Ok(0.0);
     }
     let a: Vec<f64> = a.iter().map(|&v| f64::from(v)).collect();
     // The Gram matrix of the smaller side: a a^T (rows <= cols) or a^T a.
@@ -125,7 +130,7 @@ pub fn spectral_norm(a: &[f32], rows: usize, cols: usize) -> f64 {
             }
         }
         let (values, _) = crate::pca::jacobi_eigen(gram, k);
-        return values.into_iter().fold(0.0, f64::max).max(0.0).sqrt();
+        return Ok(values.into_iter().fold(0.0, f64::max).max(0.0).sqrt());
     }
     // Deterministic start: every direction is present with probability one.
     let mut r = rng::stream(0, "measures/spectral_norm");
@@ -134,7 +139,7 @@ pub fn spectral_norm(a: &[f32], rows: usize, cols: usize) -> f64 {
     for _ in 0..POWER_MAX_ITER {
         let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         if norm == 0.0 {
-            return 0.0;
+            return Ok(0.0);
         }
         v.iter_mut().for_each(|x| *x /= norm);
         let w = gram_apply(&v);
@@ -146,7 +151,7 @@ pub fn spectral_norm(a: &[f32], rows: usize, cols: usize) -> f64 {
         }
         value = next;
     }
-    value.max(0.0).sqrt()
+    Ok(value.max(0.0).sqrt())
 }
 
 /// Jiang et al.'s spectral product `log prod_i ||W_i||_2^2 = 2 sum_i ln ||W_i||_2` over the `d`
@@ -168,7 +173,7 @@ pub fn spectral_product(theta: &Params) -> Result<Outcome> {
             let rows = t.num_filters();
             spectral_norm(&theta.values()[t.range()], rows, t.len() / rows.max(1))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     if let Some((t, _)) = w
         .iter()
         .zip(&norms)
