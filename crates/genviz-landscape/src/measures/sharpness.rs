@@ -58,6 +58,11 @@ pub const APGD_MIN_PERIOD: f64 = 0.06;
 /// Auto-PGD's first step size, in units of the radius (`eta = 2 rho`).
 pub const APGD_FIRST_STEP: f64 = 2.0;
 
+/// Networks with more parameters than this run their batches' Auto-PGD one after the other:
+/// each batch keeps about eight `f64` vectors of the parameters' size, and a large model's
+/// `loss_grad` is parallel (or on an accelerator) already. Smaller ones run batches in parallel.
+pub const PARALLEL_BATCHES_MAX_PARAMS: usize = 1 << 20;
+
 /// How a perturbation of the average case is drawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -535,51 +540,52 @@ pub fn worst_sharpness(
         .chunks(config.m)
         .map(|idx| data.select(idx))
         .collect();
-    let results: Vec<BatchMax> = batches
-        .par_iter()
-        .enumerate()
-        .map(|(k, batch)| {
-            let ascent = Ascent {
-                net: &counting,
-                w,
-                c: &c,
-                batch,
-                coef: vec![1.0 / batch.len() as f32; batch.len()],
-                reverse: vec![false; batch.len()],
-                rho: config.rho,
-                ball: config.ball,
-            };
-            let zero = vec![0.0; w.len()];
-            let (base, _) = ascent.value_grad(&zero);
-            let start = if config.random_start {
-                ascent.random_point(&mut rng::substream(
-                    config.seed,
-                    "worst_sharpness",
-                    k as u64,
-                ))
+    let one_batch = |(k, batch): (usize, &Dataset)| -> BatchMax {
+        let ascent = Ascent {
+            net: &counting,
+            w,
+            c: &c,
+            batch,
+            coef: vec![1.0 / batch.len() as f32; batch.len()],
+            reverse: vec![false; batch.len()],
+            rho: config.rho,
+            ball: config.ball,
+        };
+        let zero = vec![0.0; w.len()];
+        let (base, _) = ascent.value_grad(&zero);
+        let start = if config.random_start {
+            ascent.random_point(&mut rng::substream(
+                config.seed,
+                "worst_sharpness",
+                k as u64,
+            ))
+        } else {
+            zero.clone()
+        };
+        let (best_x, best_f, halvings) = ascent.run(start, config.steps);
+        let (at_best, at_base) = {
+            let p = shifted(w, &c, &best_x);
+            let e = counting.evaluate(&[&p, w], batch);
+            (e[0], e[1])
+        };
+        let increase = (best_f - base).max(0.0);
+        BatchMax {
+            increase,
+            base,
+            // The unperturbed point wins when nothing increased the loss.
+            error_increase: if best_f > base {
+                at_base.accuracy - at_best.accuracy
             } else {
-                zero.clone()
-            };
-            let (best_x, best_f, halvings) = ascent.run(start, config.steps);
-            let (at_best, at_base) = {
-                let p = shifted(w, &c, &best_x);
-                let e = counting.evaluate(&[&p, w], batch);
-                (e[0], e[1])
-            };
-            let increase = (best_f - base).max(0.0);
-            BatchMax {
-                increase,
-                base,
-                // The unperturbed point wins when nothing increased the loss.
-                error_increase: if best_f > base {
-                    at_base.accuracy - at_best.accuracy
-                } else {
-                    0.0
-                },
-                halvings,
-            }
-        })
-        .collect();
+                0.0
+            },
+            halvings,
+        }
+    };
+    let results: Vec<BatchMax> = if w.len() <= PARALLEL_BATCHES_MAX_PARAMS {
+        batches.par_iter().enumerate().map(one_batch).collect()
+    } else {
+        batches.iter().enumerate().map(one_batch).collect()
+    };
     let increases: Vec<f64> = results.iter().map(|r| r.increase).collect();
     let (mean, se, interval) = mean_interval(&increases);
     if !mean.is_finite() {
