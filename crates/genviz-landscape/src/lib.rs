@@ -6,12 +6,15 @@
 //! coordinates along them, and evaluates loss and accuracy at every grid point through
 //! [`genviz_core::Network::evaluate`], many parameter vectors at a time. Grids fill a file as
 //! they go, so an interrupted run resumes, and `--shard k/n` slices merge bit-identically.
+//! [`measures`] computes the generalization measures of Jiang et al. and Andriushchenko et al.
+//! (sharpness, PAC-Bayes flatness, norms) beside the paper's basin radius and volume.
 //! It never draws: `genviz-render` does.
 
 pub mod basin;
 pub mod direction;
 pub mod grid;
 pub mod hessian;
+pub mod measures;
 pub mod pca;
 pub mod surface;
 pub mod tsne;
