@@ -384,7 +384,7 @@ fn group_json(g: &ExplorerGroup) -> Value {
             let (activation, slope) = match e.net.activation {
                 ExplorerActivation::Relu => ("relu", 0.0),
                 ExplorerActivation::Tanh => ("tanh", 0.0),
-                ExplorerActivation::LeakyRelu { slope } => ("leaky_relu", slope),
+                ExplorerActivation::LeakyRelu { slope } => ("leaky_relu", f64::from(slope)),
             };
             let head = match e.net.head {
                 ExplorerHead::Sigmoid => "sigmoid",
@@ -407,7 +407,10 @@ fn group_json(g: &ExplorerGroup) -> Value {
             let points = |p: &LabelledPoints| {
                 json!({"inputs": f32_base64(&p.inputs), "labels": p.labels})
             };
+            // float32 values go out as float64: JSON's shortest decimal for a float32 is not
+            // always the same number once JavaScript reads it as a float64.
             let (x0, x1, y0, y1) = e.extent;
+            let extent = [x0, x1, y0, y1].map(f64::from);
             json!({
                 "title": e.title,
                 "widths": e.net.widths,
@@ -419,7 +422,7 @@ fn group_json(g: &ExplorerGroup) -> Value {
                 "planes": planes,
                 "train": points(&e.train),
                 "test": points(&e.test),
-                "extent": [x0, x1, y0, y1],
+                "extent": extent,
                 "class_strong": (0..e.num_classes).map(|c| rgb(class_strong(c))).collect::<Vec<_>>(),
                 "class_pale": (0..e.num_classes).map(|c| rgb(class_pale(c))).collect::<Vec<_>>(),
             })
@@ -448,7 +451,7 @@ fn group_json(g: &ExplorerGroup) -> Value {
 pub(crate) fn push_group(h: &mut String, k: usize, g: &ExplorerGroup) {
     let _ = writeln!(
         h,
-        "<section id=\"block-{k}\" class=\"explorers wide\">\n<h2>{}</h2>",
+        "<section id=\"block-{k}\" class=\"explorers\">\n<h2>{}</h2>",
         esc(&g.heading)
     );
     push_paragraphs(h, &g.text);
@@ -458,7 +461,8 @@ pub(crate) fn push_group(h: &mut String, k: usize, g: &ExplorerGroup) {
          train and test accuracy and loss there. The star is the trained model. Dots are \
          training points (crosses: misclassified at the marker); rings are test points.</p>\n",
     );
-    h.push_str("<div class=\"explorer-controls\">\n");
+    // The explorers need more room than the text column: this part spans the window.
+    h.push_str("<div class=\"wide\">\n<div class=\"explorer-controls\">\n");
     let planes = &g.explorers[0].planes;
     if planes.len() > 1 {
         h.push_str("<fieldset class=\"plane-toggle\"><legend>directions</legend>\n");
@@ -475,13 +479,13 @@ pub(crate) fn push_group(h: &mut String, k: usize, g: &ExplorerGroup) {
     if g.explorers.len() > 1 {
         let _ = writeln!(
             h,
-            "<label><input type=\"checkbox\" class=\"link\"{}> move the markers together</label>",
+            "<label><input type=\"checkbox\" class=\"link\"{}> move together</label>",
             if g.linked { " checked" } else { "" }
         );
     }
     h.push_str(
         "<label><input type=\"checkbox\" class=\"show-test\" checked> show test points</label>\n\
-         <label><input type=\"checkbox\" class=\"snap\"> snap to genviz's grid points</label>\n\
+         <label><input type=\"checkbox\" class=\"snap\"> snap to the grid</label>\n\
          <button type=\"button\" class=\"reset\">back to the minimum</button>\n</div>\n\
          <div class=\"explorer-row\">\n",
     );
@@ -509,7 +513,9 @@ pub(crate) fn push_group(h: &mut String, k: usize, g: &ExplorerGroup) {
             esc(&e.title)
         );
     }
-    h.push_str("</div>\n<div class=\"colorbar\"><canvas class=\"colorbar\"></canvas></div>\n");
+    h.push_str(
+        "</div>\n<div class=\"colorbar\"><canvas class=\"colorbar\"></canvas></div>\n</div>\n",
+    );
     h.push_str(&json_script("class=\"explorer-data\"", &group_json(g)));
     h.push_str("</section>\n");
 }

@@ -29,8 +29,8 @@ pub struct IndexRun {
     /// The run's name, e.g. its folder name `"swissroll-clean"`.
     pub name: String,
     /// Where its page is, relative to the index page, e.g. `"swissroll-clean/report.html"`;
-    /// `None` if the run has no page (the name is then shown without a link). Written as a
-    /// relative link: it must not be absolute or contain `..`-free schemes like `http:`.
+    /// `None` if the run has no page (the name is then shown without a link). It must stay
+    /// inside the index's folder: no scheme (`http:`), no leading `/`, no `..`.
     pub link: Option<String>,
     /// The command that made the run.
     pub command: String,

@@ -373,6 +373,78 @@ fn check_grid_point(browser: &mut Browser, case: &Case, (ix, iy): (usize, usize)
     }
 }
 
+/// The page's float32 fused multiply-add against Rust's `f32::mul_add`, bit for bit: on
+/// random triples, and on triples whose float64 sum lands exactly halfway between two
+/// float32s, where rounding twice (float64, then float32) would be wrong.
+fn check_fma(browser: &mut Browser) {
+    let two = |e: i32| 2f32.powi(e);
+    // (1 + 2^-12) * 2^-24 (1 - 2^-12 + 2^-24) = 2^-24 (1 + 2^-36): added to 1 the exact value
+    // is 1 + 2^-24 + 2^-60, just above the midpoint 1 + 2^-24 that float64 rounds it to; a
+    // single rounding goes up to 1 + 2^-23, a double one down to 1 (ties to even).
+    let (a, b) = (1.0 + two(-12), two(-24) * (1.0 - two(-12) + two(-24)));
+    let mut cases = vec![
+        (a, b, 1.0f32),
+        (-a, b, -1.0),
+        (a, -b, 3.0),
+        (a, b, -1.0),
+        // Just below a midpoint: (1 - 2^-12) * 2^-24 (1 + 2^-12) = 2^-24 (1 - 2^-24).
+        (1.0 - two(-12), two(-24) * (1.0 + two(-12)), 1.0),
+        // An exact tie, to even either way.
+        (1.0, two(-24), 1.0),
+        (3.0, two(-24), 1.0),
+    ];
+    let mut rng = genviz_core::rng::stream(7, "fma");
+    use rand::Rng as _;
+    for _ in 0..3000 {
+        let mut x = || {
+            let m: f32 = rng.gen_range(-1.0..1.0);
+            m * 2f32.powi(rng.gen_range(-30..30))
+        };
+        cases.push((x(), x(), x()));
+    }
+    let page: Vec<f64> = browser
+        .eval(&format!(
+            "{}.map(([a, b, c]) => genvizExplorer.fmaf(a, b, c))",
+            // As float64, whose shortest decimals JavaScript reads back exactly.
+            serde_json::to_string(
+                &cases
+                    .iter()
+                    .map(|&(a, b, c)| [a, b, c].map(f64::from))
+                    .collect::<Vec<_>>()
+            )
+            .unwrap()
+        ))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(page.len(), cases.len());
+    assert_eq!(
+        a.mul_add(b, 1.0),
+        1.0 + two(-23),
+        "the crafted case is not a double-rounding case"
+    );
+    for (&(a, b, c), &p) in cases.iter().zip(&page) {
+        let exact = a.mul_add(b, c);
+        // JSON drops the sign of zero; every other value must match to the bit.
+        let same = if exact == 0.0 {
+            p == 0.0
+        } else {
+            (p as f32).to_bits() == exact.to_bits()
+        };
+        assert!(
+            same,
+            "fmaf({a:e}, {b:e}, {c:e}): page {p:e}, Rust {exact:e}"
+        );
+        assert_eq!(
+            p,
+            f64::from(p as f32),
+            "fmaf({a:e}, {b:e}, {c:e}) is not a float32"
+        );
+    }
+}
+
 /// Opens `path` and waits until every explorer has drawn its fine boundary.
 fn open_explorer_page(browser: &mut Browser, path: &Path, explorers: usize) {
     browser.open(path);
@@ -396,6 +468,7 @@ fn chromium_agrees_with_genviz_at_the_grid_points() {
     write_run_page(&path, &page(f.group.clone())).unwrap();
     let mut browser = Browser::launch(&chromium, &out.join("grid-points.log"), 1500, 1100);
     open_explorer_page(&mut browser, &path, 2);
+    check_fma(&mut browser);
     let last = POINTS - 1;
     let points = [
         (10, 10),
@@ -529,6 +602,20 @@ fn dragging_the_marker_redraws_the_boundary() {
             changed * 200 > total,
             "explorer {i}: only {changed} of {total} boundary pixels changed after the drag"
         );
+    }
+    // The sliders take real pointers too: a click at the left end of explorer 1's first
+    // slider moves both explorers (linked) to the grid's first column.
+    let slider = browser.rect(".explorer[data-index=\"1\"] input.slider-a");
+    browser.click(slider[0] + 1.0, slider[1] + slider[3] / 2.0);
+    browser.wait_for(&format!(
+        "document.querySelectorAll('.explorer[data-state=\"done\"]').length === 2 && \
+         genvizExplorer.state(0, 0).a === {:?}",
+        -SPAN
+    ));
+    for i in 0..2 {
+        let state = browser.eval(&format!("genvizExplorer.state(0, {i})"));
+        assert_eq!(state["a"].as_f64(), Some(clean.xs[0]), "{state}");
+        assert_eq!(state["b"].as_f64(), Some(clean.ys[ty]), "{state}");
     }
     let page_shot = browser.screenshot(&out.join("explorer-page.png"), true);
     assert!(page_shot.height() > 900);

@@ -502,8 +502,10 @@
         }
       }
     }
-    ctx.strokeStyle = '#3a3f4a';
-    ctx.lineWidth = 1.5;
+    // Thin and translucent: a one-cell sliver of the other class must stay readable as a
+    // sliver, not turn into a dark smear.
+    ctx.strokeStyle = 'rgba(40, 44, 54, 0.65)';
+    ctx.lineWidth = 1;
     ctx.lineCap = 'square';
     ctx.stroke();
     var inside = function (x, y) { return x >= e[0] && x <= e[1] && y >= e[2] && y <= e[3]; };
@@ -745,6 +747,8 @@
       var n = set.labels.length, z = e.net.forward(theta, set.input, n);
       return Array.prototype.slice.call(z, 0, n * e.net.outputs);
     },
+    // The page's float32 fused multiply-add, for checking against a real one.
+    fmaf: fmaf,
     // Time of `repeat` coarse frames (the work of one pointer move), in milliseconds each.
     benchmark: function (g, i, repeat) {
       var e = groups[g].explorers[i], t0 = performance.now();

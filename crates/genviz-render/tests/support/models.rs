@@ -56,8 +56,6 @@ pub fn train_net(
     poison_beta: Option<f64>,
     seed: u64,
 ) -> Trained {
-    let net = Mlp::new(spec.clone()).unwrap();
-    let init = init_params(&spec, Init::GlorotUniform, &mut rng::stream(seed, "init"));
     let config = TrainConfig {
         steps,
         optimizer: OptimizerConfig::adam(),
@@ -81,7 +79,20 @@ pub fn train_net(
             fresh: true,
         }),
     };
-    let poison = poison_beta.map(|_| {
+    train_with(spec, data, &config, seed)
+}
+
+/// Trains `spec` with `config`; poison points, when the config asks for them, are fresh
+/// swiss-roll points (the paper's poisoned objective).
+pub fn train_with(
+    spec: MlpSpec,
+    data: (Dataset, Dataset),
+    config: &TrainConfig,
+    seed: u64,
+) -> Trained {
+    let net = Mlp::new(spec.clone()).unwrap();
+    let init = init_params(&spec, Init::GlorotUniform, &mut rng::stream(seed, "init"));
+    let poison = config.poison.as_ref().map(|_| {
         PoisonPool::Fresh(Box::new(|n: usize, rng: &mut rng::Rng| {
             SwissRoll {
                 points_per_class: n.div_ceil(2),
@@ -97,7 +108,7 @@ pub fn train_net(
             init,
             train: &train_set,
             test: &test_set,
-            config: &config,
+            config,
             poison,
             seed,
             out_dir: None,
