@@ -64,7 +64,7 @@ pub(crate) fn validate_grid(path: &Path, i: usize, g: &SurfaceGrid) -> Result<()
 }
 
 /// Checks a style: finite `vmin < vmax`, `vlevel > 0`, not too many levels, `vmin > 0` if log.
-fn validate_style(path: &Path, i: usize, title: &str, s: &ContourStyle) -> Result<()> {
+pub(crate) fn validate_style(path: &Path, i: usize, title: &str, s: &ContourStyle) -> Result<()> {
     let fail = |what: String| {
         Err(Error::invalid(format!(
             "{}: panel {i} ({title:?}): {what}",

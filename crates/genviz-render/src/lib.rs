@@ -42,6 +42,18 @@
 //!   captions, the results table, interactive 3-D surfaces drawn by a vendored plotly.js, and
 //!   the command and config that made them) into one self-contained page.
 //!
+//! * The page of any run: [`write_run_page`] renders a [`RunPage`] (title, the exact command,
+//!   and [`PageBlock`]s: text, figures, the numbers of `run.json`, checks, 3-D surfaces,
+//!   landscape explorers, hover views) as one offline `report.html`; [`write_index_page`]
+//!   links a folder of runs with a comparison table ([`IndexPage`]).
+//!
+//! * The landscape explorer ([`ExplorerGroup`]): for networks with 2-D inputs the page embeds
+//!   the weights, two directions and the data, and evaluates the network in the browser, in
+//!   genviz's own float32 arithmetic, wherever the reader drags a marker over genviz's loss
+//!   map, redrawing the decision boundary there. For other models, [`HoverView`] shows
+//!   genviz's precomputed numbers (and image predictions) at the surface point under the
+//!   pointer.
+//!
 //! Drawing uses plotters' bitmap backend with its `ab_glyph` text backend and the DejaVu Sans
 //! font embedded in the binary (see [`register_fonts`]), so no system font is needed. Every PNG
 //! is written atomically: it is encoded into a temporary `.png` file next to the target and
@@ -56,9 +68,13 @@ mod boundary;
 mod colormap;
 mod curve1d;
 mod curves;
+mod explorer;
+mod hover;
+mod index;
 mod landscape;
 mod minefield;
 mod output;
+mod page;
 mod report;
 mod style;
 mod surface3d;
@@ -68,6 +84,17 @@ use std::sync::Once;
 
 use genviz_core::Result;
 
+pub use explorer::{
+    Explorer, ExplorerActivation, ExplorerGroup, ExplorerHead, ExplorerNet, ExplorerPlane,
+    LabelledPoints, MetricGrid, COARSE_CELLS, FINE_CELLS, FRAME_BUDGET_MS, MIN_COARSE_CELLS,
+    PANEL_PX,
+};
+pub use hover::{HoverView, ImageStrip, StripImage, MAX_STRIP_SIDE, NO_PREDICTION};
+pub use index::{write_index_page, ComparisonColumn, IndexPage, IndexRun};
+pub use page::{
+    figures_in, write_run_page, ChecksBlock, NumbersBlock, PageBlock, RunPage, SurfaceBlock,
+    TextBlock,
+};
 pub use report::{
     write_report, InteractiveSurface, Report, ReportFigure, ReportRow, ReportSection,
 };

@@ -21,11 +21,11 @@ use genviz_core::{Error, Result};
 /// The minified plotly.js gl3d bundle (npm `plotly.js-gl3d-dist-min`, MIT); see
 /// `assets/README.md`. Only the gl3d bundle: the full plotly.js is four times larger and the
 /// report draws nothing but 3-D surfaces with it.
-const PLOTLY_JS: &str = include_str!("../assets/plotly-gl3d.min.js");
+pub(crate) const PLOTLY_JS: &str = include_str!("../assets/plotly-gl3d.min.js");
 /// The plotly.js licence, reproduced in every page that inlines the bundle, as MIT requires.
-const PLOTLY_LICENSE: &str = include_str!("../assets/PLOTLY_LICENSE");
+pub(crate) const PLOTLY_LICENSE: &str = include_str!("../assets/PLOTLY_LICENSE");
 /// The vendored plotly.js version, e.g. `4.1.1`.
-const PLOTLY_VERSION: &str = include_str!("../assets/PLOTLY_VERSION");
+pub(crate) const PLOTLY_VERSION: &str = include_str!("../assets/PLOTLY_VERSION");
 
 /// A WebGL canvas counts as drawn when more than this fraction of its pixels are coloured
 /// (channel spread above [`COLORED_SPREAD`]). A surface of the report's default size covers
@@ -228,7 +228,7 @@ fn render_html(path: &Path, report: &Report) -> Result<String> {
 
     push_contents(&mut h, report);
     if !report.results.is_empty() {
-        push_results(&mut h, &report.results);
+        push_results(&mut h, "results", "Results", &report.results);
     }
     for (i, section) in report.sections.iter().enumerate() {
         let _ = writeln!(
@@ -266,21 +266,25 @@ fn render_html(path: &Path, report: &Report) -> Result<String> {
         // The bundle contains no `</script` (checked by a unit test), so it can be inlined as is.
         h.push_str(PLOTLY_JS);
         h.push_str("\n</script>\n<script>\n");
-        h.push_str(
-            &SURFACE_JS
-                .replace(
-                    "__MIN_COLORED_FRACTION__",
-                    &MIN_COLORED_FRACTION.to_string(),
-                )
-                .replace("__COLORED_SPREAD__", &COLORED_SPREAD.to_string()),
-        );
+        h.push_str(&surface_js());
         h.push_str("</script>\n");
     }
     h.push_str("</body>\n</html>\n");
     Ok(h)
 }
 
-fn validate_surface(path: &Path, i: usize, s: &InteractiveSurface) -> Result<()> {
+/// The script that draws every `genviz-surface-{i}` from the `genviz-surfaces` JSON, with its
+/// thresholds filled in.
+pub(crate) fn surface_js() -> String {
+    SURFACE_JS
+        .replace(
+            "__MIN_COLORED_FRACTION__",
+            &MIN_COLORED_FRACTION.to_string(),
+        )
+        .replace("__COLORED_SPREAD__", &COLORED_SPREAD.to_string())
+}
+
+pub(crate) fn validate_surface(path: &Path, i: usize, s: &InteractiveSurface) -> Result<()> {
     let what = format!(
         "{}: interactive surface {i} ({:?})",
         path.display(),
@@ -314,7 +318,7 @@ fn validate_surface(path: &Path, i: usize, s: &InteractiveSurface) -> Result<()>
 
 /// Plain text to `<p>` elements: blank lines separate paragraphs, single newlines are kept as
 /// spaces by the browser.
-fn push_paragraphs(h: &mut String, text: &str) {
+pub(crate) fn push_paragraphs(h: &mut String, text: &str) {
     let mut paragraph = String::new();
     let flush = |h: &mut String, p: &mut String| {
         if !p.trim().is_empty() {
@@ -352,13 +356,16 @@ fn push_contents(h: &mut String, report: &Report) {
     h.push_str("</ol>\n</nav>\n");
 }
 
-fn push_results(h: &mut String, rows: &[ReportRow]) {
+/// The results table as a section with element id `id` under the heading `heading`.
+pub(crate) fn push_results(h: &mut String, id: &str, heading: &str, rows: &[ReportRow]) {
     let passed = rows.iter().filter(|r| r.pass).count();
     let class = if passed == rows.len() { "pass" } else { "fail" };
     let _ = writeln!(
         h,
-        "<section id=\"results\">\n<h2>Results</h2>\n<p class=\"summary {class}\">{passed} of {} \
+        "<section id=\"{}\">\n<h2>{}</h2>\n<p class=\"summary {class}\">{passed} of {} \
          checks pass.</p>",
+        esc(id),
+        esc(heading),
         rows.len()
     );
     h.push_str(
@@ -395,7 +402,7 @@ fn push_results(h: &mut String, rows: &[ReportRow]) {
     h.push_str("</tbody>\n</table>\n</div>\n</section>\n");
 }
 
-fn push_figure(
+pub(crate) fn push_figure(
     h: &mut String,
     report_path: &Path,
     dir: &Path,
@@ -472,18 +479,24 @@ fn push_surfaces(h: &mut String, surfaces: &[InteractiveSurface]) {
          rotate, scroll to zoom, hover for values. Gaps are points that were not computed.</p>\n",
     );
     for (i, s) in surfaces.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<figure class=\"surface\">\n<h3>{}</h3>\n<div class=\"plot\" id=\"genviz-surface-{i}\">\
-             </div>",
-            esc(&s.title)
-        );
-        if !s.caption.trim().is_empty() {
-            let _ = writeln!(h, "<figcaption>{}</figcaption>", esc(&s.caption));
-        }
-        h.push_str("</figure>\n");
+        push_surface_figure(h, i, s);
     }
     h.push_str("</section>\n");
+}
+
+/// One surface's figure: its title, the element plotly draws into (`genviz-surface-{index}`,
+/// `index` counting every surface of the page) and its caption.
+pub(crate) fn push_surface_figure(h: &mut String, index: usize, s: &InteractiveSurface) {
+    let _ = writeln!(
+        h,
+        "<figure class=\"surface\">\n<h3>{}</h3>\n<div class=\"plot\" id=\"genviz-surface-{index}\">\
+         </div>",
+        esc(&s.title)
+    );
+    if !s.caption.trim().is_empty() {
+        let _ = writeln!(h, "<figcaption>{}</figcaption>", esc(&s.caption));
+    }
+    h.push_str("</figure>\n");
 }
 
 fn push_reproduce(h: &mut String, report: &Report) {
@@ -509,7 +522,7 @@ fn push_reproduce(h: &mut String, report: &Report) {
 /// The surfaces as a JSON array for the page's script; non-finite values become `null` (a gap
 /// in plotly's surface). Safe to put inside `<script>`: every `<`, `>` and `&` is written as a
 /// `\u` escape, so no string can close the element.
-fn surfaces_json(surfaces: &[InteractiveSurface]) -> String {
+pub(crate) fn surfaces_json(surfaces: &[InteractiveSurface]) -> String {
     let finite = |v: f64| v.is_finite().then_some(v);
     let value: Vec<serde_json::Value> = surfaces
         .iter()
@@ -530,8 +543,15 @@ fn surfaces_json(surfaces: &[InteractiveSurface]) -> String {
             })
         })
         .collect();
-    // Serialising plain numbers, strings and nulls cannot fail.
-    let json = serde_json::to_string(&value).unwrap_or_else(|_| "[]".into());
+    script_json(&serde_json::Value::Array(value))
+}
+
+/// `value` as JSON that is safe inside a `<script>` element: every `<`, `>` and `&` (and the
+/// two line separators JavaScript once rejected) is written as a `\u` escape, so no string can
+/// close the element or open a comment.
+pub(crate) fn script_json(value: &serde_json::Value) -> String {
+    // Serialising a `Value` cannot fail (its map keys are strings).
+    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
         match c {
@@ -547,7 +567,7 @@ fn surfaces_json(surfaces: &[InteractiveSurface]) -> String {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -565,7 +585,7 @@ fn esc(text: &str) -> String {
 /// A number for the results table: five significant digits, trailing zeros dropped, and
 /// scientific notation outside `1e-3 ..= 1e6` (log10 basin volumes such as `-4123.7` stay
 /// plain; losses such as `3.2e-5` do not become `0.000032`).
-fn format_number(x: f64) -> String {
+pub(crate) fn format_number(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
     }
@@ -594,7 +614,7 @@ fn trim_zeros(s: &str) -> &str {
 }
 
 /// Standard base64 (RFC 4648, with padding), for `data:` URIs.
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -616,7 +636,7 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// Light theme, one readable column, system fonts only (no web fonts: the page is offline).
-const CSS: &str = r#"
+pub(crate) const CSS: &str = r#"
 :root { --fg: #1d2330; --muted: #5d6778; --line: #dde2ea; --bg: #ffffff; --soft: #f5f7fa;
         --pass: #1f7a3d; --pass-bg: #e6f4ea; --fail: #b3261e; --fail-bg: #fce8e6; --link: #1a5fb4; }
 * { box-sizing: border-box; }
@@ -673,7 +693,7 @@ footer pre { white-space: pre-wrap; font-size: 0.75rem; }
 /// Installed first, before any other script: every uncaught error, unhandled rejection and
 /// `console.error` becomes a line in the visible error box, and `data-js-errors` on `<body>`
 /// counts them, so a reader and a headless test both see a broken page as broken.
-const ERROR_COLLECTOR_JS: &str = r#"
+pub(crate) const ERROR_COLLECTOR_JS: &str = r#"
 (function () {
   'use strict';
   var pending = [];
@@ -776,6 +796,11 @@ const SURFACE_JS: &str = r#"
     };
     var config = { responsive: true, displaylogo: false, showLink: false, showSendToCloud: false };
     return Plotly.newPlot(gd, [trace], layout, config).then(function (gd) {
+      // Pages that show more about a point (the image-model view) listen for this on the plot.
+      gd.on('plotly_hover', function (ev) {
+        var p = ev && ev.points && ev.points[0];
+        if (p) gd.dispatchEvent(new CustomEvent('genviz-hover', { detail: { x: p.x, y: p.y } }));
+      });
       var fraction = coloredFraction(gd);
       gd.dataset.coloredFraction = fraction.toFixed(4);
       if (fraction < 0) {
