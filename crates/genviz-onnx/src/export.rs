@@ -6,9 +6,10 @@
 
 use crate::builder::{attr_float, attr_int, attr_ints, GraphBuilder};
 use crate::host::{Elem, Host};
+use crate::model::HEAD_METADATA_KEY;
 use genviz_conv::{Arch, ConvSpec, BN_EPS};
 use genviz_core::{Error, Layout, Result};
-use genviz_mlp::{Activation, MlpSpec};
+use genviz_mlp::{Activation, Head as MlpHead, MlpSpec};
 use std::path::Path;
 
 /// The opset genviz writes: 17, the newest every common runtime reads (PyTorch's
@@ -49,7 +50,7 @@ fn check_len(layout: &Layout, values: &[f32]) -> Result<()> {
 
 /// An MLP (`genviz_mlp`) as ONNX bytes: `Gemm` layers with the spec's activation between
 /// them; the output is the spec's logits (one for the sigmoid head, which a reader must be
-/// told: [`crate::Head::Sigmoid`]).
+/// told unless it reads the head genviz records in the metadata: [`crate::OnnxOptions::head`]).
 ///
 /// # Errors
 /// An invalid spec or parameters of the wrong length.
@@ -83,7 +84,11 @@ pub fn export_mlp(spec: &MlpSpec, params: &[f32]) -> Result<Vec<u8>> {
         }
     }
     name_output(&mut g, &h, spec.output_dim());
-    g.metadata("genviz.head", &format!("{:?}", spec.head).to_lowercase());
+    let head = match spec.head {
+        MlpHead::Sigmoid => "sigmoid",
+        MlpHead::Softmax => "softmax",
+    };
+    g.metadata(HEAD_METADATA_KEY, head);
     Ok(g.to_bytes())
 }
 
@@ -166,7 +171,7 @@ pub fn export_conv(spec: &ConvSpec, params: &[f32]) -> Result<Vec<u8>> {
         }
     };
     name_output(&mut g, &logits, spec.num_classes);
-    g.metadata("genviz.head", "softmax");
+    g.metadata(HEAD_METADATA_KEY, "softmax");
     Ok(g.to_bytes())
 }
 

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Any ONNX model as a genviz [`Network`](genviz_core::Network).
 //!
 //! A researcher's own network (a torchvision ResNet, a MobileNet, a small transformer)
@@ -30,7 +31,9 @@ pub mod proto;
 
 pub use export::{export_conv, export_mlp, write_onnx, EXPORT_OPSET};
 pub use graph::OPSETS;
-pub use model::{BnMode, Head, OnnxModel, OnnxOptions, EVAL_BATCH, MAX_ELEMENTS};
+pub use model::{
+    BnMode, Head, OnnxModel, OnnxOptions, EVAL_BATCH, HEAD_METADATA_KEY, MAX_ELEMENTS,
+};
 #[cfg(feature = "cuda")]
 pub use net::CudaBackend;
 pub use net::{CpuBackend, OnnxNet};

@@ -28,6 +28,9 @@ pub const MAX_ELEMENTS: usize = 1 << 31;
 /// them for free; larger ones are uploaded once per parameter vector.
 const HOST_CONSTANT_LIMIT: usize = 64;
 
+/// Metadata key under which genviz's exporter records the loss head (`sigmoid`, `softmax`).
+pub const HEAD_METADATA_KEY: &str = "genviz.head";
+
 /// How the model's output turns into a loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -60,8 +63,9 @@ pub struct OnnxOptions {
     /// A regular expression: only float initializers whose names it matches (anywhere in
     /// the name) are parameters; the others stay constant. `None`: all of them.
     pub params: Option<String>,
-    /// The loss head.
-    pub head: Head,
+    /// The loss head; `None` chooses: the head a genviz export records (metadata
+    /// `genviz.head`), else sigmoid for a single logit and softmax otherwise.
+    pub head: Option<Head>,
     /// The shape of one example, for inputs whose non-batch dimensions are symbolic.
     pub input_shape: Option<Vec<usize>>,
     /// Which graph output holds the logits (default: the first).
@@ -76,7 +80,7 @@ impl Default for OnnxOptions {
     fn default() -> Self {
         OnnxOptions {
             params: None,
-            head: Head::Softmax,
+            head: None,
             input_shape: None,
             output: None,
             eval_batch: EVAL_BATCH,
@@ -125,6 +129,7 @@ pub struct OnnxModel {
     pub(crate) outputs: usize,
     pub(crate) vocabulary: Option<usize>,
     pub(crate) options: OnnxOptions,
+    head: Head,
     warnings: Vec<String>,
 }
 
@@ -298,10 +303,25 @@ impl OnnxModel {
             outputs: 0,
             vocabulary,
             options: options.clone(),
+            head: Head::Softmax,
             warnings: Vec::new(),
         };
         model.outputs = model.probe().map_err(bad)?;
-        match (options.head, model.outputs) {
+        let recorded = proto
+            .metadata_props
+            .iter()
+            .find(|p| p.key == HEAD_METADATA_KEY)
+            .and_then(|p| match p.value.as_str() {
+                "sigmoid" => Some(Head::Sigmoid),
+                "softmax" => Some(Head::Softmax),
+                _ => None,
+            });
+        model.head = options.head.or(recorded).unwrap_or(if model.outputs == 1 {
+            Head::Sigmoid
+        } else {
+            Head::Softmax
+        });
+        match (model.head, model.outputs) {
             (Head::Softmax, 1) => {
                 return Err(bad(
                     "has one output logit; softmax cross-entropy needs one per class (use the sigmoid head for a single logit)"
@@ -353,7 +373,7 @@ impl OnnxModel {
 
     /// Number of classes: the logits for the softmax head, 2 for the sigmoid head.
     pub fn num_classes(&self) -> usize {
-        match self.options.head {
+        match self.head {
             Head::Softmax => self.outputs,
             Head::Sigmoid => 2,
         }
@@ -361,7 +381,7 @@ impl OnnxModel {
 
     /// The loss head.
     pub fn head(&self) -> Head {
-        self.options.head
+        self.head
     }
 
     /// Whether the graph has BatchNormalization layers whose statistics genviz can recompute.
@@ -565,7 +585,7 @@ impl OnnxModel {
     }
 
     /// The parameters' tensors in `env` (the leaves gradients are read from), in layout order.
-    pub(crate) fn param_ids(&self) -> impl Iterator<Item = &Param> {
+    pub(crate) fn params_in_order(&self) -> impl Iterator<Item = &Param> {
         self.params.iter()
     }
 

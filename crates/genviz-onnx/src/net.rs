@@ -440,7 +440,7 @@ impl<B: AutodiffBackend> OnnxNet<B> {
             );
             let grads = loss.backward();
             total += f64::from(to_vec(loss.into_data())[0]);
-            for (p, leaf) in self.model.param_ids().zip(&leaves) {
+            for (p, leaf) in self.model.params_in_order().zip(&leaves) {
                 if let Some(g) = B::grad(leaf, &grads) {
                     let g = Dev::<B::InnerBackend>::new(g, vec![0]).download_all();
                     for (a, v) in acc[p.offset..p.offset + g.len()].iter_mut().zip(g) {

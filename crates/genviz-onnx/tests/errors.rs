@@ -175,7 +175,7 @@ fn outputs_must_be_batch_by_classes_and_heads_must_fit() {
     g.output(&y, Elem::Float, &["batch".into(), 1.into(), 3.into()]);
     assert!(err(&g.to_bytes())
         .contains("has shape [2, 1, 3] for a batch of 2; genviz needs logits [batch, classes]"));
-    let one = |head| {
+    let one = |head: Option<Head>| {
         let mut g = GraphBuilder::new(OPSET);
         let x = g.input("x", Elem::Float, &["batch".into(), 3.into()]);
         let w = g.initializer("w", &Host::f32(&[3, 1], vec![1.0; 3]));
@@ -190,15 +190,16 @@ fn outputs_must_be_batch_by_classes_and_heads_must_fit() {
             },
         )
     };
-    assert!(one(Head::Softmax)
+    assert!(one(Some(Head::Softmax))
         .unwrap_err()
         .to_string()
         .contains("use the sigmoid head"));
-    assert_eq!(one(Head::Sigmoid).unwrap().num_classes(), 2);
+    assert_eq!(one(Some(Head::Sigmoid)).unwrap().num_classes(), 2);
+    assert_eq!(one(None).unwrap().head(), Head::Sigmoid);
     let msg = error_of(
         &linear().to_bytes(),
         &OnnxOptions {
-            head: Head::Sigmoid,
+            head: Some(Head::Sigmoid),
             ..Default::default()
         },
     );

@@ -15,7 +15,7 @@ const TOLERANCE: f64 = 1e-5;
 
 fn onnx(bytes: &[u8], head: Head) -> OnnxNet<CpuBackend> {
     let options = OnnxOptions {
-        head,
+        head: Some(head),
         ..Default::default()
     };
     let model = OnnxModel::from_bytes(bytes, Path::new("export.onnx"), &options)
@@ -120,6 +120,10 @@ fn swiss_roll_mlp_round_trips() {
         genviz_mlp::init_params(&spec, Init::GlorotUniform, &mut stream(3, "init")).into_values();
     let bytes = export_mlp(&spec, &theta).unwrap();
     let exported = onnx(&bytes, Head::Sigmoid);
+    // Without a head given, the one the export records is used.
+    let recorded =
+        OnnxModel::from_bytes(&bytes, Path::new("mlp.onnx"), &OnnxOptions::default()).unwrap();
+    assert_eq!(recorded.head(), Head::Sigmoid);
     assert_eq!(exported.layout().len(), native.layout().len());
     assert_eq!(exported.layout().tensors(), native.layout().tensors());
     let data = genviz_data::SwissRoll::default().generate(&mut stream(4, "data"));

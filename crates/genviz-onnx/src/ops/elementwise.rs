@@ -540,10 +540,7 @@ pub fn greater_or_equal<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ct
     compare(i, c, Cmp::Ge)
 }
 
-fn bool_arrays<'a, B: Backend>(
-    i: &'a [Option<Value<B>>],
-    k: usize,
-) -> Result<&'a ArrayD<bool>, String> {
+fn bool_arrays<B: Backend>(i: &[Option<Value<B>>], k: usize) -> Result<&ArrayD<bool>, String> {
     match input(i, k, "input")? {
         Value::Host(h) => match &**h {
             Host::Bool(a) => Ok(a),

@@ -80,12 +80,12 @@ impl Window {
             dilations,
             pads,
         };
-        for k in 0..sp {
+        for (k, &size) in spatial.iter().enumerate() {
             let span = (w.kernel[k] - 1) * w.dilations[k] + 1;
-            if spatial[k] + w.pads[k].0 + w.pads[k].1 < span {
+            if size + w.pads[k].0 + w.pads[k].1 < span {
                 return Err(format!(
-                    "the window of {} (dilation {}) is larger than spatial axis {k} of size {} padded by {:?}",
-                    w.kernel[k], w.dilations[k], spatial[k], w.pads[k]
+                    "the window of {} (dilation {}) is larger than spatial axis {k} of size {size} padded by {:?}",
+                    w.kernel[k], w.dilations[k], w.pads[k]
                 ));
             }
         }

@@ -4,7 +4,7 @@
 
 use genviz_onnx::builder::{DimSpec, GraphBuilder};
 use genviz_onnx::host::{Elem, Host};
-use genviz_onnx::{CpuBackend, Head, OnnxModel, OnnxNet, OnnxOptions};
+use genviz_onnx::{CpuBackend, OnnxModel, OnnxNet, OnnxOptions};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -35,20 +35,9 @@ pub fn graph(
     g.to_bytes()
 }
 
-/// Loads `bytes` (softmax head unless the output is one logit).
+/// Loads `bytes` with the default options (softmax head, sigmoid for a single logit).
 pub fn load(bytes: &[u8]) -> genviz_core::Result<OnnxModel> {
-    let path = Path::new("test.onnx");
-    match OnnxModel::from_bytes(bytes, path, &OnnxOptions::default()) {
-        Err(e) if e.to_string().contains("one output logit") => OnnxModel::from_bytes(
-            bytes,
-            path,
-            &OnnxOptions {
-                head: Head::Sigmoid,
-                ..Default::default()
-            },
-        ),
-        other => other,
-    }
+    OnnxModel::from_bytes(bytes, Path::new("test.onnx"), &OnnxOptions::default())
 }
 
 /// The CPU network of a model.
