@@ -20,6 +20,10 @@ pub const OPSETS: std::ops::RangeInclusive<i64> = 13..=20;
 /// against recursive definitions).
 const MAX_FUNCTION_DEPTH: usize = 16;
 
+/// The most nodes a graph may have once its functions are inlined (a guard against
+/// definitions that multiply: ten calls of a function of ten calls, sixteen deep).
+const MAX_NODES: usize = 1 << 20;
+
 /// A node attribute's value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Attr {
@@ -452,6 +456,11 @@ fn inline(
     counter: &mut usize,
     out: &mut Vec<NodeProto>,
 ) -> Result<(), String> {
+    if out.len() >= MAX_NODES {
+        return Err(format!(
+            "the graph has more than {MAX_NODES} nodes once its functions are inlined"
+        ));
+    }
     let Some(function) = functions.get(&(node.domain.clone(), node.op_type.clone())) else {
         out.push(node.clone());
         return Ok(());

@@ -232,10 +232,13 @@ impl Host {
             );
         }
         let shape = dims_of(&t.dims)?;
-        let n = shape
+        // Zero axes are skipped so that an empty [0, 2^62] cannot slip through either.
+        let spread = shape
             .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d.max(1)))
+            .filter(|&p| p <= MAX_DECODED)
             .ok_or_else(|| format!("shape {:?} has too many elements", t.dims))?;
+        let n = if shape.contains(&0) { 0 } else { spread };
         let code = t.data_type;
         let kind = Elem::of_code(code).ok_or_else(|| {
             format!(
@@ -315,6 +318,10 @@ impl Host {
         Ok(host)
     }
 }
+
+/// The most elements a decoded tensor may span (2^40): far beyond any file's contents, small
+/// enough for every array type.
+const MAX_DECODED: usize = 1 << 40;
 
 /// Checks ONNX dimensions (non-negative) and converts them.
 pub fn dims_of(dims: &[i64]) -> Result<Vec<usize>, String> {

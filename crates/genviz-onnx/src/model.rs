@@ -189,7 +189,8 @@ impl OnnxModel {
         }
 
         let (example_shape, fixed_batch) =
-            example_shape(&graph, options.input_shape.as_deref()).map_err(bad)?;
+            example_shape(&graph, options.input_shape.as_deref(), options.max_elements)
+                .map_err(bad)?;
         let mut last_use = vec![0usize; graph.names.len()];
         for (k, node) in graph.nodes.iter().enumerate() {
             for id in node.inputs.iter().flatten() {
@@ -665,16 +666,17 @@ impl OnnxModel {
 fn example_shape(
     graph: &Graph,
     given: Option<&[usize]>,
+    max_elements: usize,
 ) -> std::result::Result<(Vec<usize>, Option<usize>), String> {
     let input = &graph.input;
     let Some(dims) = &input.dims else {
-        return match given {
-            Some(shape) => Ok((shape.to_vec(), None)),
-            None => Err(format!(
+        let shape = given.ok_or_else(|| {
+            format!(
                 "input `{}` declares no shape; give the shape of one example (input_shape)",
                 input.name
-            )),
-        };
+            )
+        })?;
+        return checked_example(&input.name, shape.to_vec(), None, max_elements);
     };
     if dims.is_empty() {
         return Err(format!(
@@ -720,10 +722,29 @@ fn example_shape(
             ))
         }
     };
-    if shape.contains(&0) {
+    checked_example(&input.name, shape, fixed_batch, max_elements)
+}
+
+/// Refuses example shapes with a zero, or too large for a batch to fit the tensor limit.
+fn checked_example(
+    name: &str,
+    shape: Vec<usize>,
+    fixed_batch: Option<usize>,
+    max_elements: usize,
+) -> std::result::Result<(Vec<usize>, Option<usize>), String> {
+    if shape.is_empty() || shape.contains(&0) {
         return Err(format!(
-            "input `{}` has an example shape {shape:?} with a zero",
-            input.name
+            "input `{name}` has an example shape {shape:?}; expected one or more axes, none of size 0"
+        ));
+    }
+    let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let rows = fixed_batch.unwrap_or(2).max(1);
+    if count
+        .and_then(|c| c.checked_mul(rows))
+        .is_none_or(|c| c > max_elements)
+    {
+        return Err(format!(
+            "input `{name}`: examples of shape {shape:?} in batches of {rows} exceed the limit of {max_elements} elements per tensor"
         ));
     }
     Ok((shape, fixed_batch))

@@ -358,25 +358,37 @@ impl<B: AutodiffBackend> OnnxNet<B> {
     /// As [`OnnxNet::try_logits`], and data that does not fit the model.
     pub fn try_evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Result<Vec<Eval>> {
         self.model.check_dataset(data)?;
-        thetas
-            .iter()
-            .map(|theta| {
-                if data.is_empty() {
-                    return Ok(Eval::default());
-                }
-                let z = self.try_logits(theta, data.features(), data.len())?;
-                let (loss, correct) = score(
-                    &z,
-                    data.labels(),
-                    self.model.num_outputs(),
-                    self.model.head(),
-                );
-                Ok(Eval {
-                    loss: loss / data.len() as f64,
-                    accuracy: correct as f64 / data.len() as f64,
-                })
+        let one = |theta: &&[f32]| {
+            if data.is_empty() {
+                return Ok(Eval::default());
+            }
+            let z = self.try_logits(theta, data.features(), data.len())?;
+            let (loss, correct) = score(
+                &z,
+                data.labels(),
+                self.model.num_outputs(),
+                self.model.head(),
+            );
+            Ok(Eval {
+                loss: loss / data.len() as f64,
+                accuracy: correct as f64 / data.len() as f64,
             })
-            .collect()
+        };
+        // On the CPU, points run on rayon's threads: a small model leaves most of them idle
+        // otherwise (the paper's swiss-roll net: 1.18 ms per point alone, 0.76 ms in parallel
+        // on 2 shared cores). Each point is computed alone, so the results do not depend on
+        // the thread count. A GPU is parallel already and gets the points one by one.
+        if self.on_cpu() && thetas.len() > 1 {
+            use rayon::prelude::*;
+            thetas.par_iter().map(one).collect()
+        } else {
+            thetas.iter().map(one).collect()
+        }
+    }
+
+    /// Whether the backend is burn's CPU backend.
+    fn on_cpu(&self) -> bool {
+        std::any::TypeId::of::<B::InnerBackend>() == std::any::TypeId::of::<burn::backend::Flex>()
     }
 
     /// The weighted loss of `batch` at `theta`, its gradient written into `grad`.

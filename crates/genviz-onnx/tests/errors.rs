@@ -425,3 +425,39 @@ fn absurd_sizes_are_refused_before_allocating() {
     let dims: Vec<DimSpec> = vec!["batch".into(), 2.into()];
     let _ = dims;
 }
+
+#[test]
+fn convolutions_without_batch_norm_from_other_tools_are_warned_about() {
+    let conv_only = || {
+        let mut g = GraphBuilder::new(OPSET);
+        let x = g.input(
+            "x",
+            Elem::Float,
+            &["batch".into(), 1.into(), 4.into(), 4.into()],
+        );
+        let w = g.initializer("conv1.weight", &Host::f32(&[2, 1, 3, 3], vec![0.1; 18]));
+        let h = g.node("Conv", &[&x, &w], vec![]);
+        let h = g.node("GlobalAveragePool", &[&h], vec![]);
+        let h = g.node("Flatten", &[&h], vec![]);
+        g.output(&h, Elem::Float, &["batch".into(), 2.into()]);
+        g
+    };
+    // genviz's own exporter never folds BatchNorm: no warning.
+    assert!(load(&conv_only().to_bytes()).unwrap().warnings().is_empty());
+    let bytes = edit(conv_only(), |m| m.producer_name = "pytorch".into());
+    let model = load(&bytes).unwrap();
+    assert_eq!(model.warnings().len(), 1);
+    assert!(model.warnings()[0].contains("1 convolution(s) and no BatchNormalization"));
+    assert!(model.warnings()[0].contains("optimize=False"));
+    // Constant folding's generated names are reported too.
+    let bytes = edit(conv_only(), |m| {
+        let g = m.graph.as_mut().unwrap();
+        g.initializer[0].name = "onnx::Conv_63".into();
+        g.node[0].input[1] = "onnx::Conv_63".into();
+    });
+    let warnings = load(&bytes).unwrap().warnings().to_vec();
+    assert!(
+        warnings.iter().any(|w| w.contains("onnx::Conv_63")),
+        "{warnings:?}"
+    );
+}

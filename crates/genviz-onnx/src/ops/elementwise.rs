@@ -1,6 +1,6 @@
 //! Element-wise operators: activations, arithmetic with broadcasting, comparisons, casts.
 
-use super::{input, optional, scalar, Ctx, Dev, Value};
+use super::{input, nonempty, optional, scalar, Ctx, Dev, Value};
 use crate::graph::Node;
 use crate::host::{broadcast_shapes, zip_host, Elem, Host};
 use burn::tensor::backend::Backend;
@@ -333,6 +333,7 @@ fn arith<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, op: Arith) -> Out
     if a.elem() != Elem::Float {
         return Err(format!("A is a tensor of {}; expected floats", a.elem()));
     }
+    nonempty(&out)?;
     // A host scalar operand needs no upload: burn has scalar forms of these operators.
     if let (Value::Dev(x), Value::Host(h)) = (a, b) {
         if h.len() == 1 && op != Arith::Mod(false) && op != Arith::Mod(true) {
@@ -435,6 +436,7 @@ fn fold<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, how: Fold) -> Out<
             .ok_or("the inputs mix element types")?;
             Value::host(picked)
         } else {
+            nonempty(&out)?;
             let (x, y) = (
                 ctx.dev(&acc, "data")?.expand(&out),
                 ctx.dev(next, "data")?.expand(&out),
@@ -674,7 +676,9 @@ pub fn where_op<B: Backend>(_: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) 
         .ok_or("X and Y have different element types")?;
         return Ok(vec![Value::host(picked)]);
     }
-    let (dx, dy) = (ctx.dev(x, "X")?.expand(&out), ctx.dev(y, "Y")?.expand(&out));
+    nonempty(&out)?;
+    let (dx, dy) = (ctx.dev(x, "X")?, ctx.dev(y, "Y")?);
+    let (dx, dy) = (dx.expand(&out), dy.expand(&out));
     let mask_values: Vec<f32> = c.iter().map(|&k| f32::from(u8::from(k))).collect();
     let mask = Dev::<B>::upload(mask_values, &out, &ctx.device);
     let bools = burn::tensor::get_device_settings::<B>(&ctx.device).bool_dtype;

@@ -182,9 +182,11 @@ pub struct Ctx<B: Backend> {
 impl<B: Backend> Ctx<B> {
     /// Refuses an output larger than [`Ctx::max_elements`].
     pub fn check_size(&self, shape: &[usize]) -> Result<(), String> {
+        // Zero axes are skipped: an empty [0, 2^62] tensor is still refused, since the array
+        // types that hold it check the product of its other axes.
         let n = shape
             .iter()
-            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .try_fold(1usize, |a, &d| a.checked_mul(d.max(1)))
             .unwrap_or(usize::MAX);
         if n > self.max_elements {
             return Err(format!(
@@ -225,6 +227,16 @@ impl<B: Backend> Ctx<B> {
         let data = TensorData::new(values, [n]).convert_dtype(dtype.into());
         B::int_from_data(data, &self.device)
     }
+}
+
+/// Refuses a device result with no elements: burn's kernels do not take empty tensors.
+pub(crate) fn nonempty(shape: &[usize]) -> Result<(), String> {
+    if shape.contains(&0) {
+        return Err(format!(
+            "the result {shape:?} is empty; genviz does not compute empty tensors on the device"
+        ));
+    }
+    Ok(())
 }
 
 /// An operator: the node (for attributes), its inputs (`None` where optional and absent) and

@@ -23,13 +23,17 @@ struct Window {
     pads: Vec<(usize, usize)>,
 }
 
+/// The largest stride, dilation, padding or kernel size genviz accepts: far beyond any
+/// real network, small enough that window arithmetic cannot overflow.
+const MAX_WINDOW: i64 = 1 << 20;
+
 fn positive_list(n: &Node, name: &str, len: usize) -> Result<Vec<usize>, String> {
     match n.ints(name)? {
         None => Ok(vec![1; len]),
         Some(v) => {
-            if v.len() != len || v.iter().any(|&x| x < 1) {
+            if v.len() != len || v.iter().any(|&x| !(1..=MAX_WINDOW).contains(&x)) {
                 return Err(format!(
-                    "attribute `{name}` is {v:?}; expected {len} positive values"
+                    "attribute `{name}` is {v:?}; expected {len} values in 1..={MAX_WINDOW}"
                 ));
             }
             Ok(v.iter().map(|&x| x as usize).collect())
@@ -47,7 +51,7 @@ impl Window {
             "NOTSET" => match n.ints("pads")? {
                 None => vec![(0, 0); sp],
                 Some(p) => {
-                    if p.len() != 2 * sp || p.iter().any(|&x| x < 0) {
+                    if p.len() != 2 * sp || p.iter().any(|&x| !(0..=MAX_WINDOW).contains(&x)) {
                         return Err(format!(
                             "attribute `pads` is {p:?}; expected {} non-negative values",
                             2 * sp
@@ -107,7 +111,7 @@ fn kernel_of(n: &Node, sp: usize) -> Result<Vec<usize>, String> {
     let k = n
         .ints("kernel_shape")?
         .ok_or("attribute `kernel_shape` is missing")?;
-    if k.len() != sp || k.iter().any(|&x| x < 1) {
+    if k.len() != sp || k.iter().any(|&x| !(1..=MAX_WINDOW).contains(&x)) {
         return Err(format!(
             "attribute `kernel_shape` is {k:?}; expected {sp} positive values"
         ));
@@ -133,6 +137,23 @@ fn as_4d<B: Backend>(x: Dev<B>) -> Dev<B> {
     } else {
         x
     }
+}
+
+/// Refuses padding as wide as the window (ONNX requires it smaller; a window could then
+/// see padding only).
+fn pads_within_kernel(win: &Window) -> Result<(), String> {
+    if win
+        .pads
+        .iter()
+        .zip(&win.kernel)
+        .any(|(&(a, b), &k)| a >= k || b >= k)
+    {
+        return Err(format!(
+            "pads {:?} are not smaller than the kernel {:?}",
+            win.pads, win.kernel
+        ));
+    }
+    Ok(())
 }
 
 /// Pads the spatial axes (2 and 3 of a 4-D tensor) explicitly.
@@ -223,6 +244,7 @@ pub fn max_pool<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) 
     let sp = x.shape.len() - 2;
     let kernel = kernel_of(n, sp)?;
     let mut win = Window::read(n, &x.shape[2..], kernel)?;
+    pads_within_kernel(&win)?;
     let ceil = n.int("ceil_mode", 0)? != 0;
     let mut out = x.shape[..2].to_vec();
     for k in 0..sp {
@@ -270,6 +292,7 @@ pub fn average_pool<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<
     let sp = x.shape.len() - 2;
     let kernel = kernel_of(n, sp)?;
     let mut win = Window::read(n, &x.shape[2..], kernel)?;
+    pads_within_kernel(&win)?;
     if win.dilations.iter().any(|&d| d != 1) {
         return Err("dilated average pooling is not supported".to_string());
     }
@@ -425,6 +448,7 @@ pub fn batch_normalization<B: Backend>(
 
 /// Broadcasting `a op b` for device tensors.
 fn broadcast_op<B: Backend>(
+    ctx: &Ctx<B>,
     a: Dev<B>,
     b: Dev<B>,
     op: fn(FloatTensor<B>, FloatTensor<B>) -> FloatTensor<B>,
@@ -432,6 +456,7 @@ fn broadcast_op<B: Backend>(
 ) -> Result<Dev<B>, String> {
     let out = broadcast_shapes(&a.shape, &b.shape)
         .ok_or_else(|| format!("{what} {:?} does not broadcast to {:?}", b.shape, a.shape))?;
+    ctx.check_size(&out)?;
     let r = out.len().max(1);
     Ok(Dev::new(op(a.at_rank(r), b.at_rank(r)), out))
 }
@@ -456,9 +481,9 @@ pub fn layer_normalization<B: Backend>(
     let var = B::float_mean_dim(B::float_mul(centred.clone(), centred.clone()), 1);
     let inv = B::float_recip(B::float_sqrt(B::float_add_scalar(var, s(eps))));
     let normed = Dev::new(B::float_mul(centred, inv), vec![outer, inner]).reshape(&shape);
-    let mut y = broadcast_op(normed, scale, B::float_mul, "Scale")?;
+    let mut y = broadcast_op(ctx, normed, scale, B::float_mul, "Scale")?;
     if let Some(b) = bias {
-        y = broadcast_op(y, b, B::float_add, "B")?;
+        y = broadcast_op(ctx, y, b, B::float_add, "B")?;
     }
     if y.shape != shape {
         return Err(format!("Scale and B change the shape to {:?}", y.shape));
@@ -515,7 +540,7 @@ pub fn gemm<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) -> O
         if beta != 1.0 {
             c = Dev::new(B::float_mul_scalar(c.t, s(beta)), c.shape);
         }
-        y = broadcast_op(y, c, B::float_add, "C")?;
+        y = broadcast_op(ctx, y, c, B::float_add, "C")?;
         if y.shape != [m, cols] {
             return Err(format!("C does not broadcast to [{m}, {cols}]"));
         }

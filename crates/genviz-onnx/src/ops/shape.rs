@@ -2,7 +2,7 @@
 //! gathers, concatenations, constants and padding. Each works on host values (shape
 //! arithmetic) and on device tensors (activations).
 
-use super::{axis, input, ints, optional, scalar, Ctx, Dev, Value};
+use super::{axis, input, ints, nonempty, optional, scalar, Ctx, Dev, Value};
 use crate::graph::Node;
 use crate::host::{broadcast_shapes, Elem, Host};
 use burn::tensor::backend::Backend;
@@ -68,11 +68,12 @@ pub(crate) fn reshape_target(
     Ok(out)
 }
 
-pub fn reshape<B: Backend>(n: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
+pub fn reshape<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) -> Out<B> {
     let data = input(i, 0, "data")?;
     let spec = ints(input(i, 1, "shape")?, "shape")?;
     let allowzero = n.int("allowzero", 0)? != 0;
     let out = reshape_target(data.shape(), &spec, allowzero)?;
+    ctx.check_size(&out)?;
     Ok(vec![reshaped(data, &out)])
 }
 
@@ -218,6 +219,7 @@ pub fn concat<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) ->
         };
         return Ok(vec![Value::host(joined)]);
     }
+    nonempty(&out)?;
     let mut parts = Vec::new();
     for v in values {
         if v.shape()[a] > 0 {
@@ -229,6 +231,9 @@ pub fn concat<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) ->
 
 /// The indices ONNX `Slice` takes along an axis of size `dim`.
 fn slice_indices(dim: usize, start: i64, end: i64, step: i64) -> Vec<usize> {
+    if dim == 0 {
+        return Vec::new();
+    }
     let d = dim as i64;
     let norm = |v: i64| if v < 0 { v.saturating_add(d) } else { v };
     let (mut start, mut end) = (norm(start), norm(end));
@@ -395,7 +400,10 @@ pub fn expand<B: Backend>(_: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) ->
     ctx.check_size(&out)?;
     Ok(vec![match data {
         Value::Host(h) => Value::host(h.expanded(&out)),
-        Value::Dev(d) => Value::Dev(d.clone().expand(&out)),
+        Value::Dev(d) => {
+            nonempty(&out)?;
+            Value::Dev(d.clone().expand(&out))
+        }
     }])
 }
 
@@ -531,7 +539,12 @@ pub fn range<B: Backend>(_: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) -> 
     let count = count as usize;
     let value = if start.elem() == Elem::Int {
         let (a, d) = (a as i64, d as i64);
-        Host::i64(&[count], (0..count as i64).map(|k| a + k * d).collect())
+        Host::i64(
+            &[count],
+            (0..count as i64)
+                .map(|k| a.wrapping_add(k.wrapping_mul(d)))
+                .collect(),
+        )
     } else {
         Host::f32(
             &[count],
