@@ -11,7 +11,7 @@ use burn::tensor::TensorData;
 use genviz_core::{Dataset, Error, Layout, Params, Result, Role};
 use prost::Message;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -200,7 +200,7 @@ impl OnnxModel {
         last_use[output] = usize::MAX;
 
         // Which initializers are BatchNorm running statistics (buffers, not parameters).
-        let mut stat_ids = Vec::new();
+        let mut stat_ids = HashSet::new();
         let mut bn_layers = Vec::new();
         let initializer_ids: HashMap<usize, usize> = graph
             .initializers
@@ -223,13 +223,9 @@ impl OnnxModel {
                             });
                         }
                     }
-                    slot(1).map(|s| roles.insert(s, Role::NormScale));
-                    slot(2).map(|s| roles.insert(s, Role::NormShift));
+                    norm_roles(&mut roles, slot(1), slot(2));
                 }
-                "LayerNormalization" => {
-                    slot(1).map(|s| roles.insert(s, Role::NormScale));
-                    slot(2).map(|s| roles.insert(s, Role::NormShift));
-                }
+                "LayerNormalization" => norm_roles(&mut roles, slot(1), slot(2)),
                 _ => {}
             }
         }
@@ -748,6 +744,16 @@ fn checked_example(
         ));
     }
     Ok((shape, fixed_batch))
+}
+
+/// Records a normalisation layer's scale and shift inputs.
+fn norm_roles(roles: &mut HashMap<usize, Role>, scale: Option<usize>, shift: Option<usize>) {
+    if let Some(s) = scale {
+        roles.insert(s, Role::NormScale);
+    }
+    if let Some(s) = shift {
+        roles.insert(s, Role::NormShift);
+    }
 }
 
 /// The number of rows of an embedding table the integer input indexes directly, if any.
