@@ -2,7 +2,8 @@
 
 use clap::Args;
 use genviz_experiments::landscape::{GridSettings, PlotStyle};
-use genviz_experiments::model::DataSource;
+use genviz_experiments::model::{BnMode, DataSource, Head, ModelOptions};
+use genviz_experiments::Device;
 use genviz_experiments::presets::SWISS_ROLL_SEED;
 use genviz_landscape::Shard;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,39 @@ pub struct DataArgs {
     /// Seed of a built-in data set (and of the evaluation subsets).
     #[arg(long, default_value_t = SWISS_ROLL_SEED)]
     pub seed: u64,
+    /// Where conv nets and ONNX models compute: cpu or cuda (a build with `--features cuda`).
+    #[arg(long, default_value = "cpu", value_parser = parse::<Device>)]
+    pub device: Device,
+    /// ONNX models: only initializers whose names match this regular expression are
+    /// parameters (the others stay constant). Default: every float initializer except
+    /// BatchNorm's running statistics.
+    #[arg(long, value_name = "REGEX")]
+    pub params: Option<String>,
+    /// ONNX models: the loss head, softmax or sigmoid (one logit). Default: from the file's
+    /// metadata, else sigmoid for one logit and softmax otherwise.
+    #[arg(long, value_parser = parse_head)]
+    pub head: Option<Head>,
+    /// ONNX models: BatchNorm's statistics, `running` (stored in the file, as PyTorch's
+    /// eval()) or `recompute` (from the training data at every point, as Garipov et al.'s
+    /// update_bn).
+    #[arg(long, default_value = "running", value_parser = parse_bn)]
+    pub bn: BnMode,
+}
+
+fn parse_head(s: &str) -> Result<Head, String> {
+    match s {
+        "softmax" => Ok(Head::Softmax),
+        "sigmoid" => Ok(Head::Sigmoid),
+        other => Err(format!("`{other}`: expected softmax or sigmoid")),
+    }
+}
+
+fn parse_bn(s: &str) -> Result<BnMode, String> {
+    match s {
+        "running" => Ok(BnMode::Running),
+        "recompute" => Ok(BnMode::Recompute),
+        other => Err(format!("`{other}`: expected running or recompute")),
+    }
 }
 
 impl DataArgs {
@@ -32,6 +66,12 @@ impl DataArgs {
             seed: self.seed,
             eval_train,
             eval_test,
+            model: ModelOptions {
+                device: self.device,
+                params: self.params.clone(),
+                head: self.head,
+                bn: self.bn,
+            },
         }
     }
 }

@@ -50,8 +50,10 @@ enum Command {
     /// Run a run folder's job again from its run.json alone: resumes what was interrupted,
     /// and recomputes what is missing, into the same folder.
     Rerun(commands::rerun::RerunArgs),
-    /// Evaluate a trained model (a run folder or a safetensors file) on data.
+    /// Evaluate a trained model (a run folder, a safetensors or an ONNX file) on data.
     Eval(commands::eval::EvalArgs),
+    /// Write a genviz model as ONNX (opset 17, PyTorch's names, BatchNorm kept).
+    Export(commands::export::ExportArgs),
     /// Reproduce the paper's figures: clean and poisoned swiss-roll nets, side by side.
     Paper(commands::paper::PaperArgs),
     /// Reproduce Fig 1, the "minefield": SGD iterates among nearby bad minima (t-SNE).
@@ -183,6 +185,7 @@ impl Command {
             Command::Train(_) => "train",
             Command::Rerun(_) => "rerun",
             Command::Eval(_) => "eval",
+            Command::Export(_) => "export",
             Command::Paper(_) => "paper",
             Command::Minefield(_) => "minefield",
             Command::Sharp(_) => "sharp",
@@ -222,6 +225,7 @@ impl Command {
             Command::Train(args) => commands::train::run(*args, &p),
             Command::Rerun(args) => commands::rerun::run(args, &p),
             Command::Eval(args) => commands::eval::run(args),
+            Command::Export(args) => commands::export::run(args),
             Command::Paper(args) => commands::paper::paper(args, &p),
             Command::Minefield(args) => commands::paper::minefield(args, &p),
             Command::Sharp(args) => commands::paper::sharp(args, &p),

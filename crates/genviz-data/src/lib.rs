@@ -25,6 +25,6 @@ pub use images::{
 };
 pub use split::{shuffle, train_test_split};
 pub use tabular::{
-    parse_npy_pair, parse_npz_split, read_csv, read_csv_from, read_npy, read_npz_split, CsvOptions,
-    LabelColumn,
+    parse_npy_pair, parse_npz_examples, parse_npz_split, read_csv, read_csv_from, read_npy,
+    read_npz_examples, read_npz_split, CsvOptions, LabelColumn, ShapedDataset, MAX_EXACT_INTEGER,
 };

@@ -781,8 +781,7 @@ pub fn run(config: &AnimateConfig) -> Result<Animation> {
     if config.out.extension().is_none_or(|e| e != "gif") {
         bail!("{}: expected a .gif file name", config.out.display());
     }
-    let m = crate::model::load(&config.model)?;
-    let (train, test) = config.data.load(&m)?;
+    let (m, train, test) = config.data.open(&config.model, &crate::Silent)?;
     let label = config
         .model
         .file_stem()

@@ -111,8 +111,7 @@ pub struct BasinRun {
 /// rank 0 joins them.
 pub fn run(config: &BasinConfig, dir: &Path, progress: &dyn Progress) -> Result<BasinRun> {
     config.check(dir)?;
-    let m = model::load(&config.model)?;
-    let (train, test) = config.data.load(&m)?;
+    let (m, train, test) = config.data.open(&config.model, progress)?;
     let ranks = Ranks::start()?;
     let shard = ranks.shard(config.shard)?;
     crate::run_dir::create(dir)?;

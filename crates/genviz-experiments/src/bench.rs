@@ -57,6 +57,92 @@ fn time_surface(
     Ok(best)
 }
 
+/// Seconds per parameter vector of `net.evaluate` at `thetas` (best of `repeats`, after one
+/// warm-up evaluation).
+fn per_point(
+    net: &dyn genviz_core::Network,
+    thetas: &[Vec<f32>],
+    data: &genviz_core::Dataset,
+    repeats: usize,
+) -> f64 {
+    let refs: Vec<&[f32]> = thetas.iter().map(Vec::as_slice).collect();
+    net.evaluate(&refs[..1], data);
+    (0..repeats.max(1))
+        .map(|_| {
+            let start = std::time::Instant::now();
+            net.evaluate(&refs, data);
+            start.elapsed().as_secs_f64() / thetas.len() as f64
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// `count` small perturbations of `theta`: the points of a landscape near a model.
+fn near(theta: &[f32], count: usize, seed: u64) -> Vec<Vec<f32>> {
+    use rand::Rng as _;
+    let mut r = rng::stream(seed, "bench-points");
+    (0..count)
+        .map(|_| theta.iter().map(|&v| v + r.gen_range(-0.01..0.01)).collect())
+        .collect()
+}
+
+/// The ONNX path against the native one on the same networks, in this run: the paper's
+/// swiss-roll MLP (64 points, 400 examples) and the small CNN (4 points, 500 28x28 images),
+/// each exported with genviz's exporter and read back.
+fn onnx_vs_native(repeats: usize) -> Result<serde_json::Value> {
+    use genviz_onnx::{CpuBackend, OnnxModel, OnnxNet, OnnxOptions};
+    use rand::Rng as _;
+    use std::sync::Arc;
+    let open = |bytes: Vec<u8>| -> Result<OnnxNet<CpuBackend>> {
+        let model = OnnxModel::from_bytes(
+            &bytes,
+            std::path::Path::new("bench.onnx"),
+            &OnnxOptions::default(),
+        )?;
+        Ok(OnnxNet::new(Arc::new(model), Default::default()))
+    };
+    let spec = genviz_mlp::MlpSpec::swiss_roll();
+    let mlp = Mlp::new(spec.clone())?;
+    let theta = init_params(
+        &spec,
+        genviz_mlp::Init::GlorotUniform,
+        &mut rng::stream(1, "init"),
+    )
+    .into_values();
+    let exported = open(genviz_onnx::export_mlp(&spec, &theta)?)?;
+    let data = genviz_data::SwissRoll::default().generate(&mut rng::stream(2, "data"));
+    let thetas = near(&theta, 64, 3);
+    let mlp_native = per_point(&mlp, &thetas, &data, repeats);
+    let mlp_onnx = per_point(&exported, &thetas, &data, repeats);
+
+    let spec = genviz_conv::ConvSpec {
+        arch: genviz_conv::Arch::small_cnn(),
+        input: [1, 28, 28],
+        num_classes: 10,
+    };
+    let cnn = genviz_conv::DeviceNet::new(spec.clone(), genviz_conv::Device::Cpu)?;
+    let theta = genviz_conv::init_params(cnn.layout(), &mut rng::stream(4, "init")).into_values();
+    let exported = open(genviz_onnx::export_conv(&spec, &theta)?)?;
+    let mut r = rng::stream(5, "images");
+    let images = genviz_core::Dataset::new(
+        (0..500 * 784).map(|_| r.gen_range(0.0f32..1.0)).collect(),
+        (0..500).map(|i| i % 10).collect(),
+        784,
+        10,
+    )?;
+    let thetas = near(&theta, 4, 6);
+    let cnn_native = per_point(&*cnn, &thetas, &images, repeats);
+    let cnn_onnx = per_point(&exported, &thetas, &images, repeats);
+    Ok(json!({
+        "workload": "evaluate at many points: the paper's swiss-roll MLP (64 points, 400 examples) and the small CNN (4 points, 500 28x28 images), native vs the same network exported to ONNX and read back; seconds per point, best of the repeats, both measured in this run",
+        "mlp_native_s_per_point": mlp_native,
+        "mlp_onnx_s_per_point": mlp_onnx,
+        "mlp_onnx_over_native": mlp_onnx / mlp_native,
+        "cnn_native_s_per_point": cnn_native,
+        "cnn_onnx_s_per_point": cnn_onnx,
+        "cnn_onnx_over_native": cnn_onnx / cnn_native,
+    }))
+}
+
 /// Forward GFLOP/s of evaluating a wide MLP at many parameter vectors (best of `repeats`).
 fn w256_gflops(repeats: usize) -> Result<(f64, f64)> {
     use genviz_core::Network;
@@ -269,6 +355,7 @@ pub fn run(args: BenchOptions) -> Result<serde_json::Value> {
     let surface_s = time_surface(&net, &spec, &loaded.train, args.repeats)?;
     let (gflops, w256_s) = w256_gflops(args.repeats)?;
     let (affine_fast, affine_plain) = affine_first_layer(args.repeats)?;
+    let onnx = onnx_vs_native(args.repeats)?;
     let (radii_s, hvp_per_s) =
         basin_and_hessian(&net, &spec, &loaded.train, &config, args.repeats)?;
     let out = json!({
@@ -289,6 +376,7 @@ pub fn run(args: BenchOptions) -> Result<serde_json::Value> {
         "affine_784_s": affine_fast,
         "affine_784_plain_s": affine_plain,
         "affine_784_workload": "784-128-10 MLP, 64 points of a 2-D grid on 1,000 examples: first layer precomputed (linear in a, b) vs every point built and evaluated",
+        "onnx": onnx,
         "peers_measured_elsewhere": peers(),
     });
     Ok(out)

@@ -193,7 +193,8 @@ pub enum DataConfig {
         /// Side of the downsized image.
         side: usize,
     },
-    /// `.npz` arrays `x_train`, `y_train`, `x_test`, `y_test` (genviz's own `data.npz`).
+    /// `.npz` arrays `x_train`, `y_train`, `x_test`, `y_test` (genviz's own `data.npz`); `x`
+    /// arrays of any rank are flattened into rows.
     Npz {
         /// The file.
         path: PathBuf,
@@ -465,12 +466,15 @@ impl DataConfig {
                 })
             }
             DataConfig::Npz { path, num_classes } => {
-                let train = genviz_data::read_npz_split(path, "train", *num_classes)?;
-                let test = genviz_data::read_npz_split(
+                // Any rank: `[N, D]` features, `[N, C, H, W]` images or `[N, T]` token ids
+                // (for ONNX models), flattened into rows.
+                let train = genviz_data::read_npz_examples(path, "train", *num_classes)?.data;
+                let test = genviz_data::read_npz_examples(
                     path,
                     "test",
                     Some(num_classes.unwrap_or(train.num_classes())),
-                )?;
+                )?
+                .data;
                 Ok(LoadedData {
                     train,
                     test,

@@ -124,9 +124,8 @@ pub fn run(config: &ConnectConfig, dir: &Path, progress: &dyn Progress) -> Resul
     if config.points < 2 {
         bail!("a curve needs at least 2 points to evaluate");
     }
-    let a = model::load(&config.model1)?;
+    let (a, train, test) = config.data.open(&config.model1, progress)?;
     let b = model::load_like(&config.model2, &a)?;
-    let (train, test) = config.data.load(&a)?;
     crate::run_dir::create(dir)?;
     let ts: Vec<f64> = (0..config.points)
         .map(|i| i as f64 / (config.points - 1) as f64)

@@ -142,8 +142,7 @@ pub struct HessianRun {
 /// `hessian.npz` is written). Under `mpirun` the ratio map's points split over the ranks.
 pub fn run(config: &HessianConfig, dir: &Path, progress: &dyn Progress) -> Result<HessianRun> {
     config.check()?;
-    let m = model::load(&config.model)?;
-    let (train, test) = config.data.load(&m)?;
+    let (m, train, test) = config.data.open(&config.model, progress)?;
     let n = m.params.values().len();
     config.check_memory(n as u64)?;
     let ranks = Ranks::start()?;

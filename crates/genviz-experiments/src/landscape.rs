@@ -268,8 +268,14 @@ pub struct PlaneConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrajectoryConfig {
-    /// A run folder (with `trajectory.npz` and `model.safetensors`).
+    /// A run folder (with `trajectory.npz` and `model.safetensors`), or the final model when
+    /// the path is given as `checkpoints`.
     pub run: PathBuf,
+    /// The training path as model files, oldest first (ONNX files, or safetensors files
+    /// whose tensors are the model's): for models genviz did not train. Empty: the run
+    /// folder's `trajectory.npz`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<PathBuf>,
     /// x coordinates (default: the path's extent plus a margin).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub x: Option<Axis>,
@@ -385,8 +391,7 @@ pub fn surface(
     progress: &dyn Progress,
 ) -> Result<LandscapeRun> {
     config.check(dir)?;
-    let m = model::load(&config.model)?;
-    let (train, test) = config.grid.data.load(&m)?;
+    let (m, train, test) = config.grid.data.open(&config.model, progress)?;
     let (x, y) = config.directions.resolve(&m, config.y.is_some())?;
     let mut details = serde_json::json!({
         "norm": config.directions.norm,
@@ -434,9 +439,8 @@ pub fn interpolate(
 ) -> Result<LandscapeRun> {
     config.grid.plot.check()?;
     check_grid(config.x.num, 0, dir)?;
-    let m = model::load(&config.model1)?;
+    let (m, train, test) = config.grid.data.open(&config.model1, progress)?;
     let other = model::load_like(&config.model2, &m)?;
-    let (train, test) = config.grid.data.load(&m)?;
     let job = GridJob {
         plane: Plane::new(m.params.clone(), difference(&other, &m.params)?, None)?,
         xs: config.x.coords(Spacing::Linear),
@@ -481,10 +485,9 @@ pub fn plane_with(
         num: config.points,
     };
     axis.validate().context("the plane's points and margin")?;
-    let m = model::load(&config.model0)?;
+    let (m, train, test) = config.grid.data.open(&config.model0, progress)?;
     let w1 = model::load_like(&config.model1, &m)?;
     let w2 = model::load_like(&config.model2, &m)?;
-    let (train, test) = config.grid.data.load(&m)?;
     let (plane, along) = Plane::through(&m.params, &w1, &w2).with_context(|| {
         format!(
             "{}, {}, {}",
@@ -552,9 +555,23 @@ pub fn trajectory(
     progress: &dyn Progress,
 ) -> Result<LandscapeRun> {
     config.grid.plot.check()?;
-    let m = model::load(&config.run)?;
-    let trajectory = crate::animate::read_trajectory(&config.run, m.params.values().len())?;
-    let path = PathPlane::of(trajectory.params.iter().map(Vec::as_slice), &m.params)?;
+    let (m, train, test) = config.grid.data.open(&config.run, progress)?;
+    let checkpoints = if config.checkpoints.is_empty() {
+        crate::animate::read_trajectory(&config.run, m.params.values().len())?.params
+    } else {
+        if config.checkpoints.len() < 3 {
+            bail!(
+                "a training path of {} checkpoints: its principal plane needs at least 3",
+                config.checkpoints.len()
+            );
+        }
+        let mut loaded = Vec::with_capacity(config.checkpoints.len());
+        for path in &config.checkpoints {
+            loaded.push(model::load_like(path, &m)?.values().to_vec());
+        }
+        loaded
+    };
+    let path = PathPlane::of(checkpoints.iter().map(Vec::as_slice), &m.params)?;
     let ratio = path.pca.explained_variance_ratio;
     progress.note(&format!(
         "explained variance ratio: {:.4}, {:.4}",
@@ -563,7 +580,6 @@ pub fn trajectory(
     let xa = config.x.unwrap_or_else(|| path.axis(0, config.num));
     let ya = config.y.unwrap_or_else(|| path.axis(1, config.num));
     check_grid(xa.num, ya.num, dir)?;
-    let (train, test) = config.grid.data.load(&m)?;
     crate::run_dir::create(dir)?;
     let k = path.lstsq.len();
     let column = |f: &dyn Fn(&(f64, f64)) -> f64, v: &[(f64, f64)]| {

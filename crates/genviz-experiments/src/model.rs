@@ -4,9 +4,11 @@
 use crate::config::DataConfig;
 use crate::record::RunRecord;
 use anyhow::{bail, Context, Result};
-use genviz_conv::DeviceNet;
+use genviz_conv::{Device, DeviceNet};
 use genviz_core::{rng, Affine, Batch, Dataset, Eval, Layout, Network, Params};
 use genviz_mlp::Mlp;
+pub use genviz_onnx::{BnMode, Head};
+use genviz_onnx::{OnnxModel, OnnxNet, OnnxOptions};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +19,100 @@ pub enum AnyNet {
     Mlp(Mlp),
     /// A burn-computed conv net.
     Conv(Box<DeviceNet>),
+    /// A user's ONNX model, interpreted with burn.
+    Onnx(Box<OnnxDeviceNet>),
+}
+
+/// An ONNX model on the device chosen when it was loaded.
+pub enum OnnxDeviceNet {
+    /// On the CPU.
+    Cpu(OnnxNet<genviz_onnx::CpuBackend>),
+    /// On GPU 0.
+    #[cfg(feature = "cuda")]
+    Cuda(OnnxNet<genviz_onnx::CudaBackend>),
+}
+
+impl OnnxDeviceNet {
+    /// The network as the trait every analysis uses.
+    pub fn net(&self) -> &dyn Network {
+        match self {
+            OnnxDeviceNet::Cpu(n) => n,
+            #[cfg(feature = "cuda")]
+            OnnxDeviceNet::Cuda(n) => n,
+        }
+    }
+
+    /// The loaded graph.
+    pub fn model(&self) -> &Arc<OnnxModel> {
+        match self {
+            OnnxDeviceNet::Cpu(n) => n.model(),
+            #[cfg(feature = "cuda")]
+            OnnxDeviceNet::Cuda(n) => n.model(),
+        }
+    }
+}
+
+/// How model files are opened: where the network computes, and for an ONNX file which
+/// initializers are parameters, which loss head and which BatchNorm statistics.
+///
+/// Part of every analysis's [`DataSource`], so that a run's record reopens its model the
+/// same way; all defaults are left out of `run.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelOptions {
+    /// Where conv nets and ONNX models compute (`cuda` needs a build with that feature).
+    #[serde(skip_serializing_if = "is_default")]
+    pub device: Device,
+    /// ONNX: a regular expression; only initializers whose names it matches are parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<String>,
+    /// ONNX: the loss head (default: chosen from the file's metadata or its logit count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head: Option<Head>,
+    /// ONNX: BatchNorm's stored running statistics, or recomputed from the training data at
+    /// every evaluated point.
+    #[serde(skip_serializing_if = "is_default")]
+    pub bn: BnMode,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+impl ModelOptions {
+    /// Whether every choice is the default (then `run.json` leaves the options out).
+    pub fn is_default(&self) -> bool {
+        is_default(self)
+    }
+
+    fn onnx(&self) -> OnnxOptions {
+        OnnxOptions {
+            params: self.params.clone(),
+            head: self.head,
+            ..OnnxOptions::default()
+        }
+    }
+
+    /// Refuses ONNX-only choices for a model that is not an ONNX file.
+    fn check_not_onnx(&self, path: &Path) -> Result<()> {
+        let only_onnx = [
+            ("params", self.params.is_some()),
+            ("head", self.head.is_some()),
+            ("bn", self.bn != BnMode::default()),
+        ];
+        if let Some((name, _)) = only_onnx.iter().find(|(_, set)| *set) {
+            bail!(
+                "{}: `{name}` applies to ONNX models only (a .onnx file); this is a genviz model",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Whether `path` names an ONNX file.
+pub fn is_onnx(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
 }
 
 impl AnyNet {
@@ -25,6 +121,7 @@ impl AnyNet {
         match self {
             AnyNet::Mlp(n) => n,
             AnyNet::Conv(n) => &***n,
+            AnyNet::Onnx(n) => n.net(),
         }
     }
 
@@ -33,13 +130,19 @@ impl AnyNet {
         match self {
             AnyNet::Mlp(n) => n.spec().input_dim,
             AnyNet::Conv(n) => n.spec().input.iter().product(),
+            AnyNet::Onnx(n) => n.model().example_shape().iter().product(),
         }
     }
 
     /// The network's description as `model.safetensors` stores it in its metadata (one
-    /// entry, under the family's key), so that the file alone rebuilds the network.
+    /// entry, under the family's key), so that the file alone rebuilds the network. An ONNX
+    /// model records the file it came from.
     pub fn metadata(&self) -> Result<std::collections::HashMap<String, String>> {
         let (key, value) = match self {
+            AnyNet::Onnx(n) => (
+                ONNX_SOURCE_METADATA_KEY,
+                n.model().path().display().to_string(),
+            ),
             AnyNet::Mlp(n) => (
                 genviz_mlp::SPEC_METADATA_KEY,
                 serde_json::to_string(n.spec())?,
@@ -57,6 +160,28 @@ impl AnyNet {
         match self {
             AnyNet::Mlp(n) => serde_json::json!(n.spec()),
             AnyNet::Conv(n) => serde_json::json!(n.spec()),
+            AnyNet::Onnx(n) => {
+                let model = n.model();
+                let (opset, producer) = model.provenance();
+                serde_json::json!({
+                    "onnx": model.path(),
+                    "opset": opset,
+                    "producer": producer,
+                    "input": model.example_shape(),
+                    "classes": model.num_classes(),
+                    "head": model.head(),
+                    "parameters": model.layout().len(),
+                })
+            }
+        }
+    }
+
+    /// What the loader noticed about the model that a user should know (an ONNX export
+    /// with BatchNorm folded into the convolutions, say); empty for genviz's own models.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            AnyNet::Onnx(n) => n.model().warnings(),
+            _ => &[],
         }
     }
 }
@@ -90,24 +215,79 @@ impl Network for AnyNet {
     }
 }
 
+/// The metadata key under which a model derived from an ONNX file names that file.
+pub const ONNX_SOURCE_METADATA_KEY: &str = "genviz.onnx_source";
+
+/// Rows per batch when BatchNorm statistics are recomputed (`bn = "recompute"`).
+pub const BN_RECOMPUTE_BATCH: usize = 128;
+
 /// A model to analyse: a run folder (`model.safetensors` beside its `data.npz`, or for an
-/// image run its `run.json` naming the data) or a safetensors file.
+/// image run its `run.json` naming the data), a safetensors file or an ONNX file.
 pub struct LoadedModel {
     /// The network.
     pub net: AnyNet,
     /// Its parameters.
     pub params: Params,
-    /// The weights file.
+    /// The weights file (the `.onnx` file for an ONNX model).
     pub weights: PathBuf,
     /// The run folder's `data.npz`, if the model came from a run folder.
     pub data_file: Option<PathBuf>,
     /// The run folder's data configuration and seed, for runs on image data (which keep no
     /// `data.npz`).
     pub run_data: Option<(DataConfig, u64)>,
+    /// How it was opened, so that models compared with it open the same way.
+    pub options: ModelOptions,
 }
 
-/// Loads `path` (a run folder or a `.safetensors` file: genviz's own, or a PyTorch MLP).
+impl LoadedModel {
+    /// Recomputes an ONNX model's BatchNorm statistics from `train` at every evaluated point
+    /// (Garipov et al.'s `update_bn`).
+    ///
+    /// # Errors
+    /// A model that is not ONNX or has no BatchNorm, or too little data.
+    pub fn recompute_bn(&mut self, train: &Dataset) -> Result<()> {
+        let AnyNet::Onnx(net) = &mut self.net else {
+            bail!(
+                "{}: recomputing BatchNorm statistics applies to ONNX models only",
+                self.weights.display()
+            );
+        };
+        let train = Arc::new(train.clone());
+        let recomputed = match &**net {
+            OnnxDeviceNet::Cpu(n) => OnnxDeviceNet::Cpu(
+                n.clone()
+                    .with_recomputed_bn(train, BN_RECOMPUTE_BATCH)?,
+            ),
+            #[cfg(feature = "cuda")]
+            OnnxDeviceNet::Cuda(n) => OnnxDeviceNet::Cuda(
+                n.clone()
+                    .with_recomputed_bn(train, BN_RECOMPUTE_BATCH)?,
+            ),
+        };
+        **net = recomputed;
+        Ok(())
+    }
+}
+
+/// Loads `path` (a run folder, a `.safetensors` file: genviz's own or a PyTorch MLP, or an
+/// `.onnx` file) with the default [`ModelOptions`].
 pub fn load(path: &Path) -> Result<LoadedModel> {
+    load_with(path, &ModelOptions::default())
+}
+
+/// Loads `path` as [`load`] does, opened as `options` say.
+pub fn load_with(path: &Path, options: &ModelOptions) -> Result<LoadedModel> {
+    if !options.device.is_available() {
+        bail!(
+            "device `{}` needs a genviz built with `--features {}`",
+            options.device,
+            options.device
+        );
+    }
+    if is_onnx(path) {
+        return load_onnx(path, options);
+    }
+    options.check_not_onnx(path)?;
     let (weights, data_file) = if path.is_dir() {
         (
             path.join("model.safetensors"),
@@ -123,7 +303,7 @@ pub fn load(path: &Path) -> Result<LoadedModel> {
     {
         let (spec, params) = genviz_conv::conv_from_tensors(&file, &weights)?;
         (
-            AnyNet::Conv(Box::new(DeviceNet::new(spec, genviz_conv::Device::Cpu)?)),
+            AnyNet::Conv(Box::new(DeviceNet::new(spec, options.device)?)),
             params,
         )
     } else {
@@ -140,6 +320,27 @@ pub fn load(path: &Path) -> Result<LoadedModel> {
         weights,
         data_file,
         run_data,
+        options: options.clone(),
+    })
+}
+
+fn load_onnx(path: &Path, options: &ModelOptions) -> Result<LoadedModel> {
+    let model = Arc::new(OnnxModel::open(path, &options.onnx())?);
+    let params = model.params();
+    let net = match options.device {
+        Device::Cpu => OnnxDeviceNet::Cpu(OnnxNet::new(model, Default::default())),
+        #[cfg(feature = "cuda")]
+        Device::Cuda => OnnxDeviceNet::Cuda(OnnxNet::new(model, Default::default())),
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda => unreachable!("checked by is_available"),
+    };
+    Ok(LoadedModel {
+        net: AnyNet::Onnx(Box::new(net)),
+        params,
+        weights: path.to_path_buf(),
+        data_file: None,
+        run_data: None,
+        options: options.clone(),
     })
 }
 
@@ -159,9 +360,19 @@ fn run_data(path: &Path) -> Result<Option<(DataConfig, u64)>> {
     }
 }
 
-/// Loads `path` and checks it has the same architecture as `reference`.
+/// Loads `path` and checks it has the same architecture as `reference`; for an ONNX
+/// reference, `path` may also be a safetensors file whose tensor names are its parameters'
+/// (a checkpoint saved from PyTorch's `state_dict`, say).
 pub fn load_like(path: &Path, reference: &LoadedModel) -> Result<Params> {
-    let other = load(path)?;
+    if matches!(reference.net, AnyNet::Onnx(_)) && !is_onnx(path) && !path.is_dir() {
+        let file = genviz_core::io::read_safetensors(path)?;
+        return Ok(genviz_core::io::params_from_tensors(
+            reference.net.layout(),
+            &file,
+            path,
+        )?);
+    }
+    let other = load_with(path, &reference.options)?;
     if let (AnyNet::Mlp(a), AnyNet::Mlp(b)) = (&other.net, &reference.net) {
         if a.spec().widths() != b.spec().widths() {
             bail!(
@@ -201,6 +412,9 @@ pub struct DataSource {
     /// Evaluate on this many test examples (a seeded random subset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval_test: Option<usize>,
+    /// How the model files are opened (device; ONNX parameters, head, BatchNorm mode).
+    #[serde(default, skip_serializing_if = "ModelOptions::is_default")]
+    pub model: ModelOptions,
 }
 
 impl DataSource {
@@ -211,7 +425,28 @@ impl DataSource {
             seed,
             eval_train: None,
             eval_test: None,
+            model: ModelOptions::default(),
         }
+    }
+
+    /// Opens the model at `path` as [`DataSource::model`] says, with the training and test
+    /// sets it is evaluated on ([`DataSource::load`]); BatchNorm statistics are recomputed
+    /// from that training set when asked. What the loader noticed about the model (an ONNX
+    /// export with BatchNorm folded away, say) goes to `progress` as notes.
+    pub fn open(
+        &self,
+        path: &Path,
+        progress: &dyn crate::Progress,
+    ) -> Result<(LoadedModel, Dataset, Dataset)> {
+        let mut model = load_with(path, &self.model)?;
+        for warning in model.net.warnings() {
+            progress.note(&format!("warning: {warning}"));
+        }
+        let (train, test) = self.load(&model)?;
+        if self.model.bn == BnMode::Recompute {
+            model.recompute_bn(&train)?;
+        }
+        Ok((model, train, test))
     }
 
     /// The training and test sets `model` is evaluated on (see [`data_for`]), cut to
@@ -271,12 +506,19 @@ pub fn data_for(model: &LoadedModel, data: Option<&str>, seed: u64) -> Result<(D
             num_classes: Some(model.net.num_classes()),
         },
         (None, None) => bail!(
-            "{}: a safetensors file needs data to evaluate on (--data)",
-            model.weights.display()
+            "{}: a {} file needs data to evaluate on (--data)",
+            model.weights.display(),
+            if is_onnx(&model.weights) { "ONNX" } else { "safetensors" }
         ),
     };
     let loaded = config.load(seed).context("loading the evaluation data")?;
     for (name, d) in [("training", &loaded.train), ("test", &loaded.test)] {
+        if let AnyNet::Onnx(n) = &model.net {
+            n.model()
+                .check_dataset(d)
+                .with_context(|| format!("the {name} data"))?;
+            continue;
+        }
         if d.dim() != model.net.input_dim() {
             bail!(
                 "the {name} data has {} features, the model takes {}",
@@ -302,6 +544,9 @@ pub struct Evaluation {
     pub model: String,
     /// Number of parameters (running statistics included).
     pub num_params: usize,
+    /// What the loader noticed about the model (see [`AnyNet::warnings`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// On the training data.
     pub train: Score,
     /// On the test data.
@@ -321,8 +566,7 @@ pub struct Score {
 
 /// Evaluates the model at `path` on `data` ([`DataSource::load`]).
 pub fn evaluate(path: &Path, data: &DataSource) -> Result<Evaluation> {
-    let m = load(path)?;
-    let (train, test) = data.load(&m)?;
+    let (m, train, test) = data.open(path, &crate::Silent)?;
     let score = |d: &Dataset| {
         let e = m.net.evaluate(&[m.params.values()], d)[0];
         Score {
@@ -334,7 +578,29 @@ pub fn evaluate(path: &Path, data: &DataSource) -> Result<Evaluation> {
     Ok(Evaluation {
         model: m.weights.display().to_string(),
         num_params: m.net.layout().len(),
+        warnings: m.net.warnings().to_vec(),
         train: score(&train),
         test: score(&test),
     })
+}
+
+/// Writes genviz's own model at `path` (a run folder or a genviz safetensors file, MLP or
+/// conv net) as an ONNX file at `out` (opset 17, PyTorch's tensor names, BatchNorm kept with
+/// its running statistics), for Netron, onnxruntime or PyTorch; genviz reads it back to the
+/// same losses.
+///
+/// # Errors
+/// An unreadable model, an ONNX model (already one), or `out` not ending in `.onnx`.
+pub fn export_onnx(path: &Path, out: &Path) -> Result<()> {
+    if !is_onnx(out) {
+        bail!("{}: expected a file name ending in .onnx", out.display());
+    }
+    let m = load(path)?;
+    let bytes = match &m.net {
+        AnyNet::Mlp(n) => genviz_onnx::export_mlp(n.spec(), m.params.values())?,
+        AnyNet::Conv(n) => genviz_onnx::export_conv(n.spec(), m.params.values())?,
+        AnyNet::Onnx(_) => bail!("{}: already an ONNX model", path.display()),
+    };
+    genviz_onnx::write_onnx(out, &bytes)?;
+    Ok(())
 }

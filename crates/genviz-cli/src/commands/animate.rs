@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// The flags of `genviz animate` (its help is on the subcommand in main.rs).
 #[derive(Args)]
 pub struct AnimateArgs {
-    /// A run folder (or a .safetensors file with --data; pca-path needs a run folder).
+    /// A run folder (or a .safetensors or .onnx file with --data; pca-path needs a run folder).
     #[arg(long)]
     model: PathBuf,
     /// random, eigvec (the ray's direction) or pca-path.

@@ -26,7 +26,7 @@ enum ModeArg {
 /// Basin radii along random rays and the log-volume they imply.
 #[derive(Args)]
 pub struct BasinArgs {
-    /// A run folder or a .safetensors file.
+    /// A run folder, a .safetensors file or an .onnx file (with --data).
     model: PathBuf,
     /// Number of random filter-normalised rays (each gives two radii).
     #[arg(long, default_value_t = 200)]
@@ -123,7 +123,7 @@ pub fn basin(args: BasinArgs, progress: &Terminal) -> Result<()> {
 /// al.'s |lambda_min / lambda_max| over a 2-D grid.
 #[derive(Args)]
 pub struct HessianArgs {
-    /// A run folder or a .safetensors file.
+    /// A run folder, a .safetensors file or an .onnx file (with --data).
     model: PathBuf,
     /// Number of top eigenvalues.
     #[arg(long, default_value_t = 3)]
@@ -197,7 +197,7 @@ enum OptimizerArg {
 /// bend, curve drawn on it), and run.json.
 #[derive(Args)]
 pub struct ConnectArgs {
-    /// The first endpoint (a run folder or .safetensors).
+    /// The first endpoint (a run folder, .safetensors or .onnx).
     model1: PathBuf,
     /// The second endpoint.
     model2: PathBuf,

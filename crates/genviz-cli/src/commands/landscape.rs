@@ -14,7 +14,7 @@ use std::path::PathBuf;
 /// The flags of `genviz surface` (its help is on the subcommand in main.rs).
 #[derive(Args)]
 pub struct SurfaceArgs {
-    /// A run folder or a .safetensors file.
+    /// A run folder, a .safetensors file or an .onnx file (with --data).
     model: PathBuf,
     /// x coordinates, min:max:num.
     #[arg(long, default_value = "-1:1:51", allow_hyphen_values = true)]
@@ -64,7 +64,7 @@ fn parse_bias(s: &str) -> Result<BiasPolicy, String> {
 /// Loss along the straight line between two models (Goodfellow et al.): 0 is MODEL1, 1 is MODEL2.
 #[derive(Args)]
 pub struct InterpolateArgs {
-    /// The first model (a run folder or .safetensors).
+    /// The first model (a run folder, .safetensors or .onnx).
     model1: PathBuf,
     /// The second model.
     model2: PathBuf,
@@ -98,8 +98,11 @@ pub struct PlaneArgs {
 /// PCA of a run's training trajectory, and the loss surface in that plane with the path on it.
 #[derive(Args)]
 pub struct TrajectoryArgs {
-    /// A run folder (with trajectory.npz and model.safetensors).
-    run: PathBuf,
+    /// A run folder (with trajectory.npz and model.safetensors), or the training path as
+    /// model files, oldest first (at least 3 .onnx files, or .safetensors files whose tensors
+    /// are the model's; the last is the final model; with --data).
+    #[arg(required = true)]
+    run: Vec<PathBuf>,
     /// x coordinates (default: the path's extent plus a margin).
     #[arg(long, allow_hyphen_values = true)]
     x: Option<Axis>,
@@ -195,8 +198,17 @@ pub fn plane(args: PlaneArgs, progress: &Terminal) -> Result<()> {
 /// Runs `genviz trajectory`.
 pub fn trajectory(args: TrajectoryArgs, progress: &Terminal) -> Result<()> {
     let c = &args.common;
+    let mut paths: Vec<PathBuf> = args.run.iter().map(|p| absolute(p)).collect();
+    let run = paths.pop().expect("clap requires one path");
+    let checkpoints = if paths.is_empty() {
+        Vec::new()
+    } else {
+        paths.push(run.clone());
+        paths
+    };
     let config = TrajectoryConfig {
-        run: absolute(&args.run),
+        run,
+        checkpoints,
         x: args.x,
         y: args.y,
         num: args.num,

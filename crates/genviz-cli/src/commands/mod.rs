@@ -6,6 +6,7 @@ pub mod bench;
 pub mod curvature;
 pub mod data;
 pub mod eval;
+pub mod export;
 pub mod landscape;
 pub mod paper;
 pub mod rerun;

@@ -112,6 +112,105 @@ fn split_of(mut npz: Npz, path: &Path, split: &str, num_classes: Option<usize>) 
     assemble(x, &x_source, y, &y_source, num_classes)
 }
 
+/// A data set read from arrays of any rank, with the shape of one example.
+///
+/// [`Dataset`] stores examples as flat rows; `example_shape` keeps the rest of the array's
+/// shape (`[3, 32, 32]` for images `[N, 3, 32, 32]`, `[T]` for token ids `[N, T]`) so a model
+/// can check its input against it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShapedDataset {
+    /// The examples, flattened row-major, and their labels.
+    pub data: Dataset,
+    /// The shape of one example (the array's shape without its first axis; `[1]` for a
+    /// 1-D array).
+    pub example_shape: Vec<usize>,
+    /// Whether the array held integers (token ids), converted exactly to `f32`.
+    pub integer: bool,
+}
+
+/// The largest integer every `f32` holds exactly (2^24): larger token ids would be rounded.
+pub const MAX_EXACT_INTEGER: i64 = 1 << 24;
+
+/// Reads split `split` of an `.npz` archive whose `x_<split>` array may have any rank
+/// (`[N, C, H, W]` images, `[N, T]` integer token ids, `[N, D]` features) and any float or
+/// integer dtype; labels `y_<split>` as [`read_npz_split`].
+///
+/// # Errors
+/// As [`read_npz_split`]; an `x` array of no rank, no examples, or integers beyond
+/// [`MAX_EXACT_INTEGER`] in magnitude.
+pub fn read_npz_examples(
+    path: &Path,
+    split: &str,
+    num_classes: Option<usize>,
+) -> Result<ShapedDataset> {
+    check_num_classes(num_classes)?;
+    shaped_split_of(Npz::open(path)?, path, split, num_classes)
+}
+
+/// [`read_npz_examples`] on an archive held in memory; `path` only names it in errors.
+pub fn parse_npz_examples(
+    bytes: Vec<u8>,
+    path: &Path,
+    split: &str,
+    num_classes: Option<usize>,
+) -> Result<ShapedDataset> {
+    check_num_classes(num_classes)?;
+    shaped_split_of(Npz::from_bytes(bytes, path)?, path, split, num_classes)
+}
+
+fn shaped_split_of(
+    mut npz: Npz,
+    path: &Path,
+    split: &str,
+    num_classes: Option<usize>,
+) -> Result<ShapedDataset> {
+    let (x_name, y_name) = (format!("x_{split}"), format!("y_{split}"));
+    let x_source = Source {
+        path,
+        array: Some(x_name.clone()),
+    };
+    let ((values, shape), integer) = match npz.f32(&x_name) {
+        Ok(x) => (x, false),
+        Err(float_error) => match npz.i64(&x_name) {
+            Ok((ints, shape)) => {
+                if let Some(i) = ints.iter().position(|v| v.abs() > MAX_EXACT_INTEGER) {
+                    return Err(x_source.error(format!(
+                        "element {} is {}; integers must lie within +-{MAX_EXACT_INTEGER} to be held exactly",
+                        i, ints[i]
+                    )));
+                }
+                ((ints.iter().map(|&v| v as f32).collect(), shape), true)
+            }
+            Err(_) => {
+                return Err(Error::invalid(format!(
+                    "{float_error} (integer arrays are read too)"
+                )))
+            }
+        },
+    };
+    let example_shape = match shape.as_slice() {
+        [] => {
+            return Err(x_source
+                .error("is a scalar; expected an array of examples [examples, ...]".to_string()))
+        }
+        [_] => vec![1],
+        [_, rest @ ..] => rest.to_vec(),
+    };
+    let n = shape[0];
+    let dim: usize = example_shape.iter().product();
+    let y = npz.i64(&y_name)?;
+    let y_source = Source {
+        path,
+        array: Some(y_name),
+    };
+    let data = assemble((values, vec![n, dim]), &x_source, y, &y_source, num_classes)?;
+    Ok(ShapedDataset {
+        data,
+        example_shape,
+        integer,
+    })
+}
+
 /// Checks shapes, values and labels, then builds the data set.
 fn assemble(
     (features, x_shape): (Vec<f32>, Vec<usize>),

@@ -10,7 +10,10 @@
 mod arrays;
 mod csv_file;
 
-pub use arrays::{parse_npy_pair, parse_npz_split, read_npy, read_npz_split};
+pub use arrays::{
+    parse_npy_pair, parse_npz_examples, parse_npz_split, read_npy, read_npz_examples,
+    read_npz_split, ShapedDataset, MAX_EXACT_INTEGER,
+};
 pub use csv_file::{read_csv, read_csv_from, CsvOptions, LabelColumn};
 
 /// Checks one class label: a whole number in `0..num_classes` (any non-negative value fitting a

@@ -182,3 +182,41 @@ fn bad_values_and_labels_are_rejected() {
     );
     assert!(msg.contains("labs.npy") && msg.contains("integer"), "{msg}");
 }
+
+#[test]
+fn npz_examples_keep_their_shape_and_integers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.npz");
+    write_npz(
+        &path,
+        &[
+            (
+                "x_train",
+                NpyArray::F32((0..24).map(|v| v as f32).collect(), vec![2, 3, 2, 2]),
+            ),
+            ("y_train", NpyArray::I64(vec![0, 1], vec![2])),
+            ("x_test", NpyArray::I64(vec![3, 1, 4, 1, 5, 9], vec![2, 3])),
+            ("y_test", NpyArray::I64(vec![1, 0], vec![2])),
+            ("x_big", NpyArray::I64(vec![1 << 30], vec![1, 1])),
+            ("y_big", NpyArray::I64(vec![0], vec![1])),
+        ],
+    )
+    .unwrap();
+    let train = read_npz_examples(&path, "train", None).unwrap();
+    assert_eq!(train.example_shape, vec![3, 2, 2]);
+    assert!(!train.integer);
+    assert_eq!((train.data.len(), train.data.dim()), (2, 12));
+    assert_eq!(train.data.row(1)[0], 12.0);
+    let test = read_npz_examples(&path, "test", None).unwrap();
+    assert_eq!(
+        (test.example_shape.as_slice(), test.integer),
+        (&[3][..], true)
+    );
+    assert_eq!(test.data.row(1), &[1.0, 5.0, 9.0]);
+    let msg = read_npz_examples(&path, "big", None)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("x_big") && msg.contains("exactly"), "{msg}");
+    // The flat reader still refuses what it cannot flatten meaningfully.
+    assert!(read_npz_split(&path, "train", None).is_err());
+}
