@@ -8,5 +8,6 @@ pub mod data;
 pub mod eval;
 pub mod landscape;
 pub mod paper;
+pub mod report;
 pub mod rerun;
 pub mod train;
