@@ -152,6 +152,66 @@ pub fn write_landscape_page(
     Ok(path)
 }
 
+/// Writes the page of an animation (`genviz animate`, which makes a GIF rather than a run
+/// folder): `<name>.html` beside `<name>.gif`, with the exact command (where the front end
+/// told it, see [`crate::record::set_invocation`]), `what` the animation shows, the GIF and
+/// the numbers of its summary (`<name>.json`). Returns its path.
+///
+/// # Errors
+/// When `summary` cannot be turned into JSON or the page cannot be written.
+pub fn write_animation_page(
+    gif: &Path,
+    what: &str,
+    summary: &impl serde::Serialize,
+) -> Result<PathBuf> {
+    let path = gif.with_extension("html");
+    let name = gif.file_name().map_or_else(
+        || gif.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let (command, intro) = match crate::record::invocation() {
+        Some(c) => (c, String::new()),
+        None => (
+            "(a library call: genviz_experiments::animate::run)".to_string(),
+            "This animation was made by a library call; `genviz animate` makes it again from \
+             the model and the options shown in its numbers."
+                .to_string(),
+        ),
+    };
+    let page = RunPage {
+        title: format!("genviz animate: {name}"),
+        intro,
+        command,
+        config: String::new(),
+        config_name: String::new(),
+        blocks: vec![
+            PageBlock::Text(TextBlock {
+                heading: "What this is".into(),
+                text: what.to_string(),
+            }),
+            PageBlock::Figures(ReportSection {
+                heading: "Animation".into(),
+                text: String::new(),
+                figures: vec![ReportFigure {
+                    file: PathBuf::from(&name),
+                    caption: String::new(),
+                }],
+            }),
+            PageBlock::Numbers(NumbersBlock {
+                heading: "Numbers".into(),
+                source: gif
+                    .with_extension("json")
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                value: serde_json::to_value(summary)?,
+            }),
+        ],
+    };
+    write(&path, &page)?;
+    Ok(path)
+}
+
 fn write(path: &Path, page: &RunPage) -> Result<()> {
     genviz_render::write_run_page(path, page)
         .with_context(|| format!("writing the page {}", path.display()))

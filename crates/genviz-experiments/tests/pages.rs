@@ -238,20 +238,38 @@ fn a_folder_of_runs_gets_an_index_with_a_comparison_table() {
     }
 }
 
-/// Opens `path` and waits until its `n` explorers have drawn their fine boundaries.
-fn open_explorers(browser: &mut Browser, path: &Path, n: usize) {
-    browser.open(path);
-    browser.wait_for(&format!(
+/// Waits until every explorer on the page has drawn its first frame since it last moved: the
+/// data scored and the numbers shown (the fine boundary may still be on its way; the next
+/// move drops it, which keeps these tests quick on a busy machine).
+fn wait_first_frames(browser: &mut Browser) {
+    browser.wait_for(
         "document.body.dataset.explorers && \
-         document.querySelectorAll('.explorer[data-state=\"done\"]').length === {n}"
-    ));
+         Array.from(document.querySelectorAll('.explorer')).every(e => \
+           e.dataset.state === 'coarse' || e.dataset.state === 'done')",
+    );
 }
 
-/// Moves explorer `i` of group 0 to grid point `k` of `s` and checks that the page's
-/// accuracies, exact and as shown, are genviz's there.
+/// Waits until every explorer on the page has drawn its fine boundary.
+fn wait_fine(browser: &mut Browser) {
+    browser.wait_for(
+        "document.body.dataset.explorers && \
+         Array.from(document.querySelectorAll('.explorer')).every(e => e.dataset.state === 'done')",
+    );
+}
+
+/// Moves explorer `i` of group 0 (and the others, when linked) to `(a, b)` and waits for the
+/// first frames there.
+fn move_to(browser: &mut Browser, i: usize, (a, b): (f64, f64)) {
+    // `set` resolves once the fine boundary is drawn; only its move is wanted here.
+    browser.eval(&format!("genvizExplorer.set(0, {i}, {a:?}, {b:?}), true"));
+    wait_first_frames(browser);
+}
+
+/// Checks that explorer `i` of group 0 stands at grid point `k` of `s` and that the page's
+/// accuracies there, exact and as shown, are genviz's.
 fn check_grid_point(browser: &mut Browser, i: usize, s: &Surface, k: usize, what: &str) {
     let (a, b) = s.coords(k);
-    let state = browser.eval(&format!("genvizExplorer.set(0, {i}, {a:?}, {b:?})"));
+    let state = browser.eval(&format!("genvizExplorer.state(0, {i})"));
     assert_eq!(state["a"].as_f64(), Some(a), "{what}");
     assert_eq!(state["b"].as_f64(), Some(b), "{what}");
     for (name, acc) in [("train", s.train_acc[k]), ("test", s.test_acc[k])] {
@@ -284,7 +302,8 @@ fn the_surface_page_works_offline_and_its_explorer_agrees_with_surface_npz() {
     std::fs::copy(r.surface.join("report.html"), &path).unwrap();
     let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut browser = Browser::launch(&chromium, &out.join("surface.log"), 1500, 1000);
-    open_explorers(&mut browser, &path, 1);
+    browser.open(&path);
+    wait_first_frames(&mut browser);
     browser.wait_for("document.body.dataset.plotsRendered !== undefined");
     assert_eq!(
         browser.eval("document.body.dataset.plotsRendered"),
@@ -292,6 +311,7 @@ fn the_surface_page_works_offline_and_its_explorer_agrees_with_surface_npz() {
     );
     let last = POINTS * POINTS - 1;
     for k in [POINTS * POINTS / 2, 0, last, 3 * POINTS + 7, POINTS - 1] {
+        move_to(&mut browser, 0, s.coords(k));
         check_grid_point(&mut browser, 0, &s, k, "surface page");
     }
     browser.eval("genvizExplorer.set(0, 0, 0, 0)");
@@ -545,18 +565,25 @@ fn the_paper_report_explores_both_minima_on_both_planes() {
     let shown = output_dir().join("paper-report.html");
     std::fs::copy(&path, &shown).unwrap();
     let mut browser = Browser::launch(&chromium, &output_dir().join("paper.log"), 1500, 1000);
-    open_explorers(&mut browser, &shown, 2);
+    browser.open(&shown);
+    wait_first_frames(&mut browser);
     for plane in 0..2 {
         if plane == 1 {
             browser.eval("document.querySelector('.plane-toggle input[value=\"1\"]').click()");
         }
-        for (i, planes) in grids.iter().enumerate() {
-            let s = &planes[plane];
+        for i in 0..2 {
             assert_eq!(
                 browser.eval(&format!("genvizExplorer.state(0, {i}).plane")),
                 json!(plane)
             );
-            for k in [0, 7, 12, 19, 24] {
+        }
+        // Linked: moving the clean net's marker moves the poisoned net's to the same point
+        // of its own grid (both grids share their coordinates).
+        let (clean, poisoned) = (&grids[0][plane], &grids[1][plane]);
+        assert_eq!((&clean.xs, &clean.ys), (&poisoned.xs, &poisoned.ys));
+        for k in [0, 7, 12, 19, 24] {
+            move_to(&mut browser, 0, clean.coords(k));
+            for (i, s) in [clean, poisoned].into_iter().enumerate() {
                 check_grid_point(
                     &mut browser,
                     i,
@@ -566,7 +593,8 @@ fn the_paper_report_explores_both_minima_on_both_planes() {
                 );
             }
         }
-        browser.eval("genvizExplorer.set(0, 0, 0.125, -0.125)");
+        move_to(&mut browser, 0, (0.125, -0.125));
+        wait_fine(&mut browser);
         browser.scroll_to("section.explorers .explorer-row");
         browser.screenshot(
             &output_dir().join(format!("paper-plane-{plane}.png")),
