@@ -567,7 +567,7 @@ fn the_paper_report_explores_both_minima_on_both_planes() {
     let mut browser = Browser::launch(&chromium, &output_dir().join("paper.log"), 1500, 1000);
     browser.open(&shown);
     wait_first_frames(&mut browser);
-    for plane in 0..2 {
+    for plane in [0, 1] {
         if plane == 1 {
             browser.eval("document.querySelector('.plane-toggle input[value=\"1\"]').click()");
         }
@@ -579,7 +579,7 @@ fn the_paper_report_explores_both_minima_on_both_planes() {
         }
         // Linked: moving the clean net's marker moves the poisoned net's to the same point
         // of its own grid (both grids share their coordinates).
-        let (clean, poisoned) = (&grids[0][plane], &grids[1][plane]);
+        let [clean, poisoned] = [0, 1].map(|i| &grids[i][plane]);
         assert_eq!((&clean.xs, &clean.ys), (&poisoned.xs, &poisoned.ys));
         for k in [0, 7, 12, 19, 24] {
             move_to(&mut browser, 0, clean.coords(k));
