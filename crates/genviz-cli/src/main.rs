@@ -50,6 +50,19 @@ enum Command {
     /// Run a run folder's job again from its run.json alone: resumes what was interrupted,
     /// and recomputes what is missing, into the same folder.
     Rerun(commands::rerun::RerunArgs),
+    /// Rebuild the page (report.html) of a run folder, or index a folder of runs.
+    ///
+    /// Every command writes report.html into its run folder as it finishes: one offline file
+    /// with the exact command, the figures, the numbers of run.json and, for landscapes, an
+    /// interactive 3-D surface and the landscape explorer (2-D inputs) or the hover view
+    /// (other inputs). This rebuilds it from the folder alone. Given a folder of runs, it
+    /// writes index.html there: every run below it, linked, with a comparison table. Examples:
+    ///
+    ///   genviz report runs/surface-20250101-120000          (that run's report.html)
+    ///
+    ///   genviz report runs                                   (runs/index.html)
+    #[command(verbatim_doc_comment)]
+    Report(commands::report::ReportArgs),
     /// Evaluate a trained model (a run folder, a safetensors or an ONNX file) on data.
     Eval(commands::eval::EvalArgs),
     /// Write a genviz model as ONNX (opset 17, PyTorch's names, BatchNorm kept).
@@ -184,6 +197,7 @@ impl Command {
         match self {
             Command::Train(_) => "train",
             Command::Rerun(_) => "rerun",
+            Command::Report(_) => "report",
             Command::Eval(_) => "eval",
             Command::Export(_) => "export",
             Command::Paper(_) => "paper",
@@ -224,6 +238,7 @@ impl Command {
         match self {
             Command::Train(args) => commands::train::run(*args, &p),
             Command::Rerun(args) => commands::rerun::run(args, &p),
+            Command::Report(args) => commands::report::run(args),
             Command::Eval(args) => commands::eval::run(args),
             Command::Export(args) => commands::export::run(args),
             Command::Paper(args) => commands::paper::paper(args, &p),

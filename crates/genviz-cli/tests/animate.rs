@@ -65,6 +65,13 @@ fn wiggle_gif_and_its_numbers_come_from_the_model() {
     assert!(frames.delays_cs.iter().all(|&d| d == 8));
     // Frame 0 is t = 0 and frame 1 the next point out: the boundary panel and the marker move.
     assert_ne!(frames.frames[0], frames.frames[1]);
+    // Its page beside it: the exact command, the GIF inline, the summary's numbers.
+    let page = std::fs::read_to_string(gif.with_extension("html")).unwrap();
+    assert!(
+        page.contains(&format!("genviz animate --model {}", s(&run))),
+        "the command"
+    );
+    assert!(page.contains("data:image/gif;base64,") && page.contains("loss_at_zero"));
 
     let summary = json(&gif.with_extension("json"));
     let ts = floats(&summary["ts"]);

@@ -349,6 +349,8 @@ fn paper_runs_every_figure_end_to_end() {
         "Animations:",
         "data:image/gif;base64,",
         "Plotly.newPlot",
+        "class=\"explorer-data\"",
+        "top Hessian eigenvector and a random direction",
     ] {
         assert!(report.contains(heading), "report lacks {heading}");
     }
@@ -396,6 +398,9 @@ fn paper_runs_every_figure_end_to_end() {
             "minefield",
             "paper",
             "sharp",
+            // Fig 3's two landscapes and the report explorer's two eigenvector planes.
+            "surface",
+            "surface",
             "surface",
             "surface",
             "train",

@@ -413,3 +413,48 @@ fn connect_finds_a_curve_below_the_straight_line() {
     assert!(bends.get("bend1.layers.0.weight").is_some());
     assert!(out.join("plane/plane_contour.png").exists() && out.join("connect_path.png").exists());
 }
+
+#[test]
+fn every_landscape_leaves_a_page_and_report_rebuilds_pages_and_indexes_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("runs");
+    let run = trained(&root, "run", "1");
+    let out = root.join("surf");
+    let args = [
+        "surface",
+        s(&run),
+        "--x",
+        "-0.5:0.5:5",
+        "--y",
+        "-0.5:0.5:5",
+        "--out",
+        s(&out),
+    ];
+    ok(genviz(&args));
+    // The page the command left: the exact command, the explorer (2-D inputs), offline.
+    let page = out.join("report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains(&format!("genviz {}", args.join(" "))),
+        "the command"
+    );
+    assert!(html.contains("class=\"explorer-data\""));
+    assert!(!html.contains("src=\"http"));
+    std::fs::remove_file(&page).unwrap();
+    let printed = ok(genviz(&["report", s(&out)]));
+    assert_eq!(printed.trim(), s(&page));
+    assert_eq!(std::fs::read_to_string(&page).unwrap(), html);
+
+    // A folder of runs: the index, linking both pages.
+    let printed = ok(genviz(&["report", s(&root)]));
+    let index = root.join("index.html");
+    assert_eq!(printed.trim(), s(&index));
+    let html = std::fs::read_to_string(&index).unwrap();
+    for link in ["href=\"run/report.html\"", "href=\"surf/report.html\""] {
+        assert!(html.contains(link), "{link}");
+    }
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err = fails(genviz(&["report", s(&empty)]));
+    assert!(err.contains("neither a run folder"), "{err}");
+}

@@ -811,6 +811,16 @@ pub fn run(config: &AnimateConfig) -> Result<Animation> {
             &config.out,
             &cfg,
         )?;
+        crate::pages::write_animation_page(
+            &config.out,
+            &format!(
+                "The training path of {} on the plane of its two principal components, growing \
+                 checkpoint by checkpoint over the train-loss contours of that plane, beside \
+                 the loss of each checkpoint.",
+                config.model.display()
+            ),
+            &s,
+        )?;
         return Ok(Animation::Path(s));
     }
     let (direction, name, value) = if config.along == Along::Random {
@@ -843,6 +853,23 @@ pub fn run(config: &AnimateConfig) -> Result<Animation> {
         &name,
         &config.out,
         &cfg,
+    )?;
+    crate::pages::write_animation_page(
+        &config.out,
+        &format!(
+            "The weights of {} move along the {name}, t from {} to {}; every frame shows the \
+             decision boundary at that t beside the train and test loss and accuracy{}. A flat \
+             minimum's boundary hardly moves; a sharp one's shatters within a small t.",
+            config.model.display(),
+            -config.span / 2.0,
+            config.span / 2.0,
+            if config.curvature {
+                " and the curvature along the ray"
+            } else {
+                ""
+            }
+        ),
+        &s,
     )?;
     Ok(Animation::Wiggle(s, value))
 }

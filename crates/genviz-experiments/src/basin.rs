@@ -181,6 +181,7 @@ pub fn run(config: &BasinConfig, dir: &Path, progress: &dyn Progress) -> Result<
     let result = Some(result);
     let record = record(&result, start.elapsed().as_secs_f64())?;
     record.write(dir)?;
+    crate::pages::write_page(dir)?;
     Ok(BasinRun {
         result,
         file,

@@ -264,5 +264,6 @@ pub fn run(config: &ConnectConfig, dir: &Path, progress: &dyn Progress) -> Resul
         };
         landscape::plane_with(&plane_config, extras, &plane_dir, progress)?;
     }
+    crate::pages::write_page(dir)?;
     Ok(ConnectRun { results, record })
 }

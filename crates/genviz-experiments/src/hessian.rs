@@ -404,6 +404,7 @@ pub fn run(config: &HessianConfig, dir: &Path, progress: &dyn Progress) -> Resul
         std::fs::remove_file(&state_path)
             .with_context(|| format!("removing {}", state_path.display()))?;
     }
+    crate::pages::write_page(dir)?;
     Ok(HessianRun {
         results: Some(results),
         record,

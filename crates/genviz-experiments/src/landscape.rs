@@ -761,6 +761,20 @@ pub fn fill(
                 .insert("figures_s".into(), drawing.elapsed().as_secs_f64());
         }
         record.write(dir)?;
+        if s.filled() == s.len() {
+            crate::pages::write_landscape_page(
+                dir,
+                &record,
+                &crate::pages::LandscapeView {
+                    model: job.model,
+                    plane: &job.plane,
+                    train: job.train,
+                    test: job.test,
+                    surface: s,
+                    settings,
+                },
+            )?;
+        }
     }
     Ok(LandscapeRun {
         surface,

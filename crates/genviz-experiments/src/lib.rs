@@ -30,6 +30,7 @@ pub mod hessian;
 pub mod landscape;
 pub mod model;
 pub mod names;
+pub mod pages;
 pub mod paper;
 pub mod presets;
 pub mod progress;

@@ -275,6 +275,7 @@ pub fn run_labelled(
             ("total_s", all.elapsed().as_secs_f64()),
         ]);
     record.write(dir)?;
+    crate::pages::write_page(dir)?;
     Ok(TrainedRun {
         net,
         theta: outcome.params.into_values(),

@@ -9,5 +9,6 @@ pub mod eval;
 pub mod export;
 pub mod landscape;
 pub mod paper;
+pub mod report;
 pub mod rerun;
 pub mod train;

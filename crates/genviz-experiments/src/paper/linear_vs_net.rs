@@ -427,6 +427,7 @@ pub fn run(
     )?
     .with_timings([("total_s", all.elapsed().as_secs_f64())]);
     record.write(dir)?;
+    crate::pages::write_page(dir)?;
     Ok(LinearVsNetRun { comparison, record })
 }
 

@@ -612,6 +612,7 @@ fn reproduce(
             ("total_s", total_s),
         ]);
     record.write(dir)?;
+    crate::pages::write_page(dir)?;
     let outcome = MinefieldOutcome {
         bad: bad
             .iter()

@@ -4,6 +4,7 @@
 
 pub mod animations;
 pub mod checks;
+pub mod explore;
 pub mod images;
 pub mod linear_vs_net;
 pub mod minefield;
@@ -211,6 +212,8 @@ pub(crate) struct Outcome {
     pub animations: Vec<animations::Animations>,
     /// The Fashion-MNIST networks, `[clean, poisoned]`, when made.
     pub images: Vec<images::ImageRun>,
+    /// The report's landscape explorer of both swiss-roll nets (with Fig 3).
+    pub explorers: Option<genviz_render::ExplorerGroup>,
 }
 
 /// Fig 8 into `dir/sharp`, with its checks.
@@ -370,6 +373,9 @@ pub fn reproduce(config: &PaperConfig, dir: &Path, progress: &dyn Progress) -> R
         out.summary.insert("runs".into(), json!(runs));
         if figures.contains(&Figure::Fig3) {
             out.landscapes = swissroll::fig3(dir, &rolls, scale, progress)?;
+            let (group, explored) = explore::explorer_group(dir, &rolls, scale, progress)?;
+            out.summary.insert("explorer".into(), json!(explored));
+            out.explorers = Some(group);
             out.figures.extend(
                 [
                     "fig3_decision_boundaries.png",

@@ -268,6 +268,7 @@ pub fn run(
     )?
     .with_timings([("total_s", all.elapsed().as_secs_f64())]);
     record.write(dir)?;
+    crate::pages::write_page(dir)?;
     Ok(OptimizersRun {
         rows,
         initial,

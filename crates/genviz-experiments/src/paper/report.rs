@@ -3,7 +3,9 @@
 
 use super::{images, swissroll, Figure, Outcome, Scale};
 use anyhow::Result;
-use genviz_render::{InteractiveSurface, Report, ReportFigure, ReportRow, ReportSection};
+use genviz_render::{
+    InteractiveSurface, PageBlock, Report, ReportFigure, ReportRow, ReportSection, RunPage,
+};
 use std::path::Path;
 
 fn pct(v: f64) -> String {
@@ -369,6 +371,16 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
             .collect(),
         surfaces: surfaces(out),
     };
-    genviz_render::write_report(&dir.join("report.html"), &report)?;
+    let mut page = RunPage::from(report);
+    if let Some(group) = &out.explorers {
+        // Right after Fig 3, whose networks and planes it explores.
+        let at = page
+            .blocks
+            .iter()
+            .position(|b| matches!(b, PageBlock::Figures(s) if s.heading.starts_with("Fig 3")))
+            .map_or(page.blocks.len(), |k| k + 1);
+        page.blocks.insert(at, PageBlock::Explorers(group.clone()));
+    }
+    genviz_render::write_run_page(&dir.join("report.html"), &page)?;
     Ok(())
 }

@@ -570,6 +570,7 @@ pub fn run(plan: &SharpPlan, dir: &Path, progress: &dyn Progress) -> Result<Shar
     })
     .with_timings(timings);
     record.write(dir)?;
+    crate::pages::write_page(dir)?;
     Ok(SharpRun { outcome, record })
 }
 
