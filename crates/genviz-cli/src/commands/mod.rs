@@ -7,6 +7,7 @@ pub mod curvature;
 pub mod data;
 pub mod eval;
 pub mod landscape;
+pub mod measures;
 pub mod paper;
 pub mod rerun;
 pub mod train;
