@@ -1256,8 +1256,8 @@ mod tests {
             "min_train_accuracy = 0.5\n\n[[axes]]\nname = \"seed\"\nvalues = [1, 2]\n\n[[measures]]\nkind = \"path_norm\"\n\n[base]\n{}",
             base.lines()
                 .map(|l| {
-                    if l.starts_with('[') {
-                        format!("[base.{}", &l[1..])
+                    if let Some(rest) = l.strip_prefix('[') {
+                        format!("[base.{rest}")
                     } else {
                         l.to_string()
                     }
