@@ -374,13 +374,11 @@ pub fn rows(specs: &[MeasureSpec], models: &[ModelMeasures]) -> Vec<MeasureRow> 
 
 /// A number with four significant digits, in scientific notation when very small or large.
 pub fn format_value(x: f64) -> String {
-    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+    if x == 0.0 {
+        "0".into()
+    } else if (1e-3..1e6).contains(&x.abs()) {
         let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
-        if x == 0.0 {
-            "0".into()
-        } else {
-            format!("{x:.digits$}")
-        }
+        format!("{x:.digits$}")
     } else if x.is_finite() {
         format!("{x:.3e}")
     } else {
