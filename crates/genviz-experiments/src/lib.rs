@@ -42,7 +42,7 @@ pub mod sweep;
 pub mod train;
 
 pub use config::{DataConfig, ExperimentConfig, ModelConfig};
-pub use genviz_conv::Device;
+pub use genviz_conv::{Arch, Device};
 pub use names::Names;
 pub use progress::{Progress, Silent, Stage};
 pub use record::{Job, RunRecord};
