@@ -330,7 +330,7 @@ fn paper_runs_every_figure_end_to_end() {
         .iter()
         .map(|c| c["figure"].as_str().unwrap())
         .collect();
-    for f in ["1", "3a", "3b", "5", "6", "8", "anim"] {
+    for f in ["1", "3a", "3b", "5", "6", "8", "anim", "measures"] {
         assert!(figures_checked.contains(f), "no check of Fig {f}");
     }
     assert_eq!(
@@ -347,6 +347,7 @@ fn paper_runs_every_figure_end_to_end() {
         "Fig 6:",
         "Fig 8:",
         "Animations:",
+        "Generalization measures of the clean and poisoned nets",
         "data:image/gif;base64,",
         "Plotly.newPlot",
         "class=\"explorer-data\"",
@@ -395,6 +396,7 @@ fn paper_runs_every_figure_end_to_end() {
     assert_eq!(
         records,
         [
+            "measures",
             "minefield",
             "paper",
             "sharp",

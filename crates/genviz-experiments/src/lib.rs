@@ -3,8 +3,9 @@
 //! Everything the `genviz` command does is a function here, with typed inputs and typed
 //! results, so that the command line, the Python package and a user's own Rust program call
 //! the same code: train a network into a run folder ([`train`]), draw and measure its
-//! landscape ([`landscape`], [`basin`], [`hessian`], [`connect`], [`animate`]), reproduce each
-//! of the paper's figures and all of them at once ([`paper`]).
+//! landscape ([`landscape`], [`basin`], [`hessian`], [`connect`], [`animate`]), compute
+//! generalization measures of models and rank a grid of trained models by them ([`measures`],
+//! [`sweep`]), reproduce each of the paper's figures and all of them at once ([`paper`]).
 //!
 //! Three ideas hold it together:
 //! - **Typed configurations that read back.** Every job's settings are a serde type
@@ -28,6 +29,7 @@ pub mod connect;
 pub mod figures;
 pub mod hessian;
 pub mod landscape;
+pub mod measures;
 pub mod model;
 pub mod names;
 pub mod pages;
@@ -37,6 +39,7 @@ pub mod progress;
 pub mod ranks;
 pub mod record;
 pub mod run_dir;
+pub mod sweep;
 pub mod train;
 
 pub use config::{DataConfig, ExperimentConfig, ModelConfig};

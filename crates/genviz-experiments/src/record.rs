@@ -7,7 +7,7 @@
 //! (`genviz rerun DIR`), and every reader (the model loader, the paper's report, a notebook)
 //! parses one shape.
 
-use crate::{basin, connect, hessian, landscape, paper, Progress};
+use crate::{basin, connect, hessian, landscape, measures, paper, sweep, Progress};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -61,6 +61,10 @@ pub enum Job {
     Optimizers(paper::optimizers::OptimizersConfig),
     /// Every figure of the paper.
     Paper(paper::PaperConfig),
+    /// Generalization measures of models.
+    Measures(measures::MeasuresConfig),
+    /// A grid of trained models, their measures and how each ranks them by their gap.
+    Sweep(sweep::SweepConfig),
 }
 
 impl Job {
@@ -80,6 +84,8 @@ impl Job {
             Job::LinearVsNet(_) => "linear-vs-net",
             Job::Optimizers(_) => "optimizers",
             Job::Paper(_) => "paper",
+            Job::Measures(_) => "measures",
+            Job::Sweep(_) => "sweep",
         }
     }
 
@@ -100,6 +106,8 @@ impl Job {
             Job::LinearVsNet(c) => paper::linear_vs_net::run(c, dir, progress).map(|r| r.record),
             Job::Optimizers(c) => paper::optimizers::run(c, dir, progress).map(|r| r.record),
             Job::Paper(c) => paper::reproduce(c, dir, progress).map(|r| r.record),
+            Job::Measures(c) => measures::run(c, dir, progress).map(|r| r.record),
+            Job::Sweep(c) => sweep::run(c, dir, progress).map(|r| r.record),
         }
     }
 }

@@ -26,7 +26,9 @@
 //!   densities on a shared grid).
 //!
 //! * Comparisons: [`draw_grouped_bars`] (a few series side by side per group, e.g. the train
-//!   and test accuracy of every optimizer of the paper's Table 1, one [`BarGroup`] each).
+//!   and test accuracy of every optimizer of the paper's Table 1, one [`BarGroup`] each), and
+//!   [`draw_scatter`] (points coloured by group in panels sharing their axes: a generalization
+//!   measure against the gap over a sweep, one [`ScatterPanel`] per hyperparameter).
 //!
 //! * The "minefield" of Fig. 1 of Huang et al.: [`draw_minefield`] (a 2-D embedding of SGD
 //!   iterates coloured by epoch, nearby bad minima coloured by test accuracy, and the final
@@ -76,6 +78,7 @@ mod minefield;
 mod output;
 mod page;
 mod report;
+mod scatter;
 mod style;
 mod surface3d;
 
@@ -589,6 +592,56 @@ pub fn draw_grouped_bars(
     scale: f64,
 ) -> Result<()> {
     bars::draw_grouped_bars(path, title, y_label, series, groups, y_range, scale)
+}
+
+/// One group of points of a [`ScatterPanel`], drawn in one colour (the first blue, the second
+/// red, ...) with a legend entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterSeries {
+    /// Legend text, e.g. `"beta=0.5"`.
+    pub label: String,
+    /// The points `(x, y)`, all finite.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// One panel of a [`ScatterFigure`]: its title and its groups of points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterPanel {
+    /// Drawn above the panel, e.g. `"coloured by beta"`.
+    pub title: String,
+    /// The groups, each in its own colour.
+    pub series: Vec<ScatterSeries>,
+}
+
+/// A row of scatter panels sharing their axes, e.g. a generalization measure against the gap
+/// over a sweep's models, one panel per hyperparameter, coloured by its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterFigure {
+    /// Drawn in bold above the panels.
+    pub title: String,
+    /// Name of the x axis.
+    pub x_label: String,
+    /// Name of the y axis.
+    pub y_label: String,
+    /// A logarithmic x axis (every x above 0).
+    pub log_x: bool,
+    /// The panels, left to right (at least one).
+    pub panels: Vec<ScatterPanel>,
+}
+
+/// Draws `figure` into one PNG at `path` (440 pixels wide per panel): the title above, then
+/// each panel with its title, a legend of its series and the points as dots in the series'
+/// colours. Every panel has the same axes (the range of all points, padded by 5%), so the
+/// panels show the same points coloured in different ways.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if there is no panel, a point is not finite, or an x is not
+/// above 0 on a log axis, checked before anything is drawn (the message names the panel and
+/// series); [`genviz_core::Error::Io`] if the file cannot be written. Every message names
+/// `path`; on error no file is left behind.
+pub fn draw_scatter(path: &Path, figure: &ScatterFigure) -> Result<()> {
+    scatter::draw(path, figure)
 }
 
 /// Draws Hessian eigenvalue densities into one PNG at `path` (860x560 pixels), like

@@ -8,6 +8,7 @@ pub mod data;
 pub mod eval;
 pub mod export;
 pub mod landscape;
+pub mod measures;
 pub mod paper;
 pub mod report;
 pub mod rerun;

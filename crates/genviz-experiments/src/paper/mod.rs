@@ -7,6 +7,7 @@ pub mod checks;
 pub mod explore;
 pub mod images;
 pub mod linear_vs_net;
+pub mod measures;
 pub mod minefield;
 pub mod optimizers;
 mod report;
@@ -41,6 +42,9 @@ pub enum Figure {
     /// GIFs: the decision boundary along a random ray and the top Hessian eigenvector, and
     /// the training path on its PCA plane, for both swiss-roll nets.
     Anim,
+    /// The generalization measures of both swiss-roll nets (a `genviz measures` run in
+    /// `measures/`): does every sharpness measure rank the poisoned net sharper?
+    Measures,
     /// A small CNN on Fashion-MNIST, clean and poisoned, and the landscapes of both; Fig 2
     /// (the net against a linear model on polynomial features) and the optimizer table, at
     /// CPU scale (about 45 minutes on 2 cores; in `--full`, or by `--only images`).
@@ -57,9 +61,10 @@ impl std::str::FromStr for Figure {
             "fig6" => Figure::Fig6,
             "fig8" => Figure::Fig8,
             "anim" => Figure::Anim,
+            "measures" => Figure::Measures,
             "images" => Figure::Images,
             other => {
-                bail!("figure `{other}`: expected fig1, fig3, fig5, fig6, fig8, anim or images")
+                bail!("figure `{other}`: expected fig1, fig3, fig5, fig6, fig8, anim, measures or images")
             }
         })
     }
@@ -67,13 +72,14 @@ impl std::str::FromStr for Figure {
 
 impl Figure {
     /// Every figure, in the order they are made.
-    pub const ALL: [Figure; 7] = [
+    pub const ALL: [Figure; 8] = [
         Figure::Fig1,
         Figure::Fig3,
         Figure::Fig5,
         Figure::Fig6,
         Figure::Fig8,
         Figure::Anim,
+        Figure::Measures,
         Figure::Images,
     ];
 
@@ -90,7 +96,7 @@ impl Figure {
     fn needs_swiss_rolls(self) -> bool {
         matches!(
             self,
-            Figure::Fig3 | Figure::Fig5 | Figure::Fig6 | Figure::Anim
+            Figure::Fig3 | Figure::Fig5 | Figure::Fig6 | Figure::Anim | Figure::Measures
         )
     }
 }
@@ -214,6 +220,8 @@ pub(crate) struct Outcome {
     pub images: Vec<images::ImageRun>,
     /// The report's landscape explorer of both swiss-roll nets (with Fig 3).
     pub explorers: Option<genviz_render::ExplorerGroup>,
+    /// The generalization measures of the swiss-roll nets, when they were trained.
+    pub measures: Option<measures::RollMeasures>,
 }
 
 /// Fig 8 into `dir/sharp`, with its checks.
@@ -340,7 +348,8 @@ pub struct PaperRun {
 /// Reproduces the paper's figures into `dir`: Fig 1 (the minefield), Fig 3 (decision
 /// boundaries and landscapes of the clean and poisoned swiss-roll nets), Fig 5 (basin radii
 /// and volumes), Fig 6 (the generalization gap as the poison weight grows), Fig 8 (a "sharp"
-/// problem the net fails to solve, and its wide-gap twin), the animations, and with the image
+/// problem the net fails to solve, and its wide-gap twin), the animations, the generalization
+/// measures of both swiss-roll nets (`measures/`, a `genviz measures` run), and with the image
 /// experiment Fig 2 and the optimizer table. Writes the figures, `summary.json`, `results.md`
 /// and `results.json` (each number beside the paper's value with pass/fail), `paper.json`,
 /// `report.html` (all of it in one page that works offline) and `run.json`. A rerun into the
@@ -409,6 +418,12 @@ pub fn reproduce(config: &PaperConfig, dir: &Path, progress: &dyn Progress) -> R
         }
         if figures.contains(&Figure::Anim) {
             animations::make(dir, &rolls, progress, &mut out)?;
+        }
+        if figures.contains(&Figure::Measures) {
+            let (checks, summary, measured) = measures::measure_rolls(dir, progress)?;
+            out.checks.extend(checks);
+            out.summary.insert("measures".into(), summary);
+            out.measures = Some(measured);
         }
         for (label, m) in swissroll::LABELS.iter().zip(rolls.metrics()) {
             progress.note(&format!(

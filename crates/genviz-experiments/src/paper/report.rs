@@ -114,6 +114,16 @@ fn fig6_section(out: &Outcome) -> Option<ReportSection> {
     })
 }
 
+/// The generalization measures' section.
+fn measures_section(out: &Outcome) -> Option<ReportSection> {
+    let m = out.measures.as_ref()?;
+    Some(ReportSection {
+        heading: "Generalization measures of the clean and poisoned nets".into(),
+        text: super::measures::report_text(m),
+        figures: Vec::new(),
+    })
+}
+
 /// Fig 8's section.
 fn fig8_section(out: &Outcome) -> Option<ReportSection> {
     let o = out.sharp.as_ref()?;
@@ -334,6 +344,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
         fig3_section(out),
         fig5_section(out),
         fig6_section(out),
+        measures_section(out),
         fig8_section(out),
         animation_section(out),
         images_section(out),
@@ -356,10 +367,10 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
             .checks
             .iter()
             .map(|c| ReportRow {
-                figure: if c.figure == "img" {
-                    "Images".into()
-                } else {
-                    format!("Fig {}", c.figure)
+                figure: match c.figure.as_str() {
+                    "img" => "Images".into(),
+                    "measures" => "Measures".into(),
+                    f => format!("Fig {f}"),
                 },
                 quantity: c.quantity.clone(),
                 measured: c.measured,
