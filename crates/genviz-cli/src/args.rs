@@ -3,8 +3,8 @@
 use clap::Args;
 use genviz_experiments::landscape::{GridSettings, PlotStyle};
 use genviz_experiments::model::{BnMode, DataSource, Head, ModelOptions};
-use genviz_experiments::Device;
 use genviz_experiments::presets::SWISS_ROLL_SEED;
+use genviz_experiments::Device;
 use genviz_landscape::Shard;
 use std::path::{Path, PathBuf};
 

@@ -38,7 +38,11 @@ fn an_exported_net_evaluates_and_draws_its_surface_as_the_native_one() {
     for split in ["train", "test"] {
         let (a, b) = (&native[split], &exported[split]);
         assert!(
-            close(a["loss"].as_f64().unwrap(), b["loss"].as_f64().unwrap(), 1e-5),
+            close(
+                a["loss"].as_f64().unwrap(),
+                b["loss"].as_f64().unwrap(),
+                1e-5
+            ),
             "{split}: {a} vs {b}"
         );
         assert_eq!(a["accuracy"], b["accuracy"], "{split}");
@@ -61,7 +65,12 @@ fn an_exported_net_evaluates_and_draws_its_surface_as_the_native_one() {
         ]
         .concat(),
     ));
-    for f in ["surface.npz", "surface_contour.png", "surface_3d.png", "run.json"] {
+    for f in [
+        "surface.npz",
+        "surface_contour.png",
+        "surface_3d.png",
+        "run.json",
+    ] {
         assert!(onnx_out.join(f).exists(), "{f} is missing");
     }
     let a = genviz_landscape::Surface::load(&native_out.join("surface.npz")).unwrap();
@@ -94,7 +103,15 @@ fn an_exported_net_evaluates_and_draws_its_surface_as_the_native_one() {
     let traj_out = dir.path().join("traj");
     let mut args = vec!["trajectory"];
     args.extend(path.iter().map(String::as_str));
-    args.extend([s(&onnx), "--data", &data, "--num", "5", "--out", s(&traj_out)]);
+    args.extend([
+        s(&onnx),
+        "--data",
+        &data,
+        "--num",
+        "5",
+        "--out",
+        s(&traj_out),
+    ]);
     ok(genviz(&args));
     let record = common::json(&traj_out.join("run.json"));
     assert_eq!(
@@ -113,16 +130,34 @@ fn onnx_mistakes_get_clear_errors() {
     ok(genviz(&["export", s(&run), "--onnx", s(&onnx)]));
 
     let err = fails(genviz(&["eval", s(&onnx)]));
-    assert!(err.contains("model.onnx") && err.contains("--data"), "{err}");
+    assert!(
+        err.contains("model.onnx") && err.contains("--data"),
+        "{err}"
+    );
     let err = fails(genviz(&["eval", s(&onnx), "--data", "blobs"]));
-    assert!(err.contains("3 classes") && err.contains("predicts 2"), "{err}");
+    assert!(
+        err.contains("3 classes") && err.contains("predicts 2"),
+        "{err}"
+    );
     let err = fails(genviz(&["eval", s(&run), "--params", "layers"]));
     assert!(err.contains("ONNX models only"), "{err}");
     let err = fails(genviz(&["export", s(&run), "--onnx", "model.txt"]));
     assert!(err.contains("model.txt") && err.contains(".onnx"), "{err}");
-    let err = fails(genviz(&["export", s(&onnx), "--onnx", s(&dir.path().join("again.onnx"))]));
+    let err = fails(genviz(&[
+        "export",
+        s(&onnx),
+        "--onnx",
+        s(&dir.path().join("again.onnx")),
+    ]));
     assert!(err.contains("already an ONNX model"), "{err}");
-    let err = fails(genviz(&["eval", s(&onnx), "--data", "swiss-roll", "--bn", "recompute"]));
+    let err = fails(genviz(&[
+        "eval",
+        s(&onnx),
+        "--data",
+        "swiss-roll",
+        "--bn",
+        "recompute",
+    ]));
     assert!(err.contains("no BatchNormalization"), "{err}");
 
     let broken = dir.path().join("broken.onnx");

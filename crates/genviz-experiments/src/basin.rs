@@ -1,7 +1,7 @@
 //! Basin radii along random rays from a minimum, and the log-volume they imply (Fig 5):
 //! `genviz basin`, resumable ray by ray, split over shards or MPI ranks.
 
-use crate::model::{self, DataSource};
+use crate::model::DataSource;
 use crate::progress::Progress;
 use crate::ranks::Ranks;
 use crate::record::{DataRecord, Job, RunRecord};

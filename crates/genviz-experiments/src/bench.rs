@@ -81,7 +81,12 @@ fn near(theta: &[f32], count: usize, seed: u64) -> Vec<Vec<f32>> {
     use rand::Rng as _;
     let mut r = rng::stream(seed, "bench-points");
     (0..count)
-        .map(|_| theta.iter().map(|&v| v + r.gen_range(-0.01..0.01)).collect())
+        .map(|_| {
+            theta
+                .iter()
+                .map(|&v| v + r.gen_range(-0.01..0.01))
+                .collect()
+        })
         .collect()
 }
 

@@ -5,7 +5,7 @@
 //! resumes where it stopped and gives the bits of an uninterrupted one. The ratio map is a grid
 //! of independent points: a shard or an MPI rank computes its slice, and rank 0 joins them.
 
-use crate::model::{self, DataSource};
+use crate::model::DataSource;
 use crate::progress::Progress;
 use crate::ranks::Ranks;
 use crate::record::{DataRecord, Job, RunRecord};

@@ -285,11 +285,10 @@ pub fn run(config: &MeasuresConfig, dir: &Path, progress: &dyn Progress) -> Resu
     let mut single_data = None;
     for (path, label) in config.models.iter().zip(&labels) {
         let model_start = Instant::now();
-        let m = model::load(path).with_context(|| format!("loading {}", path.display()))?;
-        let (train, test) = config
+        let (m, train, test) = config
             .data
-            .load(&m)
-            .with_context(|| format!("the data of {}", path.display()))?;
+            .open(path, progress)
+            .with_context(|| format!("loading {} and its data", path.display()))?;
         let init = initial_weights(path, &m, config.init.as_deref())?;
         let (specs, skipped) = match init {
             Some(_) => (config.measures.clone(), None),
@@ -335,6 +334,7 @@ pub fn run(config: &MeasuresConfig, dir: &Path, progress: &dyn Progress) -> Resu
         record.data = single_data;
     }
     record.write(dir)?;
+    crate::pages::write_page(dir)?;
     Ok(MeasuresRun { results, record })
 }
 

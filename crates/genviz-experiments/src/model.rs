@@ -112,7 +112,8 @@ impl ModelOptions {
 
 /// Whether `path` names an ONNX file.
 pub fn is_onnx(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
 }
 
 impl AnyNet {
@@ -254,15 +255,13 @@ impl LoadedModel {
         };
         let train = Arc::new(train.clone());
         let recomputed = match &**net {
-            OnnxDeviceNet::Cpu(n) => OnnxDeviceNet::Cpu(
-                n.clone()
-                    .with_recomputed_bn(train, BN_RECOMPUTE_BATCH)?,
-            ),
+            OnnxDeviceNet::Cpu(n) => {
+                OnnxDeviceNet::Cpu(n.clone().with_recomputed_bn(train, BN_RECOMPUTE_BATCH)?)
+            }
             #[cfg(feature = "cuda")]
-            OnnxDeviceNet::Cuda(n) => OnnxDeviceNet::Cuda(
-                n.clone()
-                    .with_recomputed_bn(train, BN_RECOMPUTE_BATCH)?,
-            ),
+            OnnxDeviceNet::Cuda(n) => {
+                OnnxDeviceNet::Cuda(n.clone().with_recomputed_bn(train, BN_RECOMPUTE_BATCH)?)
+            }
         };
         **net = recomputed;
         Ok(())
@@ -367,7 +366,7 @@ pub fn load_like(path: &Path, reference: &LoadedModel) -> Result<Params> {
     if matches!(reference.net, AnyNet::Onnx(_)) && !is_onnx(path) && !path.is_dir() {
         let file = genviz_core::io::read_safetensors(path)?;
         return Ok(genviz_core::io::params_from_tensors(
-            reference.net.layout(),
+            reference.net.layout().clone(),
             &file,
             path,
         )?);
@@ -508,7 +507,11 @@ pub fn data_for(model: &LoadedModel, data: Option<&str>, seed: u64) -> Result<(D
         (None, None) => bail!(
             "{}: a {} file needs data to evaluate on (--data)",
             model.weights.display(),
-            if is_onnx(&model.weights) { "ONNX" } else { "safetensors" }
+            if is_onnx(&model.weights) {
+                "ONNX"
+            } else {
+                "safetensors"
+            }
         ),
     };
     let loaded = config.load(seed).context("loading the evaluation data")?;

@@ -19,7 +19,7 @@
 
 use crate::config::{DataConfig, ExperimentConfig};
 use crate::landscape::{GridSettings, LandscapeResults, PlotStyle};
-use crate::model::{self, AnyNet, DataSource, LoadedModel};
+use crate::model::{AnyNet, DataSource, LoadedModel};
 use crate::record::{Job, RunRecord, RECORD_FILE};
 use anyhow::{bail, Context, Result};
 use genviz_core::{Dataset, Network};
@@ -228,20 +228,19 @@ fn landscape_page_from_disk(
     let results: LandscapeResults = record.results()?;
     let file = dir.join(&results.file);
     let surface = Surface::load(&file)?;
-    let m = model::load(model_path).with_context(|| {
-        format!(
-            "loading {}, the model of the landscape in {}",
-            model_path.display(),
-            dir.display()
-        )
-    })?;
+    let (m, train, test) = settings
+        .data
+        .open(model_path, &crate::Silent)
+        .with_context(|| {
+            format!(
+                "loading {} and its data, the model of the landscape in {}",
+                model_path.display(),
+                dir.display()
+            )
+        })?;
     let directions = dir.join("directions.safetensors");
     let (x, y) = read_directions(&directions, &m.params)?;
     let plane = Plane::new(m.params.clone(), x, y)?;
-    let (train, test) = settings
-        .data
-        .load(&m)
-        .with_context(|| format!("loading the data of the landscape in {}", dir.display()))?;
     if plane.fingerprint(&surface.xs, &surface.ys, &[&train, &test]) != surface.fingerprint {
         bail!(
             "{}: was computed from another model, other directions or other data than {}, \
@@ -594,6 +593,15 @@ fn describe(record: &RunRecord) -> String {
                                trained with each optimizer."
             .into(),
         Job::Paper(_) => "Every figure of the paper, reproduced.".into(),
+        Job::Measures(c) => format!(
+            "Sharpness, flatness and norm measures of {} model(s) with their train and test \
+             loss and accuracy (measures.md, measures.csv).",
+            c.models.len()
+        ),
+        Job::Sweep(_) => "A sweep of trained models, their measures, and how each measure \
+                          ranks them by their generalization gap (Kendall's tau and the \
+                          granulated coefficient)."
+            .into(),
     }
 }
 

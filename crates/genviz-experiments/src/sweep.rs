@@ -653,6 +653,7 @@ fn setting_model(
         seed: experiment.seed,
         eval_train: config.eval_train,
         eval_test: config.eval_test,
+        model: Default::default(),
     };
     let (train_set, test) = data.load(&m)?;
     let init = model::load_like(&run_dir.join(INIT_CHECKPOINT), &m)

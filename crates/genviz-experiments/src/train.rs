@@ -102,6 +102,7 @@ pub fn initial_params(net: &AnyNet, config: &ExperimentConfig) -> Params {
     match net {
         AnyNet::Mlp(m) => genviz_mlp::init_params(m.spec(), config.model.init, &mut r),
         AnyNet::Conv(c) => genviz_conv::init_params(c.layout(), &mut r),
+        AnyNet::Onnx(n) => n.model().params(),
     }
 }
 

@@ -89,6 +89,13 @@ fn every_job_configuration_reads_back_from_its_record() {
                     seed: 2,
                     eval_train: Some(10),
                     eval_test: None,
+                    // Every ONNX choice away from its default, so the round trip covers them.
+                    model: genviz_experiments::model::ModelOptions {
+                        device: genviz_experiments::Device::Cpu,
+                        params: Some("^layers\\.".into()),
+                        head: Some(genviz_experiments::model::Head::Sigmoid),
+                        bn: genviz_experiments::model::BnMode::Recompute,
+                    },
                 },
                 shard: Some(Shard { index: 2, count: 3 }),
                 save_every: 0.5,

@@ -60,6 +60,10 @@ pub fn run(args: AnimateArgs) -> Result<()> {
         data: crate::args::DataArgs {
             data: args.data,
             seed: args.data_seed,
+            device: Default::default(),
+            params: None,
+            head: None,
+            bn: Default::default(),
         }
         .source(),
     };

@@ -125,7 +125,9 @@ pub(crate) fn explorer_group(
         let eig_plane = Plane::new(m.params.clone(), ex, ey)?;
         let spec = match &m.net {
             model::AnyNet::Mlp(n) => n.spec(),
-            model::AnyNet::Conv(_) => bail!("{}: not an MLP", run.display()),
+            model::AnyNet::Conv(_) | model::AnyNet::Onnx(_) => {
+                bail!("{}: not an MLP", run.display())
+            }
         };
         let planes = vec![
             pages::explorer_plane(

@@ -105,6 +105,7 @@ pub fn landscape_around(
                 seed,
                 eval_train: eval.0,
                 eval_test: eval.1,
+                model: Default::default(),
             })
         },
     };
