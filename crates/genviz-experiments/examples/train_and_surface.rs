@@ -43,7 +43,10 @@ fn main() -> anyhow::Result<()> {
     let surface = landscape::surface(&config, &out.join("surface"), &Silent)?;
     if let Some(s) = &surface.surface {
         let lowest = s.train_loss.iter().copied().fold(f64::INFINITY, f64::min);
-        println!("surface: {} points, lowest train loss {lowest:.3e}", s.len());
+        println!(
+            "surface: {} points, lowest train loss {lowest:.3e}",
+            s.len()
+        );
     }
 
     // Every run folder's run.json, typed.
