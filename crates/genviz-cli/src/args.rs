@@ -1,7 +1,7 @@
 //! Flags several commands share, and their conversion into the library's settings.
 
 use clap::Args;
-use genviz_experiments::landscape::{GridOptions, PlotStyle};
+use genviz_experiments::landscape::{GridSettings, PlotStyle};
 use genviz_experiments::model::DataSource;
 use genviz_experiments::presets::SWISS_ROLL_SEED;
 use genviz_landscape::Shard;
@@ -98,27 +98,19 @@ pub struct GridArgs {
 }
 
 impl GridArgs {
-    /// The data, cut to `--eval-train` / `--eval-test`.
-    pub fn data(&self) -> DataSource {
-        self.data.source_cut(self.eval_train, self.eval_test)
-    }
-
-    /// Slicing and saving.
-    pub fn grid(&self) -> GridOptions {
-        GridOptions {
+    /// The data (cut to `--eval-train` / `--eval-test`), slicing, saving and drawing.
+    pub fn settings(&self) -> GridSettings {
+        GridSettings {
+            data: self.data.source_cut(self.eval_train, self.eval_test),
             shard: self.shard,
             save_every: self.save_every,
-        }
-    }
-
-    /// The figures' levels.
-    pub fn plot(&self) -> PlotStyle {
-        PlotStyle {
-            vmin: self.vmin,
-            vmax: self.vmax,
-            vlevel: self.vlevel,
-            log: self.log,
-            zmax: self.zmax,
+            plot: PlotStyle {
+                vmin: self.vmin,
+                vmax: self.vmax,
+                vlevel: self.vlevel,
+                log: self.log,
+                zmax: self.zmax,
+            },
         }
     }
 }

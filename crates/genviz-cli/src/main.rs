@@ -58,8 +58,9 @@ enum Command {
     ///
     /// Trains the good minefield net (SPEC 1.8; 500 epochs instead of the authors' 2,000),
     /// then from every 10th epoch's checkpoint a bad minimum (fits the training set and 134
-    /// points with flipped labels; 40,000 full-batch steps, RMSprop 0.005 with two /10
-    /// drops), and embeds the kernels of both with PCA (50) and t-SNE (perplexity 30). Example:
+    /// points with flipped labels; 100,000 full-batch steps of RMSprop at 0.002, divided by
+    /// 10 at 70,000 and 85,000), and embeds the kernels of both with PCA (50) and t-SNE
+    /// (perplexity 30). Example:
     ///
     ///   genviz minefield --out runs/minefield
     ///
@@ -144,7 +145,7 @@ enum Command {
     Plane(commands::landscape::PlaneArgs),
     /// PCA of a run's training path and the loss surface in that plane, path drawn on it.
     Trajectory(commands::landscape::TrajectoryArgs),
-    /// Join the shards of a surface (`--shard k/n` runs) into one file.
+    /// Join the shards of a surface or of basin rays (`--shard k/n` runs) into one file.
     Merge(commands::landscape::MergeArgs),
     /// Basin radii along random rays from a minimum, and its log-volume with an interval.
     Basin(commands::curvature::BasinArgs),

@@ -5,9 +5,8 @@
 //! experiments and the command line never name a burn type.
 
 use crate::{ConvNet, ConvSpec};
-use genviz_core::{Affine, Batch, Dataset, Error, Eval, Layout, Network, Result};
+use genviz_core::{Dataset, Error, Network, Result};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// The CPU backend: burn's pure-Rust `flex`, with the autodiff tape.
 pub type CpuBackend = burn::backend::Autodiff<burn::backend::Flex>;
@@ -117,41 +116,17 @@ impl DeviceNet {
             DeviceNet::Cuda(n) => n.recompute_bn(theta, data, batch),
         }
     }
+}
 
-    fn net(&self) -> &dyn Network {
+/// A `DeviceNet` is the [`Network`] of its device: every analysis takes it as one.
+impl std::ops::Deref for DeviceNet {
+    type Target = dyn Network;
+
+    fn deref(&self) -> &Self::Target {
         match self {
             DeviceNet::Cpu(n) => n,
             #[cfg(feature = "cuda")]
             DeviceNet::Cuda(n) => n,
         }
-    }
-}
-
-impl Network for DeviceNet {
-    fn layout(&self) -> &Arc<Layout> {
-        self.net().layout()
-    }
-    fn num_classes(&self) -> usize {
-        self.net().num_classes()
-    }
-    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
-        self.net().evaluate(thetas, data)
-    }
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
-        self.net().evaluate_affine(plane, coords, data)
-    }
-    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
-        self.net().hvp(theta, v, data)
-    }
-    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
-        self.net().loss_grad(theta, batch, grad)
-    }
-    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
-        self.net().logits(theta, inputs, n)
     }
 }

@@ -283,6 +283,26 @@ pub enum NpyArray {
     I64(Vec<i64>, Vec<usize>),
 }
 
+impl NpyArray {
+    /// A one-dimensional float64 array.
+    pub fn f64s(values: Vec<f64>) -> Self {
+        let n = values.len();
+        NpyArray::F64(values, vec![n])
+    }
+
+    /// A one-dimensional int64 array.
+    pub fn i64s(values: Vec<i64>) -> Self {
+        let n = values.len();
+        NpyArray::I64(values, vec![n])
+    }
+
+    /// A `[rows, cols]` float64 array of `rows` concatenated (each `cols` long).
+    pub fn f64_rows<'a>(rows: impl ExactSizeIterator<Item = &'a [f64]>, cols: usize) -> Self {
+        let n = rows.len();
+        NpyArray::F64(rows.flatten().copied().collect(), vec![n, cols])
+    }
+}
+
 fn shaped<T: Clone>(path: &Path, name: &str, values: &[T], shape: &[usize]) -> Result<ArrayD<T>> {
     ArrayD::from_shape_vec(IxDyn(shape), values.to_vec()).map_err(|_| {
         Error::invalid(format!(

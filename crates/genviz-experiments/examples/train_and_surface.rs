@@ -8,7 +8,7 @@
 //! The folders are ordinary run folders: `genviz rerun runs/example/surface` runs the surface
 //! again, and `genviz eval runs/example/clean` evaluates the net.
 
-use genviz_experiments::landscape::{self, Directions, GridOptions, PlotStyle, SurfaceConfig};
+use genviz_experiments::landscape::{self, Directions, GridSettings, SurfaceConfig};
 use genviz_experiments::model::DataSource;
 use genviz_experiments::train::TrainResults;
 use genviz_experiments::{presets, train, RunRecord, Silent};
@@ -36,9 +36,7 @@ fn main() -> anyhow::Result<()> {
         y: Some(axis),
         spacing: Default::default(),
         directions: Directions::random(0),
-        data: DataSource::own(presets::SWISS_ROLL_SEED),
-        grid: GridOptions::default(),
-        plot: PlotStyle::default(),
+        grid: GridSettings::on(DataSource::own(presets::SWISS_ROLL_SEED)),
     };
     let surface = landscape::surface(&config, &out.join("surface"), &Silent)?;
     if let Some(s) = &surface.surface {

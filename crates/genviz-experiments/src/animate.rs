@@ -165,19 +165,7 @@ pub fn eigvec_ray(
     seed: u64,
 ) -> Result<(Params, f64)> {
     let center = Params::from_vec(net.layout().clone(), theta.to_vec())?;
-    let h = Hessian::new(net, theta, train).filter_normalised(&center, CURVATURE_BIAS_SCALE);
-    let op = |v: &[f64]| h.apply(v);
-    let eig = hessian::top_eigen(
-        &op,
-        h.dim(),
-        1,
-        hessian::TOLERANCE,
-        hessian::MAX_ITER,
-        &mut rng::stream(seed, "wiggle-eigvec"),
-    );
-    let top = eig
-        .into_iter()
-        .next()
+    let top = top_curvature(net, &center, train, &mut rng::stream(seed, "wiggle-eigvec"))
         .context("the Hessian has no eigenvector (no parameters?)")?;
     let (scale, filters) = filter_scale(&center);
     let length = (filters as f64).sqrt();
@@ -188,6 +176,39 @@ pub fn eigvec_ray(
         .map(|(&v, &d)| (v * d * length) as f32)
         .collect();
     Ok((Params::from_vec(net.layout().clone(), values)?, top.value))
+}
+
+/// A named series of values.
+fn series(name: &str, values: &[f64]) -> Series1d {
+    Series1d {
+        label: name.into(),
+        values: values.to_vec(),
+    }
+}
+
+/// The train and test loss of an animation's side panel.
+fn loss_series(train: &[f64], test: &[f64]) -> Vec<Series1d> {
+    vec![series("train loss", train), series("test loss", test)]
+}
+
+/// The train and test accuracy of an animation's side panel.
+fn accuracy_series(train: &[f64], test: &[f64]) -> Vec<Series1d> {
+    vec![series("train acc", train), series("test acc", test)]
+}
+
+/// The top eigenpair of the filter-normalised Hessian `D H D` of the mean training loss at
+/// `theta` (power iteration from `rng`; `None` for a network without parameters).
+fn top_curvature(
+    net: &dyn Network,
+    theta: &Params,
+    train: &Dataset,
+    rng: &mut rng::Rng,
+) -> Option<hessian::Eigen> {
+    let h = Hessian::new(net, theta.values(), train).filter_normalised(theta, CURVATURE_BIAS_SCALE);
+    let op = |v: &[f64]| h.apply(v);
+    hessian::top_eigen(&op, h.dim(), 1, hessian::TOLERANCE, hessian::MAX_ITER, rng)
+        .into_iter()
+        .next()
 }
 
 /// `D` of the filter-normalised Hessian (as [`Hessian::filter_normalised`] builds it) and the
@@ -345,17 +366,8 @@ pub fn wiggle(
             .enumerate()
             .map(|(i, th)| -> Result<f64> {
                 let p = Params::from_vec(net.layout().clone(), th.clone())?;
-                let h = Hessian::new(net, th, train).filter_normalised(&p, CURVATURE_BIAS_SCALE);
-                let op = |v: &[f64]| h.apply(v);
-                let eig = hessian::top_eigen(
-                    &op,
-                    h.dim(),
-                    1,
-                    hessian::TOLERANCE,
-                    hessian::MAX_ITER,
-                    &mut rng::substream(cfg.seed, "wiggle-curvature", i as u64),
-                );
-                Ok(eig.first().map_or(f64::NAN, |e| e.value))
+                let mut r = rng::substream(cfg.seed, "wiggle-curvature", i as u64);
+                Ok(top_curvature(net, &p, train, &mut r).map_or(f64::NAN, |e| e.value))
             })
             .collect::<Result<Vec<f64>>>()
     });
@@ -393,10 +405,6 @@ pub fn wiggle(
             figures::boundary_panel_at(net, th, train, extent, title, cfg.resolution)
         })
         .collect();
-    let series = |name: &str, v: &[f64]| Series1d {
-        label: name.into(),
-        values: v.to_vec(),
-    };
     let crossing_text = |c: Option<f64>| c.map_or_else(|| "none".to_string(), two_digits);
     let animation = WiggleAnimation {
         title: format!(
@@ -406,14 +414,8 @@ pub fn wiggle(
         ),
         ts: ts.clone(),
         boundaries,
-        losses: vec![
-            series("train loss", &train_loss),
-            series("test loss", &test_loss),
-        ],
-        accuracies: vec![
-            series("train acc", &train_acc),
-            series("test acc", &test_acc),
-        ],
+        losses: loss_series(&train_loss, &test_loss),
+        accuracies: accuracy_series(&train_acc, &test_acc),
         curvature: curvature
             .as_ref()
             .map(|c| series("top eigenvalue of the filter-normalised Hessian", c)),
@@ -621,10 +623,6 @@ pub fn pca_path(
         .map(|f| (k - 1) as f64 * f as f64 / (cfg.frames - 1) as f64)
         .collect();
     heads.extend(std::iter::repeat_n((k - 1) as f64, cfg.hold));
-    let series = |name: &str, v: &[f64]| Series1d {
-        label: name.into(),
-        values: v.to_vec(),
-    };
     let [r1, r2] = pca.explained_variance_ratio;
     let animation = PathAnimation {
         title: format!(
@@ -648,14 +646,8 @@ pub fn pca_path(
         path: coords.clone(),
         path_label: "training path".into(),
         steps,
-        losses: vec![
-            series("train loss", &train_loss),
-            series("test loss", &test_loss),
-        ],
-        accuracies: vec![
-            series("train acc", &train_acc),
-            series("test acc", &test_acc),
-        ],
+        losses: loss_series(&train_loss, &test_loss),
+        accuracies: accuracy_series(&train_acc, &test_acc),
         log_loss: true,
         markers: vec![Marker {
             x: 0.0,

@@ -273,40 +273,27 @@ fn write_basin(
     seed: u64,
     threshold: f64,
 ) -> Result<()> {
-    let n = basin.radii.len();
     write_npz(
         path,
         &[
-            ("radii", NpyArray::F64(basin.radii.clone(), vec![n])),
-            ("radii_euclidean", NpyArray::F64(basin.euclidean(), vec![n])),
+            ("radii", NpyArray::f64s(basin.radii.clone())),
+            ("radii_euclidean", NpyArray::f64s(basin.euclidean())),
             (
                 "censored",
-                NpyArray::I64(
-                    basin.censored.iter().map(|&c| i64::from(c)).collect(),
-                    vec![n],
-                ),
+                NpyArray::i64s(basin.censored.iter().map(|&c| i64::from(c)).collect()),
             ),
             (
                 "direction_norms",
-                NpyArray::F64(
-                    basin.direction_norms.clone(),
-                    vec![basin.direction_norms.len()],
-                ),
+                NpyArray::f64s(basin.direction_norms.clone()),
             ),
-            ("directions_seed", NpyArray::I64(vec![seed as i64], vec![1])),
-            ("threshold", NpyArray::F64(vec![threshold], vec![1])),
+            ("directions_seed", NpyArray::i64s(vec![seed as i64])),
+            ("threshold", NpyArray::f64s(vec![threshold])),
             (
                 "log10_volume",
-                NpyArray::F64(vec![volume.log10_volume, volume.low, volume.high], vec![3]),
+                NpyArray::f64s(vec![volume.log10_volume, volume.low, volume.high]),
             ),
-            (
-                "center_loss",
-                NpyArray::F64(vec![basin.center_loss], vec![1]),
-            ),
-            (
-                "dimension",
-                NpyArray::I64(vec![basin.dimension as i64], vec![1]),
-            ),
+            ("center_loss", NpyArray::f64s(vec![basin.center_loss])),
+            ("dimension", NpyArray::i64s(vec![basin.dimension as i64])),
         ],
     )?;
     Ok(())
@@ -346,26 +333,14 @@ impl RayState {
         write_npz(
             path,
             &[
-                ("radii", NpyArray::F64(radii, vec![2 * r])),
-                ("censored", NpyArray::I64(censored, vec![2 * r])),
-                ("direction_norms", NpyArray::F64(norms, vec![r])),
-                (
-                    "center_loss",
-                    NpyArray::F64(vec![self.center_loss], vec![1]),
-                ),
-                (
-                    "dimension",
-                    NpyArray::I64(vec![self.dimension as i64], vec![1]),
-                ),
-                (
-                    "fingerprint",
-                    NpyArray::I64(vec![self.fingerprint], vec![1]),
-                ),
-                (
-                    "directions_seed",
-                    NpyArray::I64(vec![self.seed as i64], vec![1]),
-                ),
-                ("threshold", NpyArray::F64(vec![self.threshold], vec![1])),
+                ("radii", NpyArray::f64s(radii)),
+                ("censored", NpyArray::i64s(censored)),
+                ("direction_norms", NpyArray::f64s(norms)),
+                ("center_loss", NpyArray::f64s(vec![self.center_loss])),
+                ("dimension", NpyArray::i64s(vec![self.dimension as i64])),
+                ("fingerprint", NpyArray::i64s(vec![self.fingerprint])),
+                ("directions_seed", NpyArray::i64s(vec![self.seed as i64])),
+                ("threshold", NpyArray::f64s(vec![self.threshold])),
             ],
         )?;
         Ok(())

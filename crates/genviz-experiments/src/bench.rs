@@ -108,8 +108,7 @@ fn basin_and_hessian(
     config: &crate::config::ExperimentConfig,
     repeats: usize,
 ) -> Result<(f64, f64)> {
-    use genviz_landscape::basin::{radii, RadiusMode, RayConfig};
-    use genviz_landscape::{BiasPolicy, Normalization};
+    use genviz_landscape::basin::{radii, RayConfig};
     let mut short = config.train.clone();
     short.steps = 3000;
     short.log_every = u64::MAX;
@@ -129,18 +128,7 @@ fn basin_and_hessian(
         metadata: HashMap::new(),
     };
     let theta = train(request, &mut |_| {})?.params;
-    let rays = RayConfig {
-        rays: 200,
-        threshold: 1.0,
-        mode: RadiusMode::Exact {
-            max_radius: 2.0,
-            tolerance: 1e-3,
-            bracket: genviz_landscape::basin::DEFAULT_BRACKET,
-        },
-        seed: 0,
-        norm: Normalization::Filter,
-        bias: BiasPolicy::Ignore,
-    };
+    let rays = RayConfig::filter_normalised(200, 0);
     let mut best = f64::INFINITY;
     for _ in 0..repeats.max(1) + 1 {
         let start = std::time::Instant::now();

@@ -1,7 +1,7 @@
 //! A low-loss curve between two minima (Garipov et al. 2018), against the straight line:
 //! `genviz connect`.
 
-use crate::landscape::{self, marker, Extras, GridOptions, PlaneConfig, PlotStyle};
+use crate::landscape::{self, marker, Extras, GridSettings, PlaneConfig, PlotStyle};
 use crate::model::{self, DataSource};
 use crate::progress::Progress;
 use crate::record::{DataRecord, Job, RunRecord};
@@ -240,9 +240,10 @@ pub fn run(config: &ConnectConfig, dir: &Path, progress: &dyn Progress) -> Resul
             model2: config.model2.clone(),
             points: config.grid,
             margin: 0.2,
-            data: config.data.clone(),
-            grid: GridOptions::default(),
-            plot: PlotStyle::log_decades(),
+            grid: GridSettings {
+                plot: PlotStyle::log_decades(),
+                ..GridSettings::on(config.data.clone())
+            },
         };
         let extras = Extras {
             markers: vec![

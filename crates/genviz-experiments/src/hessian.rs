@@ -440,79 +440,37 @@ impl HessianState {
     fn save(&self, path: &Path, n: usize) -> Result<()> {
         let pos = self.rng_pos.unwrap_or(0);
         let k = self.quadratures.first().map_or(0, |q| q.nodes.len());
+        let quadrature = |f: fn(&hessian::Quadrature) -> &[f64]| {
+            NpyArray::f64_rows(self.quadratures.iter().map(f), k)
+        };
         let arrays = vec![
-            (
-                "fingerprint",
-                NpyArray::I64(vec![self.fingerprint], vec![1]),
-            ),
+            ("fingerprint", NpyArray::i64s(vec![self.fingerprint])),
             (
                 "rng_pos",
-                NpyArray::I64(
-                    vec![
-                        i64::from(self.rng_pos.is_some()),
-                        (pos >> 64) as u64 as i64,
-                        pos as u64 as i64,
-                    ],
-                    vec![3],
-                ),
+                NpyArray::i64s(vec![
+                    i64::from(self.rng_pos.is_some()),
+                    (pos >> 64) as u64 as i64,
+                    pos as u64 as i64,
+                ]),
             ),
             (
                 "eig_values",
-                NpyArray::F64(
-                    self.eigen.iter().map(|e| e.value).collect(),
-                    vec![self.eigen.len()],
-                ),
+                NpyArray::f64s(self.eigen.iter().map(|e| e.value).collect()),
             ),
             (
                 "eig_vectors",
-                NpyArray::F64(
-                    self.eigen
-                        .iter()
-                        .flat_map(|e| e.vector.iter().copied())
-                        .collect(),
-                    vec![self.eigen.len(), n],
-                ),
+                NpyArray::f64_rows(self.eigen.iter().map(|e| e.vector.as_slice()), n),
             ),
-            (
-                "trace",
-                NpyArray::F64(
-                    self.trace.into_iter().collect(),
-                    vec![usize::from(self.trace.is_some())],
-                ),
-            ),
-            (
-                "lanczos_nodes",
-                NpyArray::F64(
-                    self.quadratures
-                        .iter()
-                        .flat_map(|q| q.nodes.iter().copied())
-                        .collect(),
-                    vec![self.quadratures.len(), k],
-                ),
-            ),
-            (
-                "lanczos_weights",
-                NpyArray::F64(
-                    self.quadratures
-                        .iter()
-                        .flat_map(|q| q.weights.iter().copied())
-                        .collect(),
-                    vec![self.quadratures.len(), k],
-                ),
-            ),
+            ("trace", NpyArray::f64s(self.trace.into_iter().collect())),
+            ("lanczos_nodes", quadrature(|q| &q.nodes)),
+            ("lanczos_weights", quadrature(|q| &q.weights)),
             (
                 "ratio_min",
-                NpyArray::F64(
-                    self.ratios.iter().map(|r| r.0).collect(),
-                    vec![self.ratios.len()],
-                ),
+                NpyArray::f64s(self.ratios.iter().map(|r| r.0).collect()),
             ),
             (
                 "ratio_max",
-                NpyArray::F64(
-                    self.ratios.iter().map(|r| r.1).collect(),
-                    vec![self.ratios.len()],
-                ),
+                NpyArray::f64s(self.ratios.iter().map(|r| r.1).collect()),
             ),
         ];
         write_npz(path, &arrays)?;

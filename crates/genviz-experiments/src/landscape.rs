@@ -79,23 +79,36 @@ impl PlotStyle {
     }
 }
 
-/// How a grid is filled: which slice, and how often it is saved.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// How a grid's points are evaluated, filled and drawn: what every landscape shares.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GridOptions {
+pub struct GridSettings {
+    /// The data every point is evaluated on.
+    pub data: DataSource,
     /// Fill only slice k of n (`None`: all); join slices with `genviz merge`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<Shard>,
     /// Seconds between saves of the partly filled grid (what a killed run resumes from); 0
     /// saves after every batch of points.
+    #[serde(default = "default_save_every")]
     pub save_every: f64,
+    /// The figures' levels.
+    #[serde(default)]
+    pub plot: PlotStyle,
 }
 
-impl Default for GridOptions {
-    fn default() -> Self {
-        GridOptions {
+fn default_save_every() -> f64 {
+    2.0
+}
+
+impl GridSettings {
+    /// All of `data`, saved every two seconds, drawn with Li et al.'s levels.
+    pub fn on(data: DataSource) -> Self {
+        GridSettings {
+            data,
             shard: None,
-            save_every: 2.0,
+            save_every: default_save_every(),
+            plot: PlotStyle::default(),
         }
     }
 }
@@ -204,21 +217,15 @@ pub struct SurfaceConfig {
     pub spacing: Spacing,
     /// The directions.
     pub directions: Directions,
-    /// The data every point is evaluated on.
-    pub data: DataSource,
-    /// Slicing and saving.
-    #[serde(default)]
-    pub grid: GridOptions,
-    /// The figures' levels.
-    #[serde(default)]
-    pub plot: PlotStyle,
+    /// The data, slicing, saving and drawing.
+    pub grid: GridSettings,
 }
 
 impl SurfaceConfig {
     /// Refuses settings that cannot run, or a grid that would not fit in memory or on the
     /// disk of `dir`, before anything is read or written.
     pub fn check(&self, dir: &Path) -> Result<()> {
-        self.plot.check()?;
+        self.grid.plot.check()?;
         check_grid(self.x.num, self.y.map_or(0, |a| a.num), dir)
     }
 }
@@ -234,14 +241,8 @@ pub struct InterpolateConfig {
     pub model2: PathBuf,
     /// Coefficients (Li et al.: -0.5:1.5:401).
     pub x: Axis,
-    /// The data.
-    pub data: DataSource,
-    /// Slicing and saving.
-    #[serde(default)]
-    pub grid: GridOptions,
-    /// The figures' levels.
-    #[serde(default)]
-    pub plot: PlotStyle,
+    /// The data, slicing, saving and drawing.
+    pub grid: GridSettings,
 }
 
 /// The loss over the plane through three models (Garipov et al.): u along `model2 - model0`,
@@ -259,14 +260,8 @@ pub struct PlaneConfig {
     pub points: usize,
     /// Margin around the models, in units of the distances (Garipov et al.: 0.2).
     pub margin: f64,
-    /// The data.
-    pub data: DataSource,
-    /// Slicing and saving.
-    #[serde(default)]
-    pub grid: GridOptions,
-    /// The figures' levels.
-    #[serde(default)]
-    pub plot: PlotStyle,
+    /// The data, slicing, saving and drawing.
+    pub grid: GridSettings,
 }
 
 /// A run's training path on the plane of its two principal components, over the loss there.
@@ -283,14 +278,8 @@ pub struct TrajectoryConfig {
     pub y: Option<Axis>,
     /// Points per side of the default grid.
     pub num: usize,
-    /// The data.
-    pub data: DataSource,
-    /// Slicing and saving.
-    #[serde(default)]
-    pub grid: GridOptions,
-    /// The figures' levels.
-    #[serde(default)]
-    pub plot: PlotStyle,
+    /// The data, slicing, saving and drawing.
+    pub grid: GridSettings,
 }
 
 /// Memory per grid point while a surface is filled and saved: its four f64 arrays, the copy
@@ -380,12 +369,8 @@ pub struct GridJob<'a> {
     pub train: &'a Dataset,
     /// Test data of every point.
     pub test: &'a Dataset,
-    /// Where the data came from, for the record.
-    pub data_source: String,
-    /// Slicing and saving.
-    pub grid: GridOptions,
-    /// The figures' levels.
-    pub plot: PlotStyle,
+    /// The data's source, slicing, saving and drawing.
+    pub settings: &'a GridSettings,
     /// Markers, overlays and details.
     pub extras: Extras,
 }
@@ -401,7 +386,7 @@ pub fn surface(
 ) -> Result<LandscapeRun> {
     config.check(dir)?;
     let m = model::load(&config.model)?;
-    let (train, test) = config.data.load(&m)?;
+    let (train, test) = config.grid.data.load(&m)?;
     let (x, y) = config.directions.resolve(&m, config.y.is_some())?;
     let mut details = serde_json::json!({
         "norm": config.directions.norm,
@@ -425,9 +410,7 @@ pub fn surface(
         model: &m,
         train: &train,
         test: &test,
-        data_source: config.data.describe(&m),
-        grid: config.grid,
-        plot: config.plot,
+        settings: &config.grid,
         extras: Extras {
             markers: vec![marker(0.0, 0.0, "model")],
             details,
@@ -449,11 +432,11 @@ pub fn interpolate(
     dir: &Path,
     progress: &dyn Progress,
 ) -> Result<LandscapeRun> {
-    config.plot.check()?;
+    config.grid.plot.check()?;
     check_grid(config.x.num, 0, dir)?;
     let m = model::load(&config.model1)?;
     let other = model::load_like(&config.model2, &m)?;
-    let (train, test) = config.data.load(&m)?;
+    let (train, test) = config.grid.data.load(&m)?;
     let job = GridJob {
         plane: Plane::new(m.params.clone(), difference(&other, &m.params)?, None)?,
         xs: config.x.coords(Spacing::Linear),
@@ -461,9 +444,7 @@ pub fn interpolate(
         model: &m,
         train: &train,
         test: &test,
-        data_source: config.data.describe(&m),
-        grid: config.grid,
-        plot: config.plot,
+        settings: &config.grid,
         extras: Extras {
             markers: vec![marker(0.0, 0.0, "model 1"), marker(1.0, 0.0, "model 2")],
             ..Default::default()
@@ -472,7 +453,7 @@ pub fn interpolate(
     fill(
         job,
         Job::Interpolate(config.clone()),
-        config.data.seed,
+        config.grid.data.seed,
         dir,
         progress,
     )
@@ -492,7 +473,7 @@ pub fn plane_with(
     dir: &Path,
     progress: &dyn Progress,
 ) -> Result<LandscapeRun> {
-    config.plot.check()?;
+    config.grid.plot.check()?;
     check_grid(config.points, config.points, dir)?;
     let axis = Axis {
         min: -config.margin,
@@ -503,7 +484,7 @@ pub fn plane_with(
     let m = model::load(&config.model0)?;
     let w1 = model::load_like(&config.model1, &m)?;
     let w2 = model::load_like(&config.model2, &m)?;
-    let (train, test) = config.data.load(&m)?;
+    let (train, test) = config.grid.data.load(&m)?;
     let (plane, along) = Plane::through(&m.params, &w1, &w2).with_context(|| {
         format!(
             "{}, {}, {}",
@@ -521,9 +502,7 @@ pub fn plane_with(
         model: &m,
         train: &train,
         test: &test,
-        data_source: config.data.describe(&m),
-        grid: config.grid,
-        plot: config.plot,
+        settings: &config.grid,
         extras: Extras {
             markers: if extras.markers.is_empty() {
                 vec![
@@ -558,7 +537,7 @@ pub fn plane_with(
     fill(
         job,
         Job::Plane(config.clone()),
-        config.data.seed,
+        config.grid.data.seed,
         dir,
         progress,
     )
@@ -572,7 +551,7 @@ pub fn trajectory(
     dir: &Path,
     progress: &dyn Progress,
 ) -> Result<LandscapeRun> {
-    config.plot.check()?;
+    config.grid.plot.check()?;
     let m = model::load(&config.run)?;
     let trajectory = crate::animate::read_trajectory(&config.run, m.params.values().len())?;
     let path = PathPlane::of(trajectory.params.iter().map(Vec::as_slice), &m.params)?;
@@ -584,7 +563,7 @@ pub fn trajectory(
     let xa = config.x.unwrap_or_else(|| path.axis(0, config.num));
     let ya = config.y.unwrap_or_else(|| path.axis(1, config.num));
     check_grid(xa.num, ya.num, dir)?;
-    let (train, test) = config.data.load(&m)?;
+    let (train, test) = config.grid.data.load(&m)?;
     crate::run_dir::create(dir)?;
     let k = path.lstsq.len();
     let column = |f: &dyn Fn(&(f64, f64)) -> f64, v: &[(f64, f64)]| {
@@ -619,9 +598,7 @@ pub fn trajectory(
         model: &m,
         train: &train,
         test: &test,
-        data_source: config.data.describe(&m),
-        grid: config.grid,
-        plot: config.plot,
+        settings: &config.grid,
         extras: Extras {
             markers: vec![marker(0.0, 0.0, "final")],
             overlays: vec![PathOverlay {
@@ -634,7 +611,7 @@ pub fn trajectory(
     fill(
         job,
         Job::Trajectory(config.clone()),
-        config.data.seed,
+        config.grid.data.seed,
         dir,
         progress,
     )
@@ -662,15 +639,16 @@ pub fn fill(
     dir: &Path,
     progress: &dyn Progress,
 ) -> Result<LandscapeRun> {
-    job.plot.check()?;
-    let save_every = Duration::try_from_secs_f64(job.grid.save_every)
+    let settings = job.settings;
+    settings.plot.check()?;
+    let save_every = Duration::try_from_secs_f64(settings.save_every)
         .context("save_every: expected a number of seconds >= 0")?;
     let fingerprint = job
         .plane
         .fingerprint(&job.xs, &job.ys, &[job.train, job.test]);
     let mut surface = Surface::new(job.xs.clone(), job.ys.clone(), fingerprint)?;
     let ranks = Ranks::start()?;
-    let shard = ranks.shard(job.grid.shard)?;
+    let shard = ranks.shard(settings.shard)?;
     crate::run_dir::create(dir)?;
     let name = if shard == Shard::ALL {
         "surface.npz".to_string()
@@ -751,13 +729,17 @@ pub fn fill(
         details: job.extras.details.clone(),
     };
     let mut record = RunRecord::new(config, Some(seed), &results)?
-        .with_data(DataRecord::of(job.data_source.clone(), job.train, job.test))
+        .with_data(DataRecord::of(
+            settings.data.describe(job.model),
+            job.train,
+            job.test,
+        ))
         .with_timings([("fill_s", seconds), ("total_s", seconds)]);
     record.ranks = ranks.size();
     if let Some(s) = &surface {
         if s.filled() == s.len() {
             let drawing = Instant::now();
-            draw(dir, command, s, &job.plot, &job.extras)?;
+            draw(dir, command, s, &settings.plot, &job.extras)?;
             record
                 .timings
                 .insert("figures_s".into(), drawing.elapsed().as_secs_f64());

@@ -39,7 +39,7 @@ pub mod run_dir;
 pub mod train;
 
 pub use config::{DataConfig, ExperimentConfig, ModelConfig};
-pub use genviz_conv::Device;
+pub use genviz_conv::{Arch, Device};
 pub use names::Names;
 pub use progress::{Progress, Silent, Stage};
 pub use record::{Job, RunRecord};

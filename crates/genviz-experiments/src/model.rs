@@ -24,7 +24,7 @@ impl AnyNet {
     pub fn net(&self) -> &dyn Network {
         match self {
             AnyNet::Mlp(n) => n,
-            AnyNet::Conv(n) => n.as_ref(),
+            AnyNet::Conv(n) => &***n,
         }
     }
 

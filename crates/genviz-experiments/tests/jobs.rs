@@ -2,7 +2,7 @@
 //! command line, writes one record, and reruns from that record alone.
 
 use genviz_experiments::basin::{self, BasinConfig};
-use genviz_experiments::landscape::{self, Directions, GridOptions, PlotStyle, SurfaceConfig};
+use genviz_experiments::landscape::{self, Directions, GridSettings, PlotStyle, SurfaceConfig};
 use genviz_experiments::model::DataSource;
 use genviz_experiments::paper::{self, Figure, PaperConfig, Scale};
 use genviz_experiments::progress::Recorder;
@@ -83,17 +83,17 @@ fn every_job_configuration_reads_back_from_its_record() {
                 orthogonal: true,
                 ..Directions::random(3)
             },
-            data: DataSource {
-                data: Some("moons".into()),
-                seed: 2,
-                eval_train: Some(10),
-                eval_test: None,
-            },
-            grid: GridOptions {
+            grid: GridSettings {
+                data: DataSource {
+                    data: Some("moons".into()),
+                    seed: 2,
+                    eval_train: Some(10),
+                    eval_test: None,
+                },
                 shard: Some(Shard { index: 2, count: 3 }),
                 save_every: 0.5,
+                plot: PlotStyle::log_decades(),
             },
-            plot: PlotStyle::log_decades(),
         }),
         Job::Basin(BasinConfig {
             model: model.clone(),
@@ -169,12 +169,11 @@ fn a_surface_resumes_only_its_own_grid_and_shards_join_to_the_whole() {
         y: Some("-0.5:0.5:5".parse().unwrap()),
         spacing: Default::default(),
         directions: Directions::random(seed),
-        data: DataSource::own(1237),
-        grid: GridOptions {
+        grid: GridSettings {
             shard,
             save_every: 0.0,
+            ..GridSettings::on(DataSource::own(1237))
         },
-        plot: PlotStyle::default(),
     };
     let whole = landscape::surface(&surface(None, 0), &tmp.path().join("whole"), &Silent).unwrap();
     let whole = whole.surface.unwrap();
@@ -209,18 +208,7 @@ fn basin_shards_join_to_the_whole_and_a_rerun_casts_nothing_new() {
     short_run(&run, 400);
     let config = |shard| BasinConfig {
         model: run.clone(),
-        rays: RayConfig {
-            rays: 6,
-            threshold: genviz_landscape::basin::DEFAULT_THRESHOLD,
-            mode: RadiusMode::Exact {
-                max_radius: 2.0,
-                tolerance: 1e-3,
-                bracket: genviz_landscape::basin::DEFAULT_BRACKET,
-            },
-            seed: 0,
-            norm: Normalization::Filter,
-            bias: BiasPolicy::Ignore,
-        },
+        rays: RayConfig::filter_normalised(6, 0),
         data: DataSource::own(1237),
         shard,
     };

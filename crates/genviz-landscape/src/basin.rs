@@ -74,6 +74,20 @@ pub struct RayConfig {
 }
 
 impl RayConfig {
+    /// The authors' rays: `rays` filter-normalised directions (biases left alone) from
+    /// `seed`, the basin bounded where the training loss reaches [`DEFAULT_THRESHOLD`], each
+    /// radius bracketed and bisected ([`RadiusMode::default`]).
+    pub fn filter_normalised(rays: usize, seed: u64) -> Self {
+        RayConfig {
+            rays,
+            threshold: DEFAULT_THRESHOLD,
+            mode: RadiusMode::default(),
+            seed,
+            norm: Normalization::Filter,
+            bias: BiasPolicy::Ignore,
+        }
+    }
+
     /// Checks the configuration.
     pub fn validate(&self) -> Result<()> {
         if self.rays == 0 {

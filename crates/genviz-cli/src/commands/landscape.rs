@@ -155,9 +155,7 @@ pub fn surface(args: SurfaceArgs, progress: &Terminal) -> Result<()> {
             same_dir: args.same_dir,
             orthogonal: args.orthogonal,
         },
-        data: c.data(),
-        grid: c.grid(),
-        plot: c.plot(),
+        grid: c.settings(),
     };
     let dir = run_dir::choose(c.out.as_deref(), "surface");
     report(&landscape::surface(&config, &dir, progress)?);
@@ -171,9 +169,7 @@ pub fn interpolate(args: InterpolateArgs, progress: &Terminal) -> Result<()> {
         model1: absolute(&args.model1),
         model2: absolute(&args.model2),
         x: args.x,
-        data: c.data(),
-        grid: c.grid(),
-        plot: c.plot(),
+        grid: c.settings(),
     };
     let dir = run_dir::choose(c.out.as_deref(), "interpolate");
     report(&landscape::interpolate(&config, &dir, progress)?);
@@ -189,9 +185,7 @@ pub fn plane(args: PlaneArgs, progress: &Terminal) -> Result<()> {
         model2: absolute(&args.model2),
         points: args.grid,
         margin: args.margin,
-        data: c.data(),
-        grid: c.grid(),
-        plot: c.plot(),
+        grid: c.settings(),
     };
     let dir = run_dir::choose(c.out.as_deref(), "plane");
     report(&landscape::plane(&config, &dir, progress)?);
@@ -206,9 +200,7 @@ pub fn trajectory(args: TrajectoryArgs, progress: &Terminal) -> Result<()> {
         x: args.x,
         y: args.y,
         num: args.num,
-        data: c.data(),
-        grid: c.grid(),
-        plot: c.plot(),
+        grid: c.settings(),
     };
     let dir = run_dir::choose(c.out.as_deref(), "trajectory");
     report(&landscape::trajectory(&config, &dir, progress)?);

@@ -490,7 +490,7 @@ pub fn linear_vs_net(args: LinearVsNetArgs, progress: &Terminal) -> Result<()> {
         data_dir: args.data_dir.as_deref().map(crate::args::absolute),
         n_train: args.n_train,
         side: args.side,
-        arch: genviz_conv::Arch::parse(&args.model).context("--model")?,
+        arch: genviz_experiments::Arch::parse(&args.model).context("--model")?,
         model: args.model.clone(),
         device: args.device,
         net_steps: args.net_steps,

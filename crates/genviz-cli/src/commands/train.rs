@@ -168,7 +168,7 @@ impl TrainArgs {
             );
         }
         if let Some(m) = &self.model {
-            c.model.arch = Some(genviz_conv::Arch::parse(m)?);
+            c.model.arch = Some(genviz_experiments::Arch::parse(m)?);
         }
         if let Some(h) = &self.hidden {
             c.model.hidden = h.clone();

@@ -25,6 +25,13 @@ pub struct Check {
     pub pass: bool,
 }
 
+/// How a measured number is judged against its bound.
+#[derive(Clone, Copy)]
+enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
 impl Check {
     /// `measured >= bound`.
     pub fn at_least(
@@ -35,16 +42,14 @@ impl Check {
         reference: Option<f64>,
         source: &str,
     ) -> Self {
-        let pass = measured >= bound;
-        Check {
-            figure: figure.into(),
-            quantity: quantity.into(),
+        Self::judged(
+            figure,
+            quantity,
             measured,
+            Bound::AtLeast(bound),
             reference,
-            source: source.into(),
-            criterion: format!(">= {bound}"),
-            pass,
-        }
+            source,
+        )
     }
 
     /// `measured <= bound`.
@@ -56,10 +61,36 @@ impl Check {
         reference: Option<f64>,
         source: &str,
     ) -> Self {
+        Self::judged(
+            figure,
+            quantity,
+            measured,
+            Bound::AtMost(bound),
+            reference,
+            source,
+        )
+    }
+
+    fn judged(
+        figure: &str,
+        quantity: &str,
+        measured: f64,
+        bound: Bound,
+        reference: Option<f64>,
+        source: &str,
+    ) -> Self {
+        let (criterion, pass) = match bound {
+            Bound::AtLeast(b) => (format!(">= {b}"), measured >= b),
+            Bound::AtMost(b) => (format!("<= {b}"), measured <= b),
+        };
         Check {
-            criterion: format!("<= {bound}"),
-            pass: measured <= bound,
-            ..Check::at_least(figure, quantity, measured, bound, reference, source)
+            figure: figure.into(),
+            quantity: quantity.into(),
+            measured,
+            reference,
+            source: source.into(),
+            criterion,
+            pass,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::checks::Check;
 use super::Scale;
-use crate::landscape::{self, Directions, GridOptions, PlotStyle, SurfaceConfig};
+use crate::landscape::{self, Directions, GridSettings, SurfaceConfig};
 use crate::model::DataSource;
 use crate::progress::Progress;
 use crate::train::{self, TrainedRun};
@@ -98,17 +98,15 @@ pub fn landscape_around(
         y: Some(axis),
         spacing: genviz_landscape::Spacing::Linear,
         directions: Directions::random(seed),
-        data: DataSource {
-            data: None,
-            seed,
-            eval_train: eval.0,
-            eval_test: eval.1,
-        },
-        grid: GridOptions {
-            shard: None,
+        grid: GridSettings {
             save_every: 10.0,
+            ..GridSettings::on(DataSource {
+                data: None,
+                seed,
+                eval_train: eval.0,
+                eval_test: eval.1,
+            })
         },
-        plot: PlotStyle::default(),
     };
     let done = landscape::surface(&config, &run.join("landscape"), progress)?;
     let surface = done
@@ -198,18 +196,7 @@ pub fn fig5(
     progress: &dyn Progress,
 ) -> Result<(Vec<Check>, Value)> {
     use genviz_landscape::basin;
-    let rays = basin::RayConfig {
-        rays: scale.basin_rays,
-        threshold: basin::DEFAULT_THRESHOLD,
-        mode: basin::RadiusMode::Exact {
-            max_radius: 2.0,
-            tolerance: 1e-3,
-            bracket: basin::DEFAULT_BRACKET,
-        },
-        seed: presets::SWISS_ROLL_SEED,
-        norm: genviz_landscape::Normalization::Filter,
-        bias: genviz_landscape::BiasPolicy::Ignore,
-    };
+    let rays = basin::RayConfig::filter_normalised(scale.basin_rays, presets::SWISS_ROLL_SEED);
     let basins = LABELS
         .iter()
         .zip(&rolls.runs)
