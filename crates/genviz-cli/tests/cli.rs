@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{fails, genviz, genviz_threads, json, ok, s};
+use common::{
+    assert_files, fails, genviz, genviz_threads, json, ok, s, train_run, write_idx_split,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -25,20 +27,21 @@ fn train_writes_a_complete_run_folder_that_eval_reproduces() {
         "--out",
         o,
     ]));
-    for f in [
-        "run.json",
-        "model.safetensors",
-        "metrics.csv",
-        "data.npz",
-        "trajectory.npz",
-        "training_curves.png",
-        "decision_boundary.png",
-        "checkpoints/step_00000000.safetensors",
-        "checkpoints/step_00000200.safetensors",
-        "checkpoints/step_00000400.safetensors",
-    ] {
-        assert!(out.join(f).exists(), "{f} is missing");
-    }
+    assert_files(
+        &out,
+        &[
+            "run.json",
+            "model.safetensors",
+            "metrics.csv",
+            "data.npz",
+            "trajectory.npz",
+            "training_curves.png",
+            "decision_boundary.png",
+            "checkpoints/step_00000000.safetensors",
+            "checkpoints/step_00000200.safetensors",
+            "checkpoints/step_00000400.safetensors",
+        ],
+    );
     let run = json(&out.join("run.json"));
     assert_eq!(run["command"], "train");
     assert_eq!(run["seed"], 1237);
@@ -189,25 +192,8 @@ fn bad_inputs_give_clear_errors_and_no_output() {
     assert!(err.contains("bad.toml") && err.contains("steps"), "{err}");
 
     // A PyTorch-style file whose layers do not chain.
-    let layout = genviz_core::Layout::new([
-        (
-            "0.weight".to_string(),
-            vec![8, 2],
-            genviz_core::Role::Weight,
-        ),
-        ("0.bias".to_string(), vec![8], genviz_core::Role::Bias),
-        (
-            "2.weight".to_string(),
-            vec![1, 7],
-            genviz_core::Role::Weight,
-        ),
-        ("2.bias".to_string(), vec![1], genviz_core::Role::Bias),
-    ])
-    .unwrap();
-    let n = layout.len();
-    let params = genviz_core::Params::from_vec(std::sync::Arc::new(layout), vec![0.1; n]).unwrap();
     let broken = dir.path().join("broken.safetensors");
-    genviz_core::io::write_safetensors(&broken, &params, Default::default()).unwrap();
+    write_sequential(&broken, 7, |n| vec![0.1; n]);
     let err = fails(genviz(&[
         "eval",
         broken.to_str().unwrap(),
@@ -220,30 +206,33 @@ fn bad_inputs_give_clear_errors_and_no_output() {
     );
 }
 
+/// Writes the state dict of a PyTorch `nn.Sequential(Linear(2, 8), ReLU(), Linear(k, 1))` to
+/// `path`: its last weight is `[1, k]` (`k` = 8 chains, any other width does not), its values
+/// `values(number of parameters)`.
+fn write_sequential(path: &Path, k: usize, values: impl FnOnce(usize) -> Vec<f32>) {
+    use genviz_core::{Layout, Params, Role};
+    let layout = Layout::new([
+        ("0.weight".to_string(), vec![8, 2], Role::Weight),
+        ("0.bias".to_string(), vec![8], Role::Bias),
+        ("2.weight".to_string(), vec![1, k], Role::Weight),
+        ("2.bias".to_string(), vec![1], Role::Bias),
+    ])
+    .unwrap();
+    let values = values(layout.len());
+    let params = Params::from_vec(std::sync::Arc::new(layout), values).unwrap();
+    genviz_core::io::write_safetensors(path, &params, Default::default()).unwrap();
+}
+
 #[test]
 fn pytorch_sequential_model_evaluates() {
     let dir = tempfile::tempdir().unwrap();
     // An nn.Sequential(Linear(2, 8), ReLU(), Linear(8, 1)) that always says class 1.
-    let layout = genviz_core::Layout::new([
-        (
-            "0.weight".to_string(),
-            vec![8, 2],
-            genviz_core::Role::Weight,
-        ),
-        ("0.bias".to_string(), vec![8], genviz_core::Role::Bias),
-        (
-            "2.weight".to_string(),
-            vec![1, 8],
-            genviz_core::Role::Weight,
-        ),
-        ("2.bias".to_string(), vec![1], genviz_core::Role::Bias),
-    ])
-    .unwrap();
-    let mut values = vec![0.0; layout.len()];
-    *values.last_mut().unwrap() = 5.0;
-    let params = genviz_core::Params::from_vec(std::sync::Arc::new(layout), values).unwrap();
     let file = dir.path().join("seq.safetensors");
-    genviz_core::io::write_safetensors(&file, &params, Default::default()).unwrap();
+    write_sequential(&file, 8, |n| {
+        let mut values = vec![0.0; n];
+        values[n - 1] = 5.0;
+        values
+    });
     let eval: serde_json::Value = serde_json::from_str(&ok(genviz(&[
         "eval",
         file.to_str().unwrap(),
@@ -418,10 +407,19 @@ fn paper_runs_every_figure_end_to_end() {
 #[test]
 fn paper_only_makes_the_figures_asked_for() {
     let dir = tempfile::tempdir().unwrap();
+    // `genviz paper --only figure` at the tiny scale, into `out`; returns its report page.
+    let only = |figure: &str, out: &Path| {
+        ok(genviz(
+            &[
+                &["paper", "--only", figure, "--out", s(out)][..],
+                &TINY_PAPER,
+            ]
+            .concat(),
+        ));
+        std::fs::read_to_string(out.join("report.html")).unwrap()
+    };
     let out = dir.path().join("paper");
-    let mut args = vec!["paper", "--only", "fig1", "--out", out.to_str().unwrap()];
-    args.extend(TINY_PAPER);
-    ok(genviz(&args));
+    let report = only("fig1", &out);
     assert!(out.join("minefield/fig1_minefield.png").exists());
     assert!(!out.join("swissroll-clean").exists());
     assert!(!out.join("fig3_decision_boundaries.png").exists());
@@ -431,27 +429,21 @@ fn paper_only_makes_the_figures_asked_for() {
         .unwrap()
         .iter()
         .all(|c| c["figure"] == "1"));
-    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("Fig 1:") && !report.contains("Fig 3:"));
     // Figures that share the swiss-roll nets: only the one asked for is drawn and reported.
     let fig5 = dir.path().join("fig5");
-    let mut args = vec!["paper", "--only", "fig5", "--out", fig5.to_str().unwrap()];
-    args.extend(TINY_PAPER);
-    ok(genviz(&args));
+    let report = only("fig5", &fig5);
     assert!(fig5.join("fig5_radii.png").exists());
     assert!(!fig5.join("fig3_decision_boundaries.png").exists());
-    let report = std::fs::read_to_string(fig5.join("report.html")).unwrap();
     assert!(report.contains("Fig 5:") && !report.contains("Fig 3:"));
     // An unknown figure is refused by name.
-    let bad = genviz(&["paper", "--only", "fig2", "--out", out.to_str().unwrap()]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("fig2"));
+    let err = fails(genviz(&["paper", "--only", "fig2", "--out", s(&out)]));
+    assert!(err.contains("fig2"), "{err}");
 }
 
 /// Writes `train` and `test` Fashion-MNIST-shaped images (IDX, uncompressed) into `dir`: an
 /// image of class k is bright in row band k, with seeded speckle, so a CNN can learn it.
 fn tiny_fashion_mnist(dir: &Path, train: u32, test: u32) {
-    use genviz_data::images::{idx_bytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
     std::fs::create_dir_all(dir).unwrap();
     let mut state = 12345u32;
     for (stem, n) in [("train", train), ("t10k", test)] {
@@ -467,16 +459,7 @@ fn tiny_fashion_mnist(dir: &Path, train: u32, test: u32) {
                 }
             }
         }
-        std::fs::write(
-            dir.join(format!("{stem}-images-idx3-ubyte")),
-            idx_bytes(IDX_IMAGES_MAGIC, &[n, 28, 28], &pixels),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{stem}-labels-idx1-ubyte")),
-            idx_bytes(IDX_LABELS_MAGIC, &[n], &labels),
-        )
-        .unwrap();
+        write_idx_split(dir, stem, &pixels, &labels);
     }
 }
 
@@ -514,23 +497,24 @@ fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
         out.to_str().unwrap(),
     ];
     ok(genviz(&args));
-    for f in [
-        "images_landscapes_3d.png",
-        "images_landscapes_contour.png",
-        "fmnist-clean/model.safetensors",
-        "fmnist-poisoned/model.safetensors",
-        "fmnist-clean/landscape/surface.npz",
-        "fmnist-poisoned/landscape/surface.npz",
-        "results.json",
-        "report.html",
-        "paper.json",
-        "fig2/fig2_linear_vs_net.png",
-        "fig2/linear_vs_net.json",
-        "optimizers/optimizers.png",
-        "optimizers/optimizers.json",
-    ] {
-        assert!(out.join(f).exists(), "{f} missing");
-    }
+    assert_files(
+        &out,
+        &[
+            "images_landscapes_3d.png",
+            "images_landscapes_contour.png",
+            "fmnist-clean/model.safetensors",
+            "fmnist-poisoned/model.safetensors",
+            "fmnist-clean/landscape/surface.npz",
+            "fmnist-poisoned/landscape/surface.npz",
+            "results.json",
+            "report.html",
+            "paper.json",
+            "fig2/fig2_linear_vs_net.png",
+            "fig2/linear_vs_net.json",
+            "optimizers/optimizers.png",
+            "optimizers/optimizers.json",
+        ],
+    );
     let table = json(&out.join("optimizers/optimizers.json"));
     assert_eq!(table["rows"].as_array().unwrap().len(), 2, "{table}");
     assert_eq!(table["steps"], 3);
@@ -788,23 +772,24 @@ fn killed_training_resumes_to_the_same_bits() {
 #[test]
 fn minefield_embeds_iterates_and_bad_minima() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("mf");
-    let o = out.to_str().unwrap();
-    let stdout = ok(genviz(&[
-        "minefield",
-        "--starts",
-        "6",
-        "--bad-steps",
-        "200",
-        "--good-epochs",
-        "30",
-        "--out",
-        o,
-    ]));
-    assert!(stdout.contains("bad minima"), "{stdout}");
-    for f in ["fig1_minefield.png", "minefield.npz", "run.json"] {
-        assert!(out.join(f).exists(), "{f} is missing");
+    /// The command this test runs, writing into `out`.
+    fn minefield(out: &Path) -> [&str; 9] {
+        [
+            "minefield",
+            "--starts",
+            "6",
+            "--bad-steps",
+            "200",
+            "--good-epochs",
+            "30",
+            "--out",
+            s(out),
+        ]
     }
+    let out = dir.path().join("mf");
+    let stdout = ok(genviz(&minefield(&out)));
+    assert!(stdout.contains("bad minima"), "{stdout}");
+    assert_files(&out, &["fig1_minefield.png", "minefield.npz", "run.json"]);
     let record = json(&out.join("run.json"));
     assert_eq!(record["command"], "minefield");
     assert_eq!(record["config"]["starts"], 6);
@@ -845,20 +830,7 @@ fn minefield_embeds_iterates_and_bad_minima() {
 
     // Same seed, same embedding, on one thread as on two.
     let again = dir.path().join("mf1");
-    ok(genviz_threads(
-        &[
-            "minefield",
-            "--starts",
-            "6",
-            "--bad-steps",
-            "200",
-            "--good-epochs",
-            "30",
-            "--out",
-            again.to_str().unwrap(),
-        ],
-        1,
-    ));
+    ok(genviz_threads(&minefield(&again), 1));
     let mut npz1 = genviz_core::io::Npz::open(&again.join("minefield.npz")).unwrap();
     assert_eq!(npz1.f64("tsne").unwrap().0, tsne);
 }
@@ -866,8 +838,7 @@ fn minefield_embeds_iterates_and_bad_minima() {
 #[test]
 fn rerun_makes_a_folder_again_from_its_record_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    ok(genviz(&["train", "--steps", "300", "--out", s(&run)]));
+    let run = train_run(dir.path(), "300");
     let surface = dir.path().join("surface");
     ok(genviz(&[
         "surface",

@@ -2,8 +2,9 @@
 
 mod common;
 
-use common::{fails, genviz, ok, s};
+use common::{assert_files, fails, genviz, ok, s, train_run};
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// A briefly trained swiss-roll run with a trajectory.
 fn trained(dir: &Path, name: &str, seed: &str) -> PathBuf {
@@ -26,32 +27,30 @@ fn surface(path: &Path) -> genviz_landscape::Surface {
     genviz_landscape::Surface::load(path).unwrap()
 }
 
+/// Runs `genviz surface run`, its grid flags `grid` (`--x` and `--y`), then `rest`.
+fn run_surface(run: &Path, grid: &[&str], rest: &[&str]) -> Output {
+    genviz(&[&["surface", s(run)][..], grid, rest].concat())
+}
+
 #[test]
 fn surface_centre_matches_eval_and_writes_everything() {
     let dir = tempfile::tempdir().unwrap();
     let run = trained(dir.path(), "run", "1");
     let out = dir.path().join("surf");
-    ok(genviz(&[
-        "surface",
-        s(&run),
-        "--x",
-        "-0.5:0.5:11",
-        "--y",
-        "-0.5:0.5:9",
-        "--out",
-        s(&out),
-    ]));
-    for f in [
-        "surface.npz",
-        "directions.safetensors",
-        "surface_contour.png",
-        "surface_heatmap.png",
-        "surface_3d.png",
-        "surface.vtp",
-        "run.json",
-    ] {
-        assert!(out.join(f).exists(), "{f} is missing");
-    }
+    let grid = ["--x", "-0.5:0.5:11", "--y", "-0.5:0.5:9"];
+    ok(run_surface(&run, &grid, &["--out", s(&out)]));
+    assert_files(
+        &out,
+        &[
+            "surface.npz",
+            "directions.safetensors",
+            "surface_contour.png",
+            "surface_heatmap.png",
+            "surface_3d.png",
+            "surface.vtp",
+            "run.json",
+        ],
+    );
     let surf = surface(&out.join("surface.npz"));
     let eval: serde_json::Value = serde_json::from_str(&ok(genviz(&["eval", s(&run)]))).unwrap();
     let centre = 4 * 11 + 5;
@@ -77,18 +76,12 @@ fn surface_centre_matches_eval_and_writes_everything() {
 
     // The same directions, read back from the file, give the same surface.
     let again = dir.path().join("again");
-    ok(genviz(&[
-        "surface",
-        s(&run),
-        "--x",
-        "-0.5:0.5:11",
-        "--y",
-        "-0.5:0.5:9",
-        "--directions",
-        s(&out.join("directions.safetensors")),
-        "--out",
-        s(&again),
-    ]));
+    let directions = out.join("directions.safetensors");
+    ok(run_surface(
+        &run,
+        &grid,
+        &["--directions", s(&directions), "--out", s(&again)],
+    ));
     assert_eq!(
         surface(&again.join("surface.npz")).train_loss,
         surf.train_loss
@@ -101,18 +94,13 @@ fn shards_merge_bit_identically_and_reruns_resume() {
     let run = trained(dir.path(), "run", "2");
     let grid = ["--x", "-1:1:13", "--y", "-1:1:7"];
     let single = dir.path().join("single");
-    ok(genviz(
-        &[&["surface", s(&run)][..], &grid, &["--out", s(&single)]].concat(),
-    ));
+    ok(run_surface(&run, &grid, &["--out", s(&single)]));
     let sharded = dir.path().join("sharded");
     for k in ["1/3", "2/3", "3/3"] {
-        ok(genviz(
-            &[
-                &["surface", s(&run)][..],
-                &grid,
-                &["--shard", k, "--out", s(&sharded)],
-            ]
-            .concat(),
+        ok(run_surface(
+            &run,
+            &grid,
+            &["--shard", k, "--out", s(&sharded)],
         ));
     }
     let merged = dir.path().join("merged.npz");
@@ -129,25 +117,14 @@ fn shards_merge_bit_identically_and_reruns_resume() {
     assert_eq!(bits(&a.test_acc), bits(&b.test_acc));
 
     // Rerunning into a finished folder resumes with nothing left to do.
-    let err = String::from_utf8(
-        genviz(&[&["surface", s(&run)][..], &grid, &["--out", s(&single)]].concat()).stderr,
-    )
-    .unwrap();
+    let err = String::from_utf8(run_surface(&run, &grid, &["--out", s(&single)]).stderr).unwrap();
     assert!(
         err.contains("resuming") && err.contains("91 of 91"),
         "{err}"
     );
     // ...but not with other coordinates.
-    let err = fails(genviz(&[
-        "surface",
-        s(&run),
-        "--x",
-        "-2:2:13",
-        "--y",
-        "-1:1:7",
-        "--out",
-        s(&single),
-    ]));
+    let other_grid = ["--x", "-2:2:13", "--y", "-1:1:7"];
+    let err = fails(run_surface(&run, &other_grid, &["--out", s(&single)]));
     assert!(
         err.contains("other directions, coordinates or data"),
         "{err}"
@@ -227,25 +204,10 @@ fn bad_landscape_inputs_fail_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let run = trained(dir.path(), "run", "6");
     let out = dir.path().join("never");
-    let err = fails(genviz(&[
-        "surface",
-        s(&run),
-        "--x",
-        "1:-1:0",
-        "--out",
-        s(&out),
-    ]));
+    let err = fails(run_surface(&run, &["--x", "1:-1:0"], &["--out", s(&out)]));
     assert!(err.contains("1:-1:0"), "{err}");
-    let err = fails(genviz(&[
-        "surface",
-        s(&run),
-        "--x",
-        "-1:1:100000",
-        "--y",
-        "-1:1:100000",
-        "--out",
-        s(&out),
-    ]));
+    let huge = ["--x", "-1:1:100000", "--y", "-1:1:100000"];
+    let err = fails(run_surface(&run, &huge, &["--out", s(&out)]));
     assert!(err.contains("too big"), "{err}");
     assert!(!out.exists(), "nothing is written for a bad grid");
 
@@ -261,22 +223,17 @@ fn bad_landscape_inputs_fail_before_any_work() {
         s(&other),
     ]));
     let theirs = dir.path().join("theirs");
-    ok(genviz(&[
-        "surface",
-        s(&other),
-        "--x",
-        "-1:1:3",
-        "--out",
-        s(&theirs),
-    ]));
-    let err = fails(genviz(&[
-        "surface",
-        s(&run),
-        "--x",
-        "-1:1:3",
-        "--directions",
-        s(&theirs.join("directions.safetensors")),
-    ]));
+    ok(run_surface(
+        &other,
+        &["--x", "-1:1:3"],
+        &["--out", s(&theirs)],
+    ));
+    let directions = theirs.join("directions.safetensors");
+    let err = fails(run_surface(
+        &run,
+        &["--x", "-1:1:3"],
+        &["--directions", s(&directions)],
+    ));
     assert!(
         err.contains("directions.safetensors")
             && err.contains("x.layers.0.weight")
@@ -290,8 +247,7 @@ fn bad_landscape_inputs_fail_before_any_work() {
 #[test]
 fn basin_and_hessian_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    ok(genviz(&["train", "--steps", "1500", "--out", s(&run)]));
+    let run = train_run(dir.path(), "1500");
     let out = dir.path().join("basin");
     let stdout = ok(genviz(&[
         "basin",
@@ -341,9 +297,10 @@ fn basin_and_hessian_commands() {
         "largest first: {eig:?}"
     );
     assert_eq!(npz.f64("eig_ratio").unwrap().1, vec![3, 3]);
-    for f in ["hessian_density.png", "hessian_ratio_map.png", "run.json"] {
-        assert!(h.join(f).exists(), "{f}");
-    }
+    assert_files(
+        &h,
+        &["hessian_density.png", "hessian_ratio_map.png", "run.json"],
+    );
     let err = fails(genviz(&["basin", s(&run), "--rays", "0"]));
     assert!(err.contains("rays"), "{err}");
 }

@@ -2,13 +2,15 @@
 
 mod common;
 
-use common::{genviz, json, ok};
-use genviz_data::images::{idx_bytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
-use std::path::Path;
+use common::{assert_files, genviz, json, ok, write_idx_split};
+use std::path::{Path, PathBuf};
 
-/// Writes `n_train` + `n_test` 28x28 images of 3 classes in the four IDX files: class `c` is
-/// a bright 8x8 square at one of three places on a dim noisy background.
-fn write_idx(dir: &Path, n_train: usize, n_test: usize) {
+/// Writes `n_train` + `n_test` 28x28 images of 3 classes in the four IDX files of `tmp/data`,
+/// and returns that folder: class `c` is a bright 8x8 square at one of three places on a dim
+/// noisy background.
+fn write_idx(tmp: &Path, n_train: usize, n_test: usize) -> PathBuf {
+    let dir = tmp.join("data");
+    std::fs::create_dir_all(&dir).unwrap();
     let mut state = 12345u32;
     let mut noise = move || {
         // A fixed linear congruential generator: the files are the same on every run.
@@ -29,25 +31,15 @@ fn write_idx(dir: &Path, n_train: usize, n_test: usize) {
                 }
             }
         }
-        std::fs::write(
-            dir.join(format!("{stem}-images-idx3-ubyte")),
-            idx_bytes(IDX_IMAGES_MAGIC, &[n as u32, 28, 28], &pixels),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{stem}-labels-idx1-ubyte")),
-            idx_bytes(IDX_LABELS_MAGIC, &[n as u32], &labels),
-        )
-        .unwrap();
+        write_idx_split(&dir, stem, &pixels, &labels);
     }
+    dir
 }
 
 #[test]
 fn linear_vs_net_trains_both_models_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    write_idx(&data, 72, 30);
+    let data = write_idx(tmp.path(), 72, 30);
     let out = tmp.path().join("fig2");
     let args = [
         "linear-vs-net",
@@ -68,20 +60,21 @@ fn linear_vs_net_trains_both_models_and_resumes() {
     ];
     let stdout = ok(genviz(&args));
     assert!(stdout.contains("| cnn |"), "{stdout}");
-    for f in [
-        "linear_vs_net.json",
-        "linear_vs_net.md",
-        "fig2_linear_vs_net.png",
-        "net/run.json",
-        "net/model.safetensors",
-        "net/metrics.csv",
-        "linear/run.json",
-        "linear/model.safetensors",
-        "linear/metrics.csv",
-        "linear/training_curves.png",
-    ] {
-        assert!(out.join(f).is_file(), "missing {f}");
-    }
+    assert_files(
+        &out,
+        &[
+            "linear_vs_net.json",
+            "linear_vs_net.md",
+            "fig2_linear_vs_net.png",
+            "net/run.json",
+            "net/model.safetensors",
+            "net/metrics.csv",
+            "linear/run.json",
+            "linear/model.safetensors",
+            "linear/metrics.csv",
+            "linear/training_curves.png",
+        ],
+    );
     let report = json(&out.join("linear_vs_net.json"));
     assert_eq!(report["n_train"], 60);
     assert_eq!(report["n_test"], 30);
@@ -129,9 +122,7 @@ fn linear_vs_net_trains_both_models_and_resumes() {
 #[test]
 fn linear_vs_net_refuses_bad_requests_before_training() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    write_idx(&data, 12, 6);
+    let data = write_idx(tmp.path(), 12, 6);
     let d = data.to_str().unwrap();
     let run = |extra: &[&str]| {
         let mut args = vec!["linear-vs-net", "--data-dir", d, "--n-train", "10"];

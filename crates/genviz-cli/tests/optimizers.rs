@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{genviz, json};
+use common::{fails, genviz, json, ok};
 
 #[test]
 fn optimizers_trains_each_from_the_same_start_and_tabulates_them() {
@@ -22,12 +22,7 @@ fn optimizers_trains_each_from_the_same_start_and_tabulates_them() {
         "--out",
         o,
     ];
-    let run = genviz(&args);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    ok(genviz(&args));
 
     let record = json(&out.join("optimizers.json"));
     let initial_loss = record["initial"]["train_loss"].as_f64().unwrap();
@@ -100,9 +95,8 @@ fn optimizers_trains_each_from_the_same_start_and_tabulates_them() {
     // The same folder with another budget is refused rather than mixed.
     let mut other = args.to_vec();
     other[6] = "100";
-    let clash = genviz(&other);
-    assert!(!clash.status.success());
-    assert!(String::from_utf8_lossy(&clash.stderr).contains("another configuration"));
+    let e = fails(genviz(&other));
+    assert!(e.contains("another configuration"), "{e}");
 }
 
 #[test]
@@ -110,28 +104,18 @@ fn optimizers_rejects_unknown_names_and_conv_nets_on_points() {
     let dir = tempfile::tempdir().unwrap();
     let o = dir.path().join("x");
     let o = o.to_str().unwrap();
-    let bad = genviz(&[
-        "optimizers",
-        "--data",
-        "swiss-roll",
-        "--only",
-        "sgd,foo",
-        "--out",
-        o,
-    ]);
-    assert!(!bad.status.success());
-    let e = String::from_utf8_lossy(&bad.stderr);
+    let refused = |flags: &[&str]| {
+        fails(genviz(
+            &[
+                &["optimizers", "--data", "swiss-roll"][..],
+                flags,
+                &["--out", o],
+            ]
+            .concat(),
+        ))
+    };
+    let e = refused(&["--only", "sgd,foo"]);
     assert!(e.contains("foo") && e.contains("lbfgs"), "{e}");
-    let bad = genviz(&[
-        "optimizers",
-        "--data",
-        "swiss-roll",
-        "--model",
-        "cnn",
-        "--out",
-        o,
-    ]);
-    assert!(!bad.status.success());
-    let e = String::from_utf8_lossy(&bad.stderr);
+    let e = refused(&["--model", "cnn"]);
     assert!(e.contains("needs image data"), "{e}");
 }

@@ -2,24 +2,15 @@
 //! finishes gives the same bits as a run that was never interrupted, and never leaves a
 //! half-written file under a final name.
 
+mod common;
+
+use common::{fails, ok};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn genviz(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args(args)
-        .output()
-        .expect("genviz runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "genviz failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::genviz(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
@@ -131,6 +122,40 @@ fn assert_same(a: &Path, b: &Path, name: &str, context: &str) {
     assert!(x == y, "{name} differs after {context}");
 }
 
+/// Runs `command(folder)` into `dir/{name}-whole` uninterrupted, then `rounds` times into
+/// `dir/{name}-killed{round}`, killed at random moments and rerun until it finishes
+/// ([`kill_until_done`], within a 40th to a sixth of the whole run's time). After every kill
+/// the folder must be whole; at the end each of `outputs` must have the same bytes as in the
+/// uninterrupted run. Returns the uninterrupted run's folder.
+fn killed_runs_match(
+    dir: &Path,
+    name: &str,
+    rounds: usize,
+    command: &dyn Fn(&Path) -> Vec<String>,
+    outputs: &[&str],
+    delays: &mut Delays,
+) -> PathBuf {
+    let whole = dir.join(format!("{name}-whole"));
+    let start = Instant::now();
+    ok(genviz(&command(&whole)));
+    let t = start.elapsed();
+    for round in 0..rounds {
+        let out = dir.join(format!("{name}-killed{round}"));
+        let kills = kill_until_done(&command(&out), delays, t / 40, t / 6, &|_| {
+            if out.exists() {
+                assert_whole(&out)
+            }
+        });
+        assert!(kills >= 1, "{name} was never killed (took {t:?} whole)");
+        eprintln!("{name}: {kills} kills (whole run {t:?})");
+        for file in outputs {
+            assert_same(&whole, &out, file, &format!("{kills} kills of {name}"));
+        }
+        assert_whole(&out);
+    }
+    whole
+}
+
 #[test]
 fn killed_training_and_surfaces_resume_to_the_same_bits() {
     let dir = tempfile::tempdir().unwrap();
@@ -153,31 +178,20 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
             out.to_str().unwrap(),
         ])
     };
-    let whole = dir.path().join("train-whole");
-    let start = Instant::now();
-    ok(genviz(&train(&whole)));
-    let t = start.elapsed();
-    for round in 0..2 {
-        let out = dir.path().join(format!("train-killed{round}"));
-        let kills = kill_until_done(&train(&out), &mut delays, t / 40, t / 6, &|_| {
-            if out.exists() {
-                assert_whole(&out)
-            }
-        });
-        assert!(kills >= 1, "the run was never killed (took {t:?} whole)");
-        eprintln!("train: {kills} kills (whole run {t:?})");
-        let context = format!("{kills} kills");
-        for name in [
+    let whole = killed_runs_match(
+        dir.path(),
+        "train",
+        2,
+        &train,
+        &[
             "model.safetensors",
             "metrics.csv",
             "trajectory.npz",
             "data.npz",
             "checkpoints/state.safetensors",
-        ] {
-            assert_same(&whole, &out, name, &context);
-        }
-        assert_whole(&out);
-    }
+        ],
+        &mut delays,
+    );
 
     // A 2-D surface, saved after every batch of points so kills land between saves.
     let model = whole.to_str().unwrap().to_string();
@@ -195,33 +209,19 @@ fn killed_training_and_surfaces_resume_to_the_same_bits() {
             out.to_str().unwrap(),
         ])
     };
-    let whole_surface = dir.path().join("surface-whole");
-    let start = Instant::now();
-    ok(genviz(&surface(&whole_surface)));
-    let t = start.elapsed();
-    for round in 0..2 {
-        let out = dir.path().join(format!("surface-killed{round}"));
-        let kills = kill_until_done(&surface(&out), &mut delays, t / 40, t / 6, &|_| {
-            if out.exists() {
-                assert_whole(&out)
-            }
-        });
-        assert!(
-            kills >= 1,
-            "the surface was never killed (took {t:?} whole)"
-        );
-        eprintln!("surface: {kills} kills (whole run {t:?})");
-        let context = format!("{kills} kills");
-        for name in [
+    killed_runs_match(
+        dir.path(),
+        "surface",
+        2,
+        &surface,
+        &[
             "surface.npz",
             "directions.safetensors",
             "surface_contour.png",
             "surface.vtp",
-        ] {
-            assert_same(&whole_surface, &out, name, &context);
-        }
-        assert_whole(&out);
-    }
+        ],
+        &mut delays,
+    );
 }
 
 #[test]
@@ -271,23 +271,10 @@ fn killed_basin_and_hessian_resume_and_ray_shards_merge_to_the_same_bits() {
             a.extend(strings(&["--out", out.to_str().unwrap()]));
             a
         };
-        let whole = dir.path().join(format!("{name}-whole"));
-        let start = Instant::now();
-        ok(genviz(&with_out(&whole)));
-        let t = start.elapsed();
-        let out = dir.path().join(format!("{name}-killed"));
-        let kills = kill_until_done(&with_out(&out), &mut delays, t / 40, t / 6, &|_| {
-            if out.exists() {
-                assert_whole(&out)
-            }
-        });
-        assert!(kills >= 1, "{name} was never killed (took {t:?} whole)");
-        eprintln!("{name}: {kills} kills (whole run {t:?})");
-        for file in outputs {
-            assert_same(&whole, &out, file, &format!("{kills} kills of {name}"));
-        }
+        killed_runs_match(dir.path(), name, 1, &with_out, &outputs, &mut delays);
         // The progress file goes once the results are written.
-        assert!(!out.join(format!("{name}.state.npz")).exists());
+        let killed = dir.path().join(format!("{name}-killed0"));
+        assert!(!killed.join(format!("{name}.state.npz")).exists());
     }
 
     // Rays split over three shards and merged equal the single run.
@@ -322,8 +309,6 @@ fn killed_basin_and_hessian_resume_and_ray_shards_merge_to_the_same_bits() {
         "merging ray shards",
     );
     // Two shards are not the whole set: merge says what is missing.
-    let out = genviz(&args[..args.len() - 1]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails(genviz(&args[..args.len() - 1]));
     assert!(err.contains("8 of 24 rays"), "{err}");
 }

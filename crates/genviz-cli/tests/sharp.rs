@@ -2,9 +2,15 @@
 
 mod common;
 
-use common::{genviz, json};
+use common::{fails, genviz, json, ok, s};
 use genviz_core::Network;
 use std::path::Path;
+use std::process::Output;
+
+/// Runs `genviz sharp` with `args`, writing into `out`.
+fn sharp(out: &Path, args: &[&str]) -> Output {
+    genviz(&[&["sharp"][..], args, &["--out", s(out)]].concat())
+}
 
 /// The near points' accuracy of the weights saved in `folder`, evaluated afresh on the data
 /// saved beside them.
@@ -30,14 +36,7 @@ fn near_accuracy_of_saved(folder: &Path, rows: (usize, usize)) -> (f64, f64) {
 fn sharp_trains_both_variants_and_draws_them() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sharp");
-    let o = out.to_str().unwrap();
-    let run = genviz(&["sharp", "--steps", "60", "--seed", "3", "--out", o]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let stdout = String::from_utf8(run.stdout).unwrap();
+    let stdout = ok(sharp(&out, &["--steps", "60", "--seed", "3"]));
     assert!(stdout.contains("near points"), "{stdout}");
 
     let png = out.join("fig8_sharp.png");
@@ -99,22 +98,10 @@ fn sharp_trains_both_variants_and_draws_them() {
 fn sharp_with_the_authors_recipe_trains_it_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("adam");
-    let run = genviz(&[
-        "sharp",
-        "--steps",
-        "10",
-        "--optimizer",
-        "adam",
-        "--wide-gap",
-        "0.2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    ok(sharp(
+        &out,
+        &["--steps", "10", "--optimizer", "adam", "--wide-gap", "0.2"],
+    ));
     let record = json(&out.join("sharp.json"));
     let names: Vec<&str> = record["variants"]
         .as_array()
@@ -134,17 +121,7 @@ fn sharp_with_the_authors_recipe_trains_it_once() {
 fn sharp_rejects_a_gap_outside_the_circles() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bad");
-    let run = genviz(&[
-        "sharp",
-        "--steps",
-        "5",
-        "--wide-gap",
-        "0.7",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(!run.status.success());
-    let err = String::from_utf8(run.stderr).unwrap();
+    let err = fails(sharp(&out, &["--steps", "5", "--wide-gap", "0.7"]));
     assert!(
         err.contains("gap 0.7") && err.contains("--wide-gap"),
         "{err}"
@@ -159,20 +136,7 @@ fn sharp_rejects_a_gap_outside_the_circles() {
 fn gradient_descent_misses_the_near_points_only_when_the_gap_is_thin() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("quick");
-    let run = genviz(&[
-        "sharp",
-        "--steps",
-        "5000",
-        "--seed",
-        "0",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    ok(sharp(&out, &["--steps", "5000", "--seed", "0"]));
     let record = json(&out.join("sharp.json"));
     let v = &record["variants"];
     assert_eq!(v[0]["name"], "authors");

@@ -1,42 +1,36 @@
 //! `genviz train --model vgg9` on CIFAR-10-shaped and Fashion-MNIST-shaped files written here.
 
+mod common;
+
+use common::{genviz, json, ok, s, write_idx_split};
 use genviz_core::io::read_safetensors;
 use genviz_core::Dataset;
-use genviz_data::images::{cifar_bytes, idx_bytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+use genviz_data::images::cifar_bytes;
 use std::path::Path;
-use std::process::Command;
 
 fn train_vgg9(data: &str, dir: &Path, out: &Path) -> serde_json::Value {
-    let o = Command::new(env!("CARGO_BIN_EXE_genviz"))
-        .args([
-            "train",
-            "--data",
-            data,
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--model",
-            "vgg9",
-            "--optimizer",
-            "sgd",
-            "--lr",
-            "0.01",
-            "--batch-size",
-            "4",
-            "--steps",
-            "2",
-            "--log-every",
-            "2",
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .expect("genviz runs");
-    assert!(
-        o.status.success(),
-        "genviz failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap()
+    ok(genviz(&[
+        "train",
+        "--data",
+        data,
+        "--data-dir",
+        s(dir),
+        "--model",
+        "vgg9",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "0.01",
+        "--batch-size",
+        "4",
+        "--steps",
+        "2",
+        "--log-every",
+        "2",
+        "--out",
+        s(out),
+    ]));
+    json(&out.join("run.json"))
 }
 
 /// `n` images of `dim` values in [0, 1], labels cycling through 3 classes.
@@ -98,16 +92,7 @@ fn vgg9_trains_on_cifar10_and_on_28x28_grey_images() {
         let d = images(n, 784);
         let pixels: Vec<u8> = d.features().iter().map(|v| (v * 255.0) as u8).collect();
         let labels: Vec<u8> = d.labels().iter().map(|&y| y as u8).collect();
-        std::fs::write(
-            fashion.join(format!("{stem}-images-idx3-ubyte")),
-            idx_bytes(IDX_IMAGES_MAGIC, &[n as u32, 28, 28], &pixels),
-        )
-        .unwrap();
-        std::fs::write(
-            fashion.join(format!("{stem}-labels-idx1-ubyte")),
-            idx_bytes(IDX_LABELS_MAGIC, &[n as u32], &labels),
-        )
-        .unwrap();
+        write_idx_split(&fashion, stem, &pixels, &labels);
     }
     let out = tmp.path().join("fashion-run");
     let run = train_vgg9("fashion-mnist", &fashion, &out);

@@ -307,6 +307,21 @@ fn losses(net: &dyn Network, plane: Affine<'_>, data: &Dataset, coords: &[f64]) 
         .collect()
 }
 
+/// The losses at `coords` along the ray, then at the same distances on the other side.
+fn losses_both_sides(
+    net: &dyn Network,
+    plane: Affine<'_>,
+    data: &Dataset,
+    coords: &[f64],
+) -> Vec<f64> {
+    let both: Vec<f64> = coords
+        .iter()
+        .copied()
+        .chain(coords.iter().map(|c| -c))
+        .collect();
+    losses(net, plane, data, &both)
+}
+
 fn gen_viz_radii(
     net: &dyn Network,
     plane: Affine<'_>,
@@ -318,12 +333,7 @@ fn gen_viz_radii(
     let coords: Vec<f64> = (0..samples)
         .map(|i| span / 2.0 * (i as f64 / (samples - 1) as f64).powi(5))
         .collect();
-    let both: Vec<f64> = coords
-        .iter()
-        .copied()
-        .chain(coords.iter().map(|c| -c))
-        .collect();
-    let loss = losses(net, plane, data, &both);
+    let loss = losses_both_sides(net, plane, data, &coords);
     let mut out = [0.0; 2];
     let mut censored = [false; 2];
     for side in 0..2 {
@@ -358,12 +368,7 @@ fn exact_radii(
     let coarse: Vec<f64> = (1..=bracket)
         .map(|j| max_radius * (j as f64 / bracket as f64).powi(3))
         .collect();
-    let both: Vec<f64> = coarse
-        .iter()
-        .copied()
-        .chain(coarse.iter().map(|c| -c))
-        .collect();
-    let loss = losses(net, plane, data, &both);
+    let loss = losses_both_sides(net, plane, data, &coarse);
     // [lo, hi] brackets the first crossing on each side; None: no crossing up to max_radius.
     let mut brackets: [Option<(f64, f64)>; 2] = [None; 2];
     for (side, b) in brackets.iter_mut().enumerate() {
@@ -438,18 +443,34 @@ pub fn log10_volume(radii: &[f64], n: usize) -> f64 {
     (log_unit_ball + lse - (radii.len() as f64).ln()) / std::f64::consts::LN_10
 }
 
-/// [`log10_volume`] with a 95% percentile bootstrap interval over `resamples` resamplings.
-pub fn volume(radii: &[f64], n: usize, resamples: usize, seed: u64) -> Volume {
-    let mut rng = rng::stream(seed, "bootstrap");
+/// `statistic` of each of `resamples` resamplings of `values` (as many draws with replacement,
+/// from `rng`), sorted: the estimates a percentile bootstrap interval is read from.
+pub(crate) fn resampled(
+    values: &[f64],
+    resamples: usize,
+    rng: &mut rng::Rng,
+    statistic: impl Fn(&[f64]) -> f64,
+) -> Vec<f64> {
     let mut estimates: Vec<f64> = (0..resamples)
         .map(|_| {
-            let sample: Vec<f64> = (0..radii.len())
-                .map(|_| radii[rng.gen_range(0..radii.len())])
+            let sample: Vec<f64> = (0..values.len())
+                .map(|_| values[rng.gen_range(0..values.len())])
                 .collect();
-            log10_volume(&sample, n)
+            statistic(&sample)
         })
         .collect();
     estimates.sort_by(f64::total_cmp);
+    estimates
+}
+
+/// [`log10_volume`] with a 95% percentile bootstrap interval over `resamples` resamplings.
+pub fn volume(radii: &[f64], n: usize, resamples: usize, seed: u64) -> Volume {
+    let estimates = resampled(
+        radii,
+        resamples,
+        &mut rng::stream(seed, "bootstrap"),
+        |sample| log10_volume(sample, n),
+    );
     let pick = |q: f64| {
         estimates
             .get(((estimates.len() as f64 - 1.0) * q).round() as usize)

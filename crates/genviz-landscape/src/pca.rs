@@ -23,14 +23,22 @@ pub struct Pca {
     pub singular_values: [f64; 2],
 }
 
-/// PCA of `rows` (each `theta_i - theta_final`, already masked).
-pub fn pca(rows: &[Vec<f32>]) -> Result<Pca> {
+/// What both PCAs compute first: the rows centred on their mean, and the eigen-decomposition of
+/// their `rows x rows` Gram matrix.
+struct CentredGram {
+    /// Each row minus the mean row.
+    centred: Vec<Vec<f64>>,
+    /// The Gram matrix's eigenvalues, as [`jacobi_eigen`] gives them.
+    values: Vec<f64>,
+    /// Its eigenvectors, `vectors[i * rows + c]` the `i`-th entry of the `c`-th.
+    vectors: Vec<f64>,
+    /// The eigenvalues' indices, largest first.
+    order: Vec<usize>,
+}
+
+/// Centres `rows` (at least one, all of the same length) and decomposes their Gram matrix.
+fn centred_gram(rows: &[Vec<f32>]) -> CentredGram {
     let k = rows.len();
-    if k < 3 {
-        return Err(Error::invalid(format!(
-            "PCA of a trajectory needs at least 3 checkpoints, got {k}"
-        )));
-    }
     let n = rows[0].len();
     let mean: Vec<f64> = (0..n)
         .into_par_iter()
@@ -58,6 +66,29 @@ pub fn pca(rows: &[Vec<f32>]) -> Result<Pca> {
     let (values, vectors) = jacobi_eigen(gram, k);
     let mut order: Vec<usize> = (0..k).collect();
     order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    CentredGram {
+        centred,
+        values,
+        vectors,
+        order,
+    }
+}
+
+/// PCA of `rows` (each `theta_i - theta_final`, already masked).
+pub fn pca(rows: &[Vec<f32>]) -> Result<Pca> {
+    let k = rows.len();
+    if k < 3 {
+        return Err(Error::invalid(format!(
+            "PCA of a trajectory needs at least 3 checkpoints, got {k}"
+        )));
+    }
+    let n = rows[0].len();
+    let CentredGram {
+        centred,
+        values,
+        vectors,
+        order,
+    } = centred_gram(rows);
     let total: f64 = values.iter().map(|v| v.max(0.0)).sum();
     let component = |c: usize| -> Vec<f32> {
         let lambda = values[order[c]].max(f64::MIN_POSITIVE);
@@ -104,29 +135,12 @@ pub fn pca_k(rows: &[Vec<f32>], k: usize) -> Result<Vec<Vec<f32>>> {
     if rows.iter().any(|r| r.len() != n) {
         return Err(Error::invalid("PCA: rows differ in length"));
     }
-    let mean: Vec<f64> = (0..n)
-        .map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / m as f64)
-        .collect();
-    let centred: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| {
-            r.iter()
-                .zip(&mean)
-                .map(|(&v, mu)| f64::from(v) - mu)
-                .collect()
-        })
-        .collect();
-    let mut gram = vec![0.0; m * m];
-    for i in 0..m {
-        for j in i..m {
-            let d: f64 = centred[i].iter().zip(&centred[j]).map(|(a, b)| a * b).sum();
-            gram[i * m + j] = d;
-            gram[j * m + i] = d;
-        }
-    }
-    let (values, vectors) = jacobi_eigen(gram, m);
-    let mut order: Vec<usize> = (0..m).collect();
-    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
+    let CentredGram {
+        values,
+        vectors,
+        order,
+        ..
+    } = centred_gram(rows);
     // Scores are U * S: the Gram eigenvectors scaled by the singular values.
     let scale: Vec<f64> = order[..k]
         .iter()

@@ -350,6 +350,27 @@ mod tests {
         out
     }
 
+    /// The portable kernel's `rows x cols` product, to hold the dispatched one against.
+    fn portable_product(
+        w: &[f32],
+        order: WeightOrder,
+        bias: Option<&[f32]>,
+        inp: &[f32],
+        rows: usize,
+        inner: usize,
+        cols: usize,
+    ) -> Vec<f32> {
+        let mut out = vec![0.0; rows * cols];
+        portable_strided_product(w, order, bias, inp, &mut out, rows, inner, cols);
+        out
+    }
+
+    /// Asserts that two kernels' results are the same to the bit.
+    fn assert_same_bits(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+
     fn values(n: usize, seed: u32) -> Vec<f32> {
         (0..n)
             .map(|i| {
@@ -389,31 +410,16 @@ mod tests {
         let bias = values(n_out, 8);
         let inp = values(n_in * cols, 9);
         let mut fast = vec![0.0; n_out * cols];
-        let mut slow = vec![0.0; n_out * cols];
         linear_forward(&w, &bias, &inp, &mut fast, n_in, cols);
-        portable_strided_product(
-            &w,
-            WeightOrder { row: n_in, col: 1 },
-            Some(&bias),
-            &inp,
-            &mut slow,
-            n_out,
-            n_in,
-            cols,
-        );
-        assert!(fast
-            .iter()
-            .zip(&slow)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        let order = WeightOrder { row: n_in, col: 1 };
+        let slow = portable_product(&w, order, Some(&bias), &inp, n_out, n_in, cols);
+        assert_same_bits(&fast, &slow);
         let mut dw_fast = vec![0.0; n_out * n_in];
         let mut db = vec![0.0; n_out];
         grad_weights(&fast, &inp, &mut dw_fast, &mut db, n_in, cols);
         let mut dw_slow = vec![0.0; n_out * n_in];
         portable_grad_weights(&fast, &inp, &mut dw_slow, n_in, cols);
-        assert!(dw_fast
-            .iter()
-            .zip(&dw_slow)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert_same_bits(&dw_fast, &dw_slow);
     }
 
     #[test]
@@ -433,21 +439,11 @@ mod tests {
         for (g, e) in da.iter().zip(&want) {
             assert!((g - e).abs() < 1e-4, "{g} vs {e}");
         }
-        let mut slow = vec![0.0; n_in * cols];
-        portable_strided_product(
-            &w,
-            WeightOrder { row: 1, col: n_in },
-            None,
-            &dz,
-            &mut slow,
-            n_in,
-            n_out,
-            cols,
+        let order = WeightOrder { row: 1, col: n_in };
+        assert_same_bits(
+            &da,
+            &portable_product(&w, order, None, &dz, n_in, n_out, cols),
         );
-        assert!(da
-            .iter()
-            .zip(&slow)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
     #[test]

@@ -12,6 +12,23 @@ fn data(n: usize, dim: usize, classes: usize, seed: u64) -> Dataset {
     Dataset::new(x, y, dim, classes).unwrap()
 }
 
+/// The net `input_dim -> hidden... -> num_classes` with `activation` and `head`.
+fn mlp_spec(
+    input_dim: usize,
+    hidden: &[usize],
+    num_classes: usize,
+    activation: Activation,
+    head: Head,
+) -> MlpSpec {
+    MlpSpec {
+        input_dim,
+        hidden: hidden.to_vec(),
+        num_classes,
+        activation,
+        head,
+    }
+}
+
 /// A plain, one-example-at-a-time forward pass in f64.
 fn reference_logits(spec: &MlpSpec, theta: &[f32], x: &[f32]) -> Vec<f64> {
     let widths = spec.widths();
@@ -128,24 +145,18 @@ fn check_gradient(spec: MlpSpec) {
 
 #[test]
 fn gradient_matches_finite_differences_sigmoid_tanh() {
-    check_gradient(MlpSpec {
-        input_dim: 3,
-        hidden: vec![9, 5],
-        num_classes: 2,
-        activation: Activation::Tanh,
-        head: Head::Sigmoid,
-    });
+    check_gradient(mlp_spec(3, &[9, 5], 2, Activation::Tanh, Head::Sigmoid));
 }
 
 #[test]
 fn gradient_matches_finite_differences_softmax_leaky() {
-    check_gradient(MlpSpec {
-        input_dim: 4,
-        hidden: vec![6, 7],
-        num_classes: 3,
-        activation: Activation::LeakyRelu { slope: 0.1 },
-        head: Head::Softmax,
-    });
+    check_gradient(mlp_spec(
+        4,
+        &[6, 7],
+        3,
+        Activation::LeakyRelu { slope: 0.1 },
+        Head::Softmax,
+    ));
 }
 
 #[test]
@@ -211,13 +222,7 @@ fn results_do_not_depend_on_thread_count() {
 #[test]
 fn imports_pytorch_sequential_names_and_rejects_broken_chains() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = MlpSpec {
-        input_dim: 2,
-        hidden: vec![4, 3],
-        num_classes: 2,
-        activation: Activation::Relu,
-        head: Head::Sigmoid,
-    };
+    let spec = mlp_spec(2, &[4, 3], 2, Activation::Relu, Head::Sigmoid);
     let params = init_params(&spec, Init::Pytorch, &mut rng::stream(1, "init"));
     // Rename to nn.Sequential style: Linear modules at indices 0, 2, 4.
     let seq = genviz_core::Layout::new(params.layout().tensors().iter().map(|t| {
@@ -288,13 +293,7 @@ fn glorot_init_has_zero_biases_and_bounded_kernels() {
 #[test]
 fn glorot_normal_is_truncated_with_glorot_variance() {
     // Wide layers so that the sample variance is tight: 2 -> 400 -> 400 -> 2.
-    let spec = MlpSpec {
-        input_dim: 2,
-        hidden: vec![400, 400],
-        num_classes: 2,
-        activation: Activation::Relu,
-        head: Head::Softmax,
-    };
+    let spec = mlp_spec(2, &[400, 400], 2, Activation::Relu, Head::Softmax);
     let p = init_params(&spec, Init::GlorotNormal, &mut rng::stream(0, "init"));
     let t = p.layout().get("layers.1.weight").unwrap().clone();
     let v = p.tensor(&t);
@@ -324,13 +323,7 @@ fn glorot_normal_is_truncated_with_glorot_variance() {
 
 #[test]
 fn affine_fast_path_matches_building_every_point() {
-    let spec = MlpSpec {
-        input_dim: 20,
-        hidden: vec![16, 12],
-        num_classes: 3,
-        activation: Activation::Relu,
-        head: Head::Softmax,
-    };
+    let spec = mlp_spec(20, &[16, 12], 3, Activation::Relu, Head::Softmax);
     let mlp = Mlp::new(spec.clone()).unwrap();
     let d = data(300, 20, 3, 4);
     let init = |s| init_params(&spec, Init::Pytorch, &mut rng::stream(s, "init")).into_values();
@@ -408,22 +401,10 @@ fn exact_hvp_matches_second_differences(spec: MlpSpec) {
 
 #[test]
 fn exact_hvp_tanh_sigmoid() {
-    exact_hvp_matches_second_differences(MlpSpec {
-        input_dim: 3,
-        hidden: vec![7, 5],
-        num_classes: 2,
-        activation: Activation::Tanh,
-        head: Head::Sigmoid,
-    });
+    exact_hvp_matches_second_differences(mlp_spec(3, &[7, 5], 2, Activation::Tanh, Head::Sigmoid));
 }
 
 #[test]
 fn exact_hvp_tanh_softmax() {
-    exact_hvp_matches_second_differences(MlpSpec {
-        input_dim: 4,
-        hidden: vec![6],
-        num_classes: 3,
-        activation: Activation::Tanh,
-        head: Head::Softmax,
-    });
+    exact_hvp_matches_second_differences(mlp_spec(4, &[6], 3, Activation::Tanh, Head::Softmax));
 }

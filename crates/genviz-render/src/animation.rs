@@ -251,6 +251,19 @@ fn delta_frame(prev: &[u8], current: &[u8], width: usize) -> gif::Frame<'static>
     f
 }
 
+/// Fills a frame white, draws `title` in its title strip, and splits what is under it into
+/// the left side, `left_w` pixels wide, and the right side.
+fn frame_sides<'a>(
+    root: &Area<'a>,
+    title: &str,
+    left_w: u32,
+) -> std::result::Result<(Area<'a>, Area<'a>), Box<dyn std::error::Error + Send + Sync>> {
+    root.fill(&WHITE)?;
+    let (strip, rest) = root.split_vertically(FIGURE_TITLE_H);
+    figure_title(&strip, title)?;
+    Ok(rest.split_horizontally(left_w))
+}
+
 /// A bold title centred in its strip.
 fn figure_title(area: &Area, title: &str) -> DrawResult {
     let (w, h) = area.dim_in_pixel();
@@ -344,9 +357,10 @@ fn validate_wiggle(path: &Path, a: &WiggleAnimation) -> Result<()> {
         return fail("axis_root must be at least 1 (1 draws t itself)".into());
     }
     let xs = display_ts(a);
-    loss_chart(a, &xs, &|_| String::new(), None).validate(path)?;
+    let no_ticks = |_| String::new();
+    loss_chart(a, animated_chart(&xs, &no_ticks, None)).validate(path)?;
     if let Some(c) = &a.curvature {
-        curvature_chart(c, &xs, &|_| String::new(), None).validate(path)?;
+        curvature_chart(c, animated_chart(&xs, &no_ticks, None)).validate(path)?;
     }
     Ok(())
 }
@@ -364,19 +378,15 @@ fn display_ts(a: &WiggleAnimation) -> Vec<f64> {
         .collect()
 }
 
-fn loss_chart<'a>(
-    a: &'a WiggleAnimation,
+/// A chart over `xs` with the animations' look: the legend above the plot, smaller fonts and
+/// label areas, ticks written by `x_fmt`, and `marker`.
+fn animated_chart<'a>(
     xs: &'a [f64],
     x_fmt: &'a dyn Fn(f64) -> String,
     marker: Option<f64>,
 ) -> CurveChart<'a> {
     CurveChart {
-        x_label: &a.x_label,
-        y_label: "loss",
         x_fmt,
-        losses: &a.losses,
-        accuracies: &a.accuracies,
-        log_loss: a.log_loss,
         marker,
         legend_above: true,
         font_size: 13.0,
@@ -386,27 +396,30 @@ fn loss_chart<'a>(
     }
 }
 
-fn curvature_chart<'a>(
-    c: &'a Series1d,
-    xs: &'a [f64],
-    x_fmt: &'a dyn Fn(f64) -> String,
-    marker: Option<f64>,
-) -> CurveChart<'a> {
+/// The losses and accuracies along a wiggle's ray, on `base`.
+fn loss_chart<'a>(a: &'a WiggleAnimation, base: CurveChart<'a>) -> CurveChart<'a> {
+    CurveChart {
+        x_label: &a.x_label,
+        y_label: "loss",
+        losses: &a.losses,
+        accuracies: &a.accuracies,
+        log_loss: a.log_loss,
+        ..base
+    }
+}
+
+/// The curvature `c` along a wiggle's ray, on `base`, without the accuracy axis.
+fn curvature_chart<'a>(c: &'a Series1d, base: CurveChart<'a>) -> CurveChart<'a> {
     // A log axis when every value is positive (curvature spans decades along a ray).
     let log = c.values.iter().filter(|v| v.is_finite()).all(|&v| v > 0.0);
     CurveChart {
         x_label: "",
         y_label: "curvature",
-        x_fmt,
         losses: std::slice::from_ref(c),
         log_loss: log,
         right_axis: false,
-        marker,
-        legend_above: true,
-        font_size: 13.0,
-        y_label_area: 66,
         x_label_area: 30,
-        ..CurveChart::new(xs)
+        ..base
     }
 }
 
@@ -435,22 +448,19 @@ pub(crate) fn draw_wiggle(path: &Path, a: &WiggleAnimation, delay_cs: u16) -> Re
         a.order.len(),
         |k, root| {
             let i = a.order[k];
-            root.fill(&WHITE)?;
-            let (title, rest) = root.split_vertically(FIGURE_TITLE_H);
-            figure_title(&title, &a.title)?;
-            let (left, right) = rest.split_horizontally(WIGGLE_LEFT);
+            let (left, right) = frame_sides(root, &a.title, WIGGLE_LEFT)?;
             let (_, lh) = left.dim_in_pixel();
             let (panel, legend) = left.split_vertically(lh - LEGEND_H);
             boundary::draw_panel(&panel, &a.boundaries[i], &[])?;
             boundary::draw_legend(&legend, num_classes, None)?;
             let marker = Some(i as f64);
             match &a.curvature {
-                None => loss_chart(a, &xs, &fmt, marker).draw(&right),
+                None => loss_chart(a, animated_chart(&xs, &fmt, marker)).draw(&right),
                 Some(c) => {
                     let (_, rh) = right.dim_in_pixel();
                     let (top, bottom) = right.split_vertically((f64::from(rh) * LOSS_SHARE) as u32);
-                    loss_chart(a, &xs, &fmt, marker).draw(&top)?;
-                    curvature_chart(c, &xs, &fmt, marker).draw(&bottom)
+                    loss_chart(a, animated_chart(&xs, &fmt, marker)).draw(&top)?;
+                    curvature_chart(c, animated_chart(&xs, &fmt, marker)).draw(&bottom)
                 }
             }
         },
@@ -497,16 +507,10 @@ fn steps_chart<'a>(
     CurveChart {
         x_label: "step",
         y_label: "loss",
-        x_fmt,
         losses: &a.losses,
         accuracies: &a.accuracies,
         log_loss: a.log_loss,
-        marker,
-        legend_above: true,
-        font_size: 13.0,
-        y_label_area: 66,
-        x_label_area: 46,
-        ..CurveChart::new(&a.steps)
+        ..animated_chart(&a.steps, x_fmt, marker)
     }
 }
 
@@ -538,10 +542,7 @@ pub(crate) fn draw_path(path: &Path, a: &PathAnimation, delay_cs: u16) -> Result
         a.heads.len(),
         |k, root| {
             let head = a.heads[k];
-            root.fill(&WHITE)?;
-            let (title, rest) = root.split_vertically(FIGURE_TITLE_H);
-            figure_title(&title, &a.title)?;
-            let (left, right) = rest.split_horizontally(PATH_LEFT);
+            let (left, right) = frame_sides(root, &a.title, PATH_LEFT)?;
             let i = (head.floor() as usize).min(a.steps.len() - 1);
             let f = head - i as f64;
             let step = if i + 1 < a.steps.len() {

@@ -7,9 +7,9 @@ use genviz_core::{Error, Result};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::basin::{frame, title_and_legend, value_text, Mark};
+use crate::basin::{draw_value_axis, title_and_legend, value_text, Mark};
 use crate::output::write_png;
-use crate::style::{bold, chart_on, font, linear_tick, series_color};
+use crate::style::{bold, chart_on, font, frame, linear_tick, series_color};
 use crate::BarGroup;
 
 /// Height of the figure, the width per group and of the axes around them.
@@ -43,7 +43,20 @@ fn invalid(path: &Path, what: impl std::fmt::Display) -> Error {
     Error::invalid(format!("{}: {what}", path.display()))
 }
 
-pub(crate) fn draw_grouped_bars(
+/// Draws grouped bars into one PNG at `path` (560 pixels high; 130 + 124 pixels per group
+/// wide, at least 560): for each group, one bar per series side by side in the series'
+/// colour (the first blue, the second red, ...), each annotated with its value times `scale`,
+/// the group's label (and note) under the axis, `title` and a legend of `series` above. The y
+/// axis spans `y_range` (values outside it are clipped to it) and its ticks, like the value
+/// labels, are multiplied by `scale` (100 shows fractions as percent); `y_label` names it.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if there are no groups or series, a group has a number of
+/// values other than `series.len()`, a value is not finite, `y_range` is empty or not finite,
+/// or `scale` is not positive, checked before anything is drawn; [`genviz_core::Error::Io`]
+/// if the file cannot be written. Every message names `path`; on error no file is left behind.
+pub fn draw_grouped_bars(
     path: &Path,
     title: &str,
     y_label: &str,
@@ -101,18 +114,7 @@ pub(crate) fn draw_grouped_bars(
         let rest = title_and_legend(root, title, &legend)?;
         let mut chart =
             chart_on(&rest, 20, 46, 70).build_cartesian_2d(-0.5..n as f64 - 0.5, lo..top)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(250, 250, 250))
-            .bold_line_style(RGBColor(226, 226, 226))
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(8)
-            .label_style(font(14.0))
-            .axis_desc_style(font(17.0))
-            .y_desc(y_label)
-            .y_label_formatter(&|v| linear_tick(*v * scale))
-            .draw()?;
+        draw_value_axis(&mut chart, y_label, &|v| linear_tick(*v * scale))?;
         let width = BARS_SHARE / k;
         for (gi, g) in groups.iter().enumerate() {
             for (si, v) in g.values.iter().enumerate() {

@@ -10,8 +10,11 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::output::{write_png, Area, DrawResult};
-use crate::style::{bold, chart_on, class_strong, font, linear_tick, log_tick, series_color};
+use crate::curve1d::drawable_runs;
+use crate::output::{write_png, Area, Chart, DrawResult};
+use crate::style::{
+    bold, chart_on, class_strong, font, frame, linear_tick, log_tick, series_color,
+};
 use crate::{RadiusGroup, VolumeBar};
 
 /// Size of the radius histogram, in pixels.
@@ -410,18 +413,7 @@ pub(crate) fn draw_volume_bars(path: &Path, title: &str, bars: &[VolumeBar]) -> 
         let rest = title_and_legend(root, title, &[])?;
         let mut chart =
             chart_on(&rest, 28, 46, 92).build_cartesian_2d(-0.5..n as f64 - 0.5, base..top)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(250, 250, 250))
-            .bold_line_style(RGBColor(226, 226, 226))
-            .disable_x_mesh()
-            .x_labels(0)
-            .y_labels(8)
-            .label_style(font(14.0))
-            .axis_desc_style(font(17.0))
-            .y_desc("log10 volume")
-            .y_label_formatter(&|v| linear_tick(*v))
-            .draw()?;
+        draw_value_axis(&mut chart, "log10 volume", &|v| linear_tick(*v))?;
 
         const HALF: f64 = 0.3;
         for (i, b) in bars.iter().enumerate() {
@@ -475,7 +467,23 @@ pub(crate) fn draw_volume_bars(path: &Path, title: &str, bars: &[VolumeBar]) -> 
 // ---------------------------------------------------------------------------------------------
 // Spectral density
 
-pub(crate) fn draw_spectral_density(
+/// Draws Hessian eigenvalue densities into one PNG at `path` (860x560 pixels), like
+/// PyHessian's `density_plot`: `title` above, a legend under it, density against eigenvalue
+/// (axes labelled "eigenvalue" and "density"), one line per `(label, values)` series, where
+/// `values[i]` is the density at `grid[i]`. The first series is solid, the others dashed, each
+/// in its own colour.
+///
+/// With `log_y` the y axis is logarithmic: values `<= 0` are gaps, and positive values below
+/// `1e-12` times the largest are drawn at that floor. Non-finite values are always gaps.
+///
+/// # Errors
+///
+/// [`genviz_core::Error::Invalid`] if `densities` is empty, `grid` has fewer than 2 points or
+/// is not finite and strictly increasing, a series' length differs from `grid`'s, or there is
+/// no value to draw (none finite, or with `log_y` none positive), checked before anything is
+/// drawn; [`genviz_core::Error::Io`] if the file cannot be written. Every message names
+/// `path`; on error no file is left behind.
+pub fn draw_spectral_density(
     path: &Path,
     title: &str,
     grid: &[f64],
@@ -540,21 +548,7 @@ pub(crate) fn draw_spectral_density(
     // Drawable runs of each series: gaps (non-finite, or <= 0 on a log axis) split a line.
     let runs: Vec<Vec<Vec<(f64, f64)>>> = densities
         .iter()
-        .map(|(_, d)| {
-            let mut out = vec![Vec::new()];
-            for (&x, &v) in grid.iter().zip(d) {
-                if keep(v) {
-                    let v = if log_y { v.max(floor) } else { v };
-                    if let Some(r) = out.last_mut() {
-                        r.push((x, v));
-                    }
-                } else if !out.last().is_some_and(|r| r.is_empty()) {
-                    out.push(Vec::new());
-                }
-            }
-            out.retain(|r| !r.is_empty());
-            out
-        })
+        .map(|(_, d)| drawable_runs(grid, d, keep, |v| if log_y { v.max(floor) } else { v }))
         .collect();
     let legend: Vec<(String, Mark)> = densities
         .iter()
@@ -737,13 +731,26 @@ pub(crate) fn title_and_legend<'a>(
     Ok(rest)
 }
 
-/// A black frame around a plotting area.
-pub(crate) fn frame(plot: &Area) -> DrawResult {
-    let (pw, ph) = plot.dim_in_pixel();
-    plot.draw(&Rectangle::new(
-        [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
-        BLACK.stroke_width(1),
-    ))?;
+/// The value axis of a bar chart (here and in `bars`): horizontal grid lines only, no x ticks
+/// (each bar is labelled under the axis), 8 y ticks written by `y_fmt`, the axis named
+/// `y_label`.
+pub(crate) fn draw_value_axis(
+    chart: &mut Chart<'_, '_>,
+    y_label: &str,
+    y_fmt: &dyn Fn(&f64) -> String,
+) -> DrawResult {
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(250, 250, 250))
+        .bold_line_style(RGBColor(226, 226, 226))
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_labels(8)
+        .label_style(font(14.0))
+        .axis_desc_style(font(17.0))
+        .y_desc(y_label)
+        .y_label_formatter(y_fmt)
+        .draw()?;
     Ok(())
 }
 

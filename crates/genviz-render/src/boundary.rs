@@ -6,8 +6,9 @@ use genviz_core::{Error, Result};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::landscape::draw_title;
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{class_pale, class_strong, font, linear_tick};
+use crate::style::{class_pale, class_strong, font, frame, linear_tick};
 use crate::{BoundaryAnnotations, BoundaryPanel, RingedPoints};
 
 /// Width of one panel, and its height for square data, in pixels.
@@ -248,24 +249,7 @@ pub(crate) fn draw_panel(area: &Area, p: &BoundaryPanel, ringed: &[usize]) -> Dr
         ])?;
     }
 
-    // A frame around the plot area.
-    plot.draw(&Rectangle::new(
-        [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
-        BLACK.stroke_width(1),
-    ))?;
-    Ok(())
-}
-
-/// Centres `title` in its strip, shrinking the font if it would not fit the width.
-fn draw_title(area: &Area, title: &str) -> DrawResult {
-    let (w, h) = area.dim_in_pixel();
-    let mut size = 20.0;
-    while size > 9.0 && area.estimate_text_size(title, &font(size))?.0 + 24 > w {
-        size -= 1.0;
-    }
-    let style = font(size).pos(Pos::new(HPos::Center, VPos::Center));
-    area.draw_text(title, &style, (w as i32 / 2, h as i32 / 2 + 4))?;
-    Ok(())
+    frame(&plot)
 }
 
 /// The caption lines, centred, one under another (shrunk to fit the width).

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{bold, chart_on, font, linear_tick, log_tick};
+use crate::style::{chart_on, font, frame, linear_tick, log_tick, titled};
 use crate::Series1d;
 
 /// Figure size, in pixels.
@@ -31,7 +31,9 @@ pub(crate) const REDS: [RGBColor; 4] = [
     RGBColor(240, 150, 120),
 ];
 
-pub(crate) fn draw(
+/// [`draw_curve_1d`](crate::draw_curve_1d) with another name for the shared x axis (e.g. `t` along a curve, or
+/// `beta` in a sweep).
+pub fn draw_curve_1d_along(
     path: &Path,
     title: &str,
     x_label: &str,
@@ -50,22 +52,14 @@ pub(crate) fn draw(
     };
     chart.validate(path)?;
     write_png(path, (W, H), |root| {
-        root.fill(&WHITE)?;
-        let (title_area, rest) = root.split_vertically(TITLE_H);
-        let (w, h) = title_area.dim_in_pixel();
-        title_area.draw_text(
-            title,
-            &bold(20.0).pos(Pos::new(HPos::Center, VPos::Center)),
-            (w as i32 / 2, h as i32 / 2 + 4),
-        )?;
-        chart.draw(&rest)
+        chart.draw(&titled(root, title, TITLE_H)?)
     })
 }
 
 /// A twin-axis chart of series against one x axis: losses (blues) on the left axis, accuracies
-/// (reds, 0 to 100%) on the right one. [`draw`] draws one into a PNG; the animations draw one
-/// per frame with a moving [`CurveChart::marker`], so everything that fixes the look (axis
-/// ranges, ticks) depends on the whole series, never on the marker.
+/// (reds, 0 to 100%) on the right one. [`draw_curve_1d_along`] draws one into a PNG; the
+/// animations draw one per frame with a moving [`CurveChart::marker`], so everything that fixes
+/// the look (axis ranges, ticks) depends on the whole series, never on the marker.
 pub(crate) struct CurveChart<'p> {
     /// Text under the x axis.
     pub x_label: &'p str,
@@ -95,6 +89,28 @@ pub(crate) struct CurveChart<'p> {
     pub font_size: f64,
     pub y_label_area: u32,
     pub x_label_area: u32,
+}
+
+/// The drawable runs of a series over `xs`: the points whose value is `shown`, at height
+/// `drawn_at(value)`, split wherever a value is not, so that a gap breaks the line.
+pub(crate) fn drawable_runs(
+    xs: &[f64],
+    values: &[f64],
+    shown: impl Fn(f64) -> bool,
+    drawn_at: impl Fn(f64) -> f64,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut out = vec![Vec::new()];
+    for (&x, &v) in xs.iter().zip(values) {
+        if shown(v) {
+            if let Some(r) = out.last_mut() {
+                r.push((x, drawn_at(v)));
+            }
+        } else if !out.last().is_some_and(|r| r.is_empty()) {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    out
 }
 
 /// Plain tick labels, as the static figures use.
@@ -171,28 +187,19 @@ impl<'p> CurveChart<'p> {
     pub(crate) fn draw(&self, area: &Area) -> DrawResult {
         let xs = self.xs;
         let log_loss = self.log_loss;
-        // Drawable runs of each series (gaps split a line).
-        let runs = |s: &Series1d, keep: &dyn Fn(f64) -> bool| -> Vec<Vec<(f64, f64)>> {
-            let mut out = vec![Vec::new()];
-            for (&x, &v) in xs.iter().zip(&s.values) {
-                if v.is_finite() && keep(v) {
-                    if let Some(r) = out.last_mut() {
-                        r.push((x, v));
-                    }
-                } else if !out.last().is_some_and(|r| r.is_empty()) {
-                    out.push(Vec::new());
-                }
-            }
-            out.retain(|r| !r.is_empty());
-            out
-        };
         let loss_runs: Vec<Vec<Vec<(f64, f64)>>> = self
             .losses
             .iter()
-            .map(|s| runs(s, &|v| !log_loss || v > 0.0))
+            .map(|s| {
+                let shown = |v: f64| v.is_finite() && (!log_loss || v > 0.0);
+                drawable_runs(xs, &s.values, shown, |v| v)
+            })
             .collect();
-        let acc_runs: Vec<Vec<Vec<(f64, f64)>>> =
-            self.accuracies.iter().map(|s| runs(s, &|_| true)).collect();
+        let acc_runs: Vec<Vec<Vec<(f64, f64)>>> = self
+            .accuracies
+            .iter()
+            .map(|s| drawable_runs(xs, &s.values, f64::is_finite, |v| v))
+            .collect();
         let shown = loss_runs.iter().flatten().flatten().map(|p| p.1);
         let (lo, hi) = shown.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
@@ -425,12 +432,7 @@ impl Plot<'_> {
                 }
             }
         }
-        let plot = chart.plotting_area().strip_coord_spec();
-        let (pw, ph) = plot.dim_in_pixel();
-        plot.draw(&Rectangle::new(
-            [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
-            BLACK.stroke_width(1),
-        ))?;
+        frame(&chart.plotting_area().strip_coord_spec())?;
         if c.legend_above {
             return Ok(());
         }

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{bold, chart_on, font, linear_tick, log_tick, series_color};
+use crate::style::{chart_on, font, frame, linear_tick, log_tick, series_color, titled};
 use crate::Curve;
 
 /// Size of one panel, in pixels.
@@ -52,14 +52,7 @@ pub(crate) fn draw(path: &Path, title: &str, losses: &[Curve], accuracies: &[Cur
         .collect();
 
     write_png(path, (2 * PANEL_W, PANEL_H + TITLE_H), |root| {
-        root.fill(&WHITE)?;
-        let (title_area, rest) = root.split_vertically(TITLE_H);
-        let (w, h) = title_area.dim_in_pixel();
-        title_area.draw_text(
-            title,
-            &bold(20.0).pos(Pos::new(HPos::Center, VPos::Center)),
-            (w as i32 / 2, h as i32 / 2 + 4),
-        )?;
+        let rest = titled(root, title, TITLE_H)?;
         let (left, right) = rest.split_horizontally(PANEL_W);
 
         let steps = step_range(loss_series.iter().chain(&acc_series));
@@ -216,11 +209,8 @@ where
     }
 
     let plot = chart.plotting_area().strip_coord_spec();
+    frame(&plot)?;
     let (pw, ph) = plot.dim_in_pixel();
-    plot.draw(&Rectangle::new(
-        [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
-        BLACK.stroke_width(1),
-    ))?;
     if series.iter().all(|s| s.points.is_empty()) {
         plot.draw_text(
             "no data",

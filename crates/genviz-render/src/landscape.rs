@@ -9,8 +9,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 
 use crate::colormap::{ColorMap, Scale, SUMMER, VIRIDIS};
-use crate::output::{write_png, Area, DrawResult};
-use crate::style::{font, linear_tick, log_tick, series_color};
+use crate::output::{write_png, Area, Chart, DrawResult};
+use crate::style::{font, frame, linear_tick, log_tick, series_color};
 use crate::{ContourPanel, ContourStyle, Marker, PathOverlay, SurfaceGrid};
 
 /// Size of one panel, in pixels.
@@ -276,12 +276,6 @@ pub(crate) fn draw_title(area: &Area, title: &str) -> DrawResult {
     Ok(())
 }
 
-type Chart<'c, 'b> = ChartContext<
-    'c,
-    BitMapBackend<'b>,
-    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
->;
-
 /// Splits a panel into its plot and colour-bar strips, after drawing the title above them.
 fn panel_areas<'b>(
     area: &Area<'b>,
@@ -330,13 +324,7 @@ fn draw_mesh(chart: &mut Chart<'_, '_>) -> DrawResult {
 
 /// A frame around the plotting area.
 fn draw_frame(chart: &Chart<'_, '_>) -> DrawResult {
-    let plot = chart.plotting_area().strip_coord_spec();
-    let (pw, ph) = plot.dim_in_pixel();
-    plot.draw(&Rectangle::new(
-        [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
-        BLACK.stroke_width(1),
-    ))?;
-    Ok(())
+    frame(&chart.plotting_area().strip_coord_spec())
 }
 
 /// A vertical colour bar in `bar_area`, spanning pixel rows `rows` (absolute backend

@@ -467,22 +467,10 @@ pub fn draw_curve_1d(
     accuracies: &[Series1d],
     log_loss: bool,
 ) -> Result<()> {
-    curve1d::draw(path, title, "alpha", xs, losses, accuracies, log_loss)
+    draw_curve_1d_along(path, title, "alpha", xs, losses, accuracies, log_loss)
 }
 
-/// [`draw_curve_1d`] with another name for the shared x axis (e.g. `t` along a curve, or
-/// `beta` in a sweep).
-pub fn draw_curve_1d_along(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    xs: &[f64],
-    losses: &[Series1d],
-    accuracies: &[Series1d],
-    log_loss: bool,
-) -> Result<()> {
-    curve1d::draw(path, title, x_label, xs, losses, accuracies, log_loss)
-}
+pub use curve1d::draw_curve_1d_along;
 
 /// One group of basin radii for [`draw_radius_histograms`], e.g. the 400 radii measured along
 /// random rays from the minimum found on clean data.
@@ -569,30 +557,7 @@ pub struct BarGroup {
     pub values: Vec<Option<f64>>,
 }
 
-/// Draws grouped bars into one PNG at `path` (560 pixels high; 130 + 124 pixels per group
-/// wide, at least 560): for each group, one bar per series side by side in the series'
-/// colour (the first blue, the second red, ...), each annotated with its value times `scale`,
-/// the group's label (and note) under the axis, `title` and a legend of `series` above. The y
-/// axis spans `y_range` (values outside it are clipped to it) and its ticks, like the value
-/// labels, are multiplied by `scale` (100 shows fractions as percent); `y_label` names it.
-///
-/// # Errors
-///
-/// [`genviz_core::Error::Invalid`] if there are no groups or series, a group has a number of
-/// values other than `series.len()`, a value is not finite, `y_range` is empty or not finite,
-/// or `scale` is not positive, checked before anything is drawn; [`genviz_core::Error::Io`]
-/// if the file cannot be written. Every message names `path`; on error no file is left behind.
-pub fn draw_grouped_bars(
-    path: &Path,
-    title: &str,
-    y_label: &str,
-    series: &[&str],
-    groups: &[BarGroup],
-    y_range: (f64, f64),
-    scale: f64,
-) -> Result<()> {
-    bars::draw_grouped_bars(path, title, y_label, series, groups, y_range, scale)
-}
+pub use bars::draw_grouped_bars;
 
 /// One group of points of a [`ScatterPanel`], drawn in one colour (the first blue, the second
 /// red, ...) with a legend entry.
@@ -644,31 +609,7 @@ pub fn draw_scatter(path: &Path, figure: &ScatterFigure) -> Result<()> {
     scatter::draw(path, figure)
 }
 
-/// Draws Hessian eigenvalue densities into one PNG at `path` (860x560 pixels), like
-/// PyHessian's `density_plot`: `title` above, a legend under it, density against eigenvalue
-/// (axes labelled "eigenvalue" and "density"), one line per `(label, values)` series, where
-/// `values[i]` is the density at `grid[i]`. The first series is solid, the others dashed, each
-/// in its own colour.
-///
-/// With `log_y` the y axis is logarithmic: values `<= 0` are gaps, and positive values below
-/// `1e-12` times the largest are drawn at that floor. Non-finite values are always gaps.
-///
-/// # Errors
-///
-/// [`genviz_core::Error::Invalid`] if `densities` is empty, `grid` has fewer than 2 points or
-/// is not finite and strictly increasing, a series' length differs from `grid`'s, or there is
-/// no value to draw (none finite, or with `log_y` none positive), checked before anything is
-/// drawn; [`genviz_core::Error::Io`] if the file cannot be written. Every message names
-/// `path`; on error no file is left behind.
-pub fn draw_spectral_density(
-    path: &Path,
-    title: &str,
-    grid: &[f64],
-    densities: &[(String, Vec<f64>)],
-    log_y: bool,
-) -> Result<()> {
-    basin::draw_spectral_density(path, title, grid, densities, log_y)
-}
+pub use basin::draw_spectral_density;
 
 /// One point of a 2-D embedding (t-SNE) with the value that colours it.
 #[derive(Debug, Clone, Copy, PartialEq)]

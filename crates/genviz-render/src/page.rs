@@ -22,10 +22,11 @@ use serde_json::Value;
 
 use crate::explorer::{self, ExplorerGroup};
 use crate::hover::{self, HoverView};
+use crate::output::folder_of;
 use crate::report::{
-    esc, format_number, push_figure, push_paragraphs, push_results, push_surface_figure,
-    script_json, surface_js, surfaces_json, validate_surface, CSS, ERROR_COLLECTOR_JS, PLOTLY_JS,
-    PLOTLY_LICENSE, PLOTLY_VERSION,
+    esc, format_number, push_figure, push_paragraphs, push_plotly_licence, push_reproduce,
+    push_results, push_shell, push_surface_figure, push_surface_scripts, script_json,
+    validate_surface, PLOTLY_JS,
 };
 use crate::{InteractiveSurface, Report, ReportFigure, ReportRow, ReportSection};
 
@@ -249,10 +250,7 @@ fn render_run_page(path: &Path, page: &RunPage) -> Result<String> {
     for (k, block) in page.blocks.iter().enumerate() {
         validate_block(path, k, block)?;
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
 
     let mut body = String::with_capacity(1 << 16);
     let mut needs = Needs::default();
@@ -274,7 +272,9 @@ fn render_run_page(path: &Path, page: &RunPage) -> Result<String> {
     h.push_str("</header>\n");
     push_contents(&mut h, page);
     h.push_str(&body);
-    push_reproduce(&mut h, page);
+    // A page rebuilt from a folder may have no configuration to show.
+    let config = (!page.config.trim().is_empty()).then_some((&*page.config, &*page.config_name));
+    push_reproduce(&mut h, &page.command, config);
     if !needs.surfaces.is_empty() {
         push_plotly_licence(&mut h);
     }
@@ -284,28 +284,10 @@ fn render_run_page(path: &Path, page: &RunPage) -> Result<String> {
     Ok(h)
 }
 
-/// `<!DOCTYPE>` to the opening of `<main>`, with the error box: the shell every genviz page
-/// shares (the paper report's policy, style and error collector).
+/// `<!DOCTYPE>` to the opening of `<main>`, with the error box: the paper report's shell
+/// ([`push_shell`]) with the run pages' style added.
 pub(crate) fn push_head(h: &mut String, title: &str) {
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    // No network, as in the paper report: inline scripts and styles and data: images only.
-    h.push_str(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
-         img-src data: blob:; worker-src blob:\">\n",
-    );
-    let _ = writeln!(h, "<title>{}</title>", esc(title));
-    h.push_str("<style>\n");
-    h.push_str(CSS);
-    h.push_str(PAGE_CSS);
-    h.push_str("</style>\n<script>\n");
-    h.push_str(ERROR_COLLECTOR_JS);
-    h.push_str("</script>\n</head>\n<body>\n<main>\n");
-    h.push_str(
-        "<section id=\"js-errors\" class=\"errors\" hidden>\n<h2>Errors while loading this \
-         page</h2>\n<ul id=\"js-error-list\"></ul>\n</section>\n",
-    );
+    push_shell(h, title, PAGE_CSS);
 }
 
 fn validate_block(path: &Path, k: usize, block: &PageBlock) -> Result<()> {
@@ -421,51 +403,8 @@ fn push_block(
     Ok(())
 }
 
-fn push_reproduce(h: &mut String, page: &RunPage) {
-    h.push_str("<section id=\"reproduce\">\n<h2>How this was made</h2>\n<h3>Command</h3>\n");
-    let _ = writeln!(
-        h,
-        "<pre class=\"code\"><code>{}</code></pre>",
-        esc(&page.command)
-    );
-    if !page.config.trim().is_empty() {
-        let name = if page.config_name.trim().is_empty() {
-            "Configuration".to_string()
-        } else {
-            format!("Configuration ({})", page.config_name)
-        };
-        let _ = writeln!(
-            h,
-            "<h3>{}</h3>\n<pre class=\"code\"><code>{}</code></pre>",
-            esc(&name),
-            esc(&page.config)
-        );
-    }
-    h.push_str("</section>\n");
-}
-
-fn push_plotly_licence(h: &mut String) {
-    let _ = write!(
-        h,
-        "<footer>\n<details>\n<summary>Third-party software: plotly.js {} (gl3d bundle), MIT \
-         licence</summary>\n<pre>{}</pre>\n</details>\n</footer>\n",
-        esc(PLOTLY_VERSION.trim()),
-        esc(PLOTLY_LICENSE)
-    );
-}
-
 fn push_scripts(h: &mut String, needs: &Needs) {
-    if needs.surfaces.is_empty() {
-        h.push_str("<script>document.body.dataset.plotsRendered = '0';</script>\n");
-    } else {
-        h.push_str("<script type=\"application/json\" id=\"genviz-surfaces\">");
-        h.push_str(&surfaces_json(&needs.surfaces));
-        h.push_str("</script>\n<script>\n");
-        h.push_str(PLOTLY_JS);
-        h.push_str("\n</script>\n<script>\n");
-        h.push_str(&surface_js());
-        h.push_str("</script>\n");
-    }
+    push_surface_scripts(h, &needs.surfaces);
     if needs.explorer {
         h.push_str("<script>\n");
         h.push_str(explorer::EXPLORER_JS);

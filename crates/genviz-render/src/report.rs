@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 
 use genviz_core::{Error, Result};
 
+use crate::output::folder_of;
+
 /// The minified plotly.js gl3d bundle (npm `plotly.js-gl3d-dist-min`, MIT); see
 /// `assets/README.md`. Only the gl3d bundle: the full plotly.js is four times larger and the
 /// report draws nothing but 3-D surfaces with it.
@@ -193,35 +195,10 @@ fn render_html(path: &Path, report: &Report) -> Result<String> {
     for (i, s) in report.surfaces.iter().enumerate() {
         validate_surface(path, i, s)?;
     }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
 
     let mut h = String::with_capacity(PLOTLY_JS.len() + (1 << 20));
-    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    // No network: forbid any fetch, so a stray URL in a library cannot make the page depend on
-    // being online. Inline scripts and styles and data: images are all the page uses; no eval
-    // either (the gl3d bundle does not need it).
-    h.push_str(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
-         script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
-         img-src data: blob:; worker-src blob:\">\n",
-    );
-    let _ = writeln!(h, "<title>{}</title>", esc(&report.title));
-    h.push_str("<style>\n");
-    h.push_str(CSS);
-    h.push_str("</style>\n<script>\n");
-    h.push_str(ERROR_COLLECTOR_JS);
-    h.push_str("</script>\n</head>\n<body>\n<main>\n");
-
-    // The error box stays hidden unless a script puts something into it.
-    h.push_str(
-        "<section id=\"js-errors\" class=\"errors\" hidden>\n<h2>Errors while loading this \
-         page</h2>\n<ul id=\"js-error-list\"></ul>\n</section>\n",
-    );
-
+    push_shell(&mut h, &report.title, "");
     let _ = writeln!(h, "<header>\n<h1>{}</h1>", esc(&report.title));
     push_paragraphs(&mut h, &report.intro);
     h.push_str("</header>\n");
@@ -245,23 +222,63 @@ fn render_html(path: &Path, report: &Report) -> Result<String> {
     if !report.surfaces.is_empty() {
         push_surfaces(&mut h, &report.surfaces);
     }
-    push_reproduce(&mut h, report);
+    let config = Some((&*report.config, &*report.config_name));
+    push_reproduce(&mut h, &report.command, config);
     if !report.surfaces.is_empty() {
-        let _ = write!(
-            h,
-            "<footer>\n<details>\n<summary>Third-party software: plotly.js {} (gl3d bundle), \
-             MIT licence</summary>\n<pre>{}</pre>\n</details>\n</footer>\n",
-            esc(PLOTLY_VERSION.trim()),
-            esc(PLOTLY_LICENSE)
-        );
+        push_plotly_licence(&mut h);
     }
     h.push_str("</main>\n");
+    push_surface_scripts(&mut h, &report.surfaces);
+    h.push_str("</body>\n</html>\n");
+    Ok(h)
+}
 
-    if report.surfaces.is_empty() {
+/// `<!DOCTYPE>` to the opening of `<main>`, with the error box: the shell every genviz page
+/// shares. Its policy forbids any network access, so that a stray URL in a library cannot make
+/// a page depend on being online: inline scripts and styles and `data:` images are all a page
+/// uses, and no eval either (the gl3d bundle does not need it). The style is [`CSS`] and then
+/// `extra_css`.
+pub(crate) fn push_shell(h: &mut String, title: &str, extra_css: &str) {
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    h.push_str(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+         img-src data: blob:; worker-src blob:\">\n",
+    );
+    let _ = writeln!(h, "<title>{}</title>", esc(title));
+    h.push_str("<style>\n");
+    h.push_str(CSS);
+    h.push_str(extra_css);
+    h.push_str("</style>\n<script>\n");
+    h.push_str(ERROR_COLLECTOR_JS);
+    h.push_str("</script>\n</head>\n<body>\n<main>\n");
+    // The error box stays hidden unless a script puts something into it.
+    h.push_str(
+        "<section id=\"js-errors\" class=\"errors\" hidden>\n<h2>Errors while loading this \
+         page</h2>\n<ul id=\"js-error-list\"></ul>\n</section>\n",
+    );
+}
+
+/// The footer crediting plotly.js with its licence, for a page that inlines it.
+pub(crate) fn push_plotly_licence(h: &mut String) {
+    let _ = write!(
+        h,
+        "<footer>\n<details>\n<summary>Third-party software: plotly.js {} (gl3d bundle), MIT \
+         licence</summary>\n<pre>{}</pre>\n</details>\n</footer>\n",
+        esc(PLOTLY_VERSION.trim()),
+        esc(PLOTLY_LICENSE)
+    );
+}
+
+/// The scripts that draw `surfaces` (their data, plotly.js and [`surface_js`]); with none, a
+/// line that tells a headless browser no plot is coming.
+pub(crate) fn push_surface_scripts(h: &mut String, surfaces: &[InteractiveSurface]) {
+    if surfaces.is_empty() {
         h.push_str("<script>document.body.dataset.plotsRendered = '0';</script>\n");
     } else {
         h.push_str("<script type=\"application/json\" id=\"genviz-surfaces\">");
-        h.push_str(&surfaces_json(&report.surfaces));
+        h.push_str(&surfaces_json(surfaces));
         h.push_str("</script>\n<script>\n");
         // The bundle contains no `</script` (checked by a unit test), so it can be inlined as is.
         h.push_str(PLOTLY_JS);
@@ -269,8 +286,6 @@ fn render_html(path: &Path, report: &Report) -> Result<String> {
         h.push_str(&surface_js());
         h.push_str("</script>\n");
     }
-    h.push_str("</body>\n</html>\n");
-    Ok(h)
 }
 
 /// The script that draws every `genviz-surface-{i}` from the `genviz-surfaces` JSON, with its
@@ -499,24 +514,25 @@ pub(crate) fn push_surface_figure(h: &mut String, index: usize, s: &InteractiveS
     h.push_str("</figure>\n");
 }
 
-fn push_reproduce(h: &mut String, report: &Report) {
+/// The "How this was made" section: the exact `command`, and the configuration text with its
+/// file name, `(config, config_name)`, when there is one.
+pub(crate) fn push_reproduce(h: &mut String, command: &str, config: Option<(&str, &str)>) {
     h.push_str("<section id=\"reproduce\">\n<h2>How this was made</h2>\n<h3>Command</h3>\n");
-    let _ = writeln!(
-        h,
-        "<pre class=\"code\"><code>{}</code></pre>",
-        esc(&report.command)
-    );
-    let name = if report.config_name.trim().is_empty() {
-        "Configuration".to_string()
-    } else {
-        format!("Configuration ({})", report.config_name)
-    };
-    let _ = writeln!(
-        h,
-        "<h3>{}</h3>\n<pre class=\"code\"><code>{}</code></pre>\n</section>",
-        esc(&name),
-        esc(&report.config)
-    );
+    let _ = writeln!(h, "<pre class=\"code\"><code>{}</code></pre>", esc(command));
+    if let Some((config, config_name)) = config {
+        let name = if config_name.trim().is_empty() {
+            "Configuration".to_string()
+        } else {
+            format!("Configuration ({config_name})")
+        };
+        let _ = writeln!(
+            h,
+            "<h3>{}</h3>\n<pre class=\"code\"><code>{}</code></pre>",
+            esc(&name),
+            esc(config)
+        );
+    }
+    h.push_str("</section>\n");
 }
 
 /// The surfaces as a JSON array for the page's script; non-finite values become `null` (a gap

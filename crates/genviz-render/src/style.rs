@@ -1,6 +1,11 @@
-//! Colours, fonts and tick formatting shared by the figures.
+//! Colours, fonts, tick formatting and chart furniture (title strips, frames) shared by the
+//! figures.
 
-use plotters::style::{FontDesc, FontFamily, FontStyle, IntoFont, RGBColor, TextStyle};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{FontDesc, FontFamily, FontStyle};
+
+use crate::output::{Area, DrawResult};
 
 /// Strong per-class colours for training points (class 0 blue, class 1 red, ...).
 const CLASS_STRONG: [RGBColor; 8] = [
@@ -90,6 +95,34 @@ pub(crate) fn log_tick(v: f64) -> String {
     } else {
         format!("{v:.0e}")
     }
+}
+
+/// Fills `root` white and draws `title` in bold, centred in a strip `strip_h` pixels high at
+/// the top; returns the area under the strip.
+pub(crate) fn titled<'a>(
+    root: &Area<'a>,
+    title: &str,
+    strip_h: u32,
+) -> std::result::Result<Area<'a>, Box<dyn std::error::Error + Send + Sync>> {
+    root.fill(&WHITE)?;
+    let (title_area, rest) = root.split_vertically(strip_h);
+    let (w, h) = title_area.dim_in_pixel();
+    title_area.draw_text(
+        title,
+        &bold(20.0).pos(Pos::new(HPos::Center, VPos::Center)),
+        (w as i32 / 2, h as i32 / 2 + 4),
+    )?;
+    Ok(rest)
+}
+
+/// A black frame around a plotting area.
+pub(crate) fn frame(plot: &Area) -> DrawResult {
+    let (pw, ph) = plot.dim_in_pixel();
+    plot.draw(&Rectangle::new(
+        [(0, 0), (pw as i32 - 1, ph as i32 - 1)],
+        BLACK.stroke_width(1),
+    ))?;
+    Ok(())
 }
 
 /// A chart on `area` with the margins every genviz plot uses (12 px left, 8 top, 12 bottom),

@@ -1,32 +1,14 @@
 //! Basin figures: sizes, both group colours in the histogram, and clean failures (naming the
 //! file, leaving nothing behind) for bad input.
 
-use std::path::Path;
+mod support {
+    pub mod files;
+}
+use support::files::{assert_invalid, assert_no_files, files_in};
 
-use genviz_core::Error;
 use genviz_render::{
     draw_radius_histograms, draw_spectral_density, draw_volume_bars, RadiusGroup, VolumeBar,
 };
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// Asserts `result` is an `Invalid` error whose message names `path` and contains `needle`.
-fn assert_invalid(result: genviz_core::Result<()>, path: &Path, needle: &str) {
-    match result {
-        Err(Error::Invalid(msg)) => {
-            assert!(msg.contains(&path.display().to_string()), "{msg}");
-            assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
-        }
-        other => panic!("expected an Invalid error mentioning {needle:?}, got {other:?}"),
-    }
-}
 
 /// `n` radii spread evenly (in log space) by a factor of 2 around `centre`.
 fn spread(centre: f64, n: usize) -> Vec<f64> {
@@ -248,11 +230,7 @@ fn bad_input_is_rejected_before_drawing() {
         "no positive finite density",
     );
 
-    assert!(
-        files_in(dir.path()).is_empty(),
-        "{:?}",
-        files_in(dir.path())
-    );
+    assert_no_files(dir.path());
 }
 
 #[test]

@@ -18,11 +18,12 @@ use std::sync::{Mutex, OnceLock};
 mod support {
     pub mod cdp;
     pub mod chromium;
+    pub mod files;
     pub mod models;
 }
 use support::cdp::{self, Browser};
-use support::chromium;
 use support::models::{self, Trained};
+use support::{chromium, files};
 
 use genviz_core::{Affine, Error, Network};
 use genviz_landscape::{Plane, Surface};
@@ -64,13 +65,9 @@ struct Fixture {
     group: ExplorerGroup,
 }
 
+/// Where the test leaves its pages and screenshots for a person to look at.
 fn output_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_TARGET_TMPDIR")))
-        .join("explorer-test");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    files::output_dir("explorer-test")
 }
 
 fn fixture() -> &'static Fixture {
@@ -156,6 +153,16 @@ fn embedded_group(html: &str) -> Value {
     let at = html.find(key).unwrap() + key.len();
     let end = at + html[at..].find("</script>").unwrap();
     serde_json::from_str(&html[at..end]).unwrap()
+}
+
+/// A JSON array of numbers, as `f64`.
+fn numbers(array: &Value) -> Vec<f64> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
 }
 
 fn decode_f32(b64: &Value) -> Vec<f32> {
@@ -346,15 +353,9 @@ fn check_grid_point(browser: &mut Browser, case: &Case, (ix, iy): (usize, usize)
     .point(a, b, &mut theta);
     let train = &trained.train;
     let genviz = trained.net.logits(&theta, train.features(), train.len());
-    let page: Vec<f64> = browser
-        .eval(&format!(
-            "genvizExplorer.logits({group}, {i}, {a:?}, {b:?}, 'train')"
-        ))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    let page = numbers(&browser.eval(&format!(
+        "genvizExplorer.logits({group}, {i}, {a:?}, {b:?}, 'train')"
+    )));
     assert_eq!(page.len(), genviz.len());
     for (j, (&p, &g)) in page.iter().zip(&genviz).enumerate() {
         if exact_logits {
@@ -402,23 +403,17 @@ fn check_fma(browser: &mut Browser) {
         };
         cases.push((x(), x(), x()));
     }
-    let page: Vec<f64> = browser
-        .eval(&format!(
-            "{}.map(([a, b, c]) => genvizExplorer.fmaf(a, b, c))",
-            // As float64, whose shortest decimals JavaScript reads back exactly.
-            serde_json::to_string(
-                &cases
-                    .iter()
-                    .map(|&(a, b, c)| [a, b, c].map(f64::from))
-                    .collect::<Vec<_>>()
-            )
-            .unwrap()
-        ))
-        .as_array()
+    let page = numbers(&browser.eval(&format!(
+        "{}.map(([a, b, c]) => genvizExplorer.fmaf(a, b, c))",
+        // As float64, whose shortest decimals JavaScript reads back exactly.
+        serde_json::to_string(
+            &cases
+                .iter()
+                .map(|&(a, b, c)| [a, b, c].map(f64::from))
+                .collect::<Vec<_>>()
+        )
         .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
+    )));
     assert_eq!(page.len(), cases.len());
     assert_eq!(
         a.mul_add(b, 1.0),
@@ -445,13 +440,25 @@ fn check_fma(browser: &mut Browser) {
     }
 }
 
-/// Opens `path` and waits until every explorer has drawn its fine boundary.
-fn open_explorer_page(browser: &mut Browser, path: &Path, explorers: usize) {
-    browser.open(path);
-    browser.wait_for(&format!(
+/// Writes the run page of `group` (two explorers) into [`output_dir`] as `page`, opens it in a
+/// Chromium window 1500 px wide and `height` px high that logs to `log` there, and waits until
+/// both explorers have drawn their fine boundary. Returns the browser and the page's path.
+fn open_group(
+    chromium: &Path,
+    group: ExplorerGroup,
+    (page_name, log): (&str, &str),
+    height: u32,
+) -> (Browser, PathBuf) {
+    let out = output_dir();
+    let path = out.join(page_name);
+    write_run_page(&path, &page(group)).unwrap();
+    let mut browser = Browser::launch(chromium, &out.join(log), 1500, height);
+    browser.open(&path);
+    browser.wait_for(
         "document.body.dataset.explorers && \
-         document.querySelectorAll('.explorer[data-state=\"done\"]').length === {explorers}"
-    ));
+         document.querySelectorAll('.explorer[data-state=\"done\"]').length === 2",
+    );
+    (browser, path)
 }
 
 #[test]
@@ -463,11 +470,12 @@ fn chromium_agrees_with_genviz_at_the_grid_points() {
     };
     let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let f = fixture();
-    let out = output_dir();
-    let path = out.join("grid-points.html");
-    write_run_page(&path, &page(f.group.clone())).unwrap();
-    let mut browser = Browser::launch(&chromium, &out.join("grid-points.log"), 1500, 1100);
-    open_explorer_page(&mut browser, &path, 2);
+    let (mut browser, path) = open_group(
+        &chromium,
+        f.group.clone(),
+        ("grid-points.html", "grid-points.log"),
+        1100,
+    );
     check_fma(&mut browser);
     let last = POINTS - 1;
     let points = [
@@ -479,43 +487,36 @@ fn chromium_agrees_with_genviz_at_the_grid_points() {
         (last, 0),
         (9, 12),
     ];
-    for (i, m) in f.minima.iter().enumerate() {
-        let (_, plane, s) = &m.planes[0];
-        let case = Case {
-            group: 0,
-            index: i,
-            trained: &m.trained,
-            plane,
-            surface: s,
-            exact_logits: true,
-        };
-        for &p in &points {
-            check_grid_point(&mut browser, &case, p);
+    // Both minima on plane `k` of the fixture, at `points`.
+    let check_plane = |browser: &mut Browser, k: usize, points: &[(usize, usize)]| {
+        for (i, m) in f.minima.iter().enumerate() {
+            let (_, plane, s) = &m.planes[k];
+            let case = Case {
+                group: 0,
+                index: i,
+                trained: &m.trained,
+                plane,
+                surface: s,
+                exact_logits: true,
+            };
+            for &p in points {
+                check_grid_point(browser, &case, p);
+            }
         }
-    }
+    };
+    check_plane(&mut browser, 0, &points);
     // The second plane, through the page's own toggle.
     browser.eval(
         "(() => { const r = document.querySelector('.plane-toggle input[value=\"1\"]'); \
          r.click(); })()",
     );
-    for (i, m) in f.minima.iter().enumerate() {
+    for i in 0..f.minima.len() {
         assert_eq!(
             browser.eval(&format!("genvizExplorer.state(0, {i}).plane")),
             json!(1)
         );
-        let (_, plane, s) = &m.planes[1];
-        let case = Case {
-            group: 0,
-            index: i,
-            trained: &m.trained,
-            plane,
-            surface: s,
-            exact_logits: true,
-        };
-        for &p in &points[..4] {
-            check_grid_point(&mut browser, &case, p);
-        }
     }
+    check_plane(&mut browser, 1, &points[..4]);
     browser.assert_clean(&path);
 }
 
@@ -528,10 +529,12 @@ fn dragging_the_marker_redraws_the_boundary() {
     let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let f = fixture();
     let out = output_dir();
-    let path = out.join("report.html");
-    write_run_page(&path, &page(f.group.clone())).unwrap();
-    let mut browser = Browser::launch(&chromium, &out.join("drag.log"), 1500, 1000);
-    open_explorer_page(&mut browser, &path, 2);
+    let (mut browser, path) = open_group(
+        &chromium,
+        f.group.clone(),
+        ("report.html", "drag.log"),
+        1000,
+    );
     assert_eq!(browser.eval("document.body.dataset.explorers"), json!("1"));
 
     // Snap to genviz's grid, with a real click on the checkbox.
@@ -699,10 +702,7 @@ fn other_heads_and_activations_agree_with_genviz() {
     };
     let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let out = output_dir();
-    let path = out.join("blobs.html");
-    write_run_page(&path, &page(group)).unwrap();
-    let mut browser = Browser::launch(&chromium, &out.join("blobs.log"), 1500, 1000);
-    open_explorer_page(&mut browser, &path, 2);
+    let (mut browser, path) = open_group(&chromium, group, ("blobs.html", "blobs.log"), 1000);
     for (i, (t, plane, s, exact)) in minima.iter().enumerate() {
         let case = Case {
             group: 0,

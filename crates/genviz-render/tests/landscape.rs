@@ -1,9 +1,11 @@
 //! Loss-landscape figures: sizes, colours where the surface says they should be, clean
 //! failures for bad input, and no panics on unfilled (NaN) grids.
 
-use std::path::Path;
+mod support {
+    pub mod files;
+}
+use support::files::{assert_invalid, assert_no_files, files_in, rgb};
 
-use genviz_core::Error;
 use genviz_render::{
     draw_contour, draw_curve_1d, draw_heatmap, draw_surface_3d, ContourStyle, Marker, PathOverlay,
     Series1d, SurfaceGrid,
@@ -39,19 +41,6 @@ fn fine() -> ContourStyle {
         vlevel: 0.1,
         log: false,
     }
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-fn rgb(img: &image::RgbImage, x: u32, y: u32) -> [u8; 3] {
-    img.get_pixel(x, y).0
 }
 
 /// Neither white nor grey: a pixel of some colour map.
@@ -208,17 +197,6 @@ fn nan_values_leave_gaps_without_panicking() {
     assert_eq!(files_in(dir.path()), ["c.png", "h.png", "s.png"]);
 }
 
-/// Asserts `result` is an `Invalid` error whose message names `path` and contains `needle`.
-fn assert_invalid(result: genviz_core::Result<()>, path: &Path, needle: &str) {
-    match result {
-        Err(Error::Invalid(msg)) => {
-            assert!(msg.contains(&path.display().to_string()), "{msg}");
-            assert!(msg.contains(needle), "{msg:?} should mention {needle:?}");
-        }
-        other => panic!("expected an Invalid error mentioning {needle:?}, got {other:?}"),
-    }
-}
-
 #[test]
 fn bad_grids_and_styles_are_rejected_before_drawing() {
     let dir = tempfile::tempdir().unwrap();
@@ -312,11 +290,7 @@ fn bad_grids_and_styles_are_rejected_before_drawing() {
         &path,
         "marker 0",
     );
-    assert!(
-        files_in(dir.path()).is_empty(),
-        "{:?}",
-        files_in(dir.path())
-    );
+    assert_no_files(dir.path());
 }
 
 #[test]

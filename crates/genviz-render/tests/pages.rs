@@ -14,11 +14,12 @@ use std::sync::Mutex;
 mod support {
     pub mod cdp;
     pub mod chromium;
+    pub mod files;
     pub mod models;
 }
 use support::cdp::Browser;
-use support::chromium;
 use support::models;
+use support::{chromium, files};
 
 use genviz_core::{rng, Dataset, Error, Network};
 use genviz_data::train_test_split;
@@ -34,13 +35,9 @@ use serde_json::{json, Value};
 
 static BROWSER_LOCK: Mutex<()> = Mutex::new(());
 
+/// Where the test leaves its pages and screenshots for a person to look at.
 fn output_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_TARGET_TMPDIR")))
-        .join("pages-test");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    files::output_dir("pages-test")
 }
 
 /// Mean logistic loss of `sigmoid(w1 x1 + w2 x2)` on 200 deterministic points with 10% flipped

@@ -3,6 +3,11 @@
 
 use std::path::Path;
 
+mod support {
+    pub mod files;
+}
+use support::files::{assert_no_files, files_in, rgb};
+
 use genviz_core::Error;
 use genviz_render::{
     draw_decision_boundaries, draw_training_curves, register_fonts, BoundaryPanel, Curve, PlotPoint,
@@ -23,19 +28,6 @@ fn halves_panel(points: Vec<PlotPoint>) -> BoundaryPanel {
         num_classes: 2,
         points,
     }
-}
-
-fn files_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-fn rgb(img: &image::RgbImage, x: u32, y: u32) -> [u8; 3] {
-    img.get_pixel(x, y).0
 }
 
 #[test]
@@ -94,51 +86,159 @@ fn points_are_drawn_in_class_colours_over_the_regions() {
     assert!(blue >= 20, "expected a blue dot, found {blue} blue pixels");
 }
 
+/// The line colours of the first two curve labels of a training-curves figure (matplotlib's
+/// "tab10": blue, then red).
+const FIRST_LABEL: [u8; 3] = [31, 119, 180];
+const SECOND_LABEL: [u8; 3] = [214, 39, 40];
+
+/// The training-curves figure: a title strip this high over two panels this wide, loss on the
+/// left and accuracy on the right.
+const CURVES_TITLE_H: u32 = 44;
+const CURVES_PANEL_W: u32 = 640;
+
+/// The pixels of `colour` in panel `panel` (0: loss, 1: accuracy) of a training-curves figure,
+/// as `(x, y)` within the panel.
+fn pixels_of(img: &image::RgbImage, panel: u32, colour: [u8; 3]) -> Vec<(u32, u32)> {
+    let mut found = Vec::new();
+    for y in CURVES_TITLE_H..img.height() {
+        for x in 0..CURVES_PANEL_W {
+            let p = rgb(img, panel * CURVES_PANEL_W + x, y);
+            if p.iter().zip(colour).all(|(&a, b)| a.abs_diff(b) <= 12) {
+                found.push((x, y - CURVES_TITLE_H));
+            }
+        }
+    }
+    found
+}
+
+/// The median row of the leftmost and of the rightmost fifth of `pixels` (by column): where a
+/// drawn line starts and ends, in image rows (which grow downwards).
+fn line_ends(pixels: &[(u32, u32)]) -> (u32, u32) {
+    let (lo, hi) = pixels
+        .iter()
+        .fold((u32::MAX, 0), |(lo, hi), &(x, _)| (lo.min(x), hi.max(x)));
+    let fifth = (hi - lo) / 5;
+    let median_row = |keep: &dyn Fn(u32) -> bool| {
+        let mut rows: Vec<u32> = pixels.iter().filter(|p| keep(p.0)).map(|p| p.1).collect();
+        rows.sort_unstable();
+        rows[rows.len() / 2]
+    };
+    (
+        median_row(&|x| x <= lo + fifth),
+        median_row(&|x| x >= hi - fifth),
+    )
+}
+
+/// A curve labelled `label` with `value(step)` at every 10th step up to 490.
+fn curve(label: &str, value: impl Fn(f64) -> f64) -> Curve {
+    let steps: Vec<f64> = (0..50).map(|i| i as f64 * 10.0).collect();
+    Curve {
+        label: label.into(),
+        values: steps.iter().map(|&s| value(s)).collect(),
+        steps,
+    }
+}
+
 #[test]
-fn training_curves_png_has_expected_size() {
+fn training_curves_draw_falling_losses_and_rising_accuracies() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("curves.png");
-    let steps: Vec<f64> = (0..50).map(|i| i as f64 * 10.0).collect();
-    let loss: Vec<f64> = steps.iter().map(|s| (-s / 100.0).exp()).collect();
-    let acc: Vec<f64> = steps
-        .iter()
-        .map(|s| 1.0 - 0.5 * (-s / 100.0).exp())
-        .collect();
+    let decay = |s: f64| (-s / 100.0).exp();
     draw_training_curves(
         &path,
         "run",
-        &[Curve {
-            label: "train".into(),
-            steps: steps.clone(),
-            values: loss,
-        }],
-        &[Curve {
-            label: "train".into(),
-            steps,
-            values: acc,
-        }],
+        &[
+            curve("train", decay),
+            curve("test", |s| 1.5 * decay(s) + 0.05),
+        ],
+        &[
+            curve("train", |s| 1.0 - 0.5 * decay(s)),
+            curve("test", |s| 0.9 - 0.4 * decay(s)),
+        ],
     )
     .unwrap();
     let img = image::open(&path).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (1280, 504));
     assert_eq!(files_in(dir.path()), ["curves.png"]);
+    // Each label keeps its colour in both panels. Every curve is drawn across its panel: losses
+    // fall from the upper left to the lower right, accuracies rise from the lower left to the
+    // upper right.
+    for colour in [FIRST_LABEL, SECOND_LABEL] {
+        let loss = pixels_of(&img, 0, colour);
+        assert!(loss.len() > 300, "{} loss pixels of {colour:?}", loss.len());
+        let (start, end) = line_ends(&loss);
+        assert!(
+            start + 150 < end,
+            "the loss curve of {colour:?} should fall: rows {start} -> {end}"
+        );
+        let accuracy = pixels_of(&img, 1, colour);
+        assert!(
+            accuracy.len() > 300,
+            "{} accuracy pixels of {colour:?}",
+            accuracy.len()
+        );
+        let (start, end) = line_ends(&accuracy);
+        assert!(
+            start > end + 100,
+            "the accuracy curve of {colour:?} should rise: rows {start} -> {end}"
+        );
+    }
+}
+
+/// Pixels of the grey "no data" note near the centre of panel `panel` of a training-curves
+/// figure.
+fn no_data_note(img: &image::RgbImage, panel: u32) -> usize {
+    let (cx, cy) = (panel * CURVES_PANEL_W + 350, CURVES_TITLE_H + 200);
+    (cx - 60..cx + 60)
+        .flat_map(|x| (cy - 30..cy + 30).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let p = rgb(img, x, y);
+            p.iter().all(|&c| (100..=160).contains(&c)) && p[0] == p[1] && p[1] == p[2]
+        })
+        .count()
 }
 
 #[test]
 fn curves_skip_unshowable_values_and_allow_empty_panels() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("odd.png");
+    // Only (4, 0.25) can be shown on a log loss axis: the others have a step or a value that is
+    // not finite, or a value that is not positive.
+    let odd = dir.path().join("odd.png");
     let curve = Curve {
         label: "train".into(),
         steps: vec![0.0, 1.0, f64::NAN, 3.0, 4.0],
         values: vec![0.0, f64::INFINITY, 0.5, -1.0, 0.25],
     };
-    draw_training_curves(&path, "odd values", &[curve], &[]).unwrap();
-    draw_training_curves(&path, "nothing at all", &[], &[]).unwrap();
-    assert_eq!(
-        image::open(&path).unwrap().to_rgb8().dimensions(),
-        (1280, 504)
-    );
+    draw_training_curves(&odd, "odd values", &[curve], &[]).unwrap();
+    let img = image::open(&odd).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (1280, 504));
+    // The one point is a dot in the middle of the step axis (3 to 5), with no line to it; the
+    // legend repeats the colour in its corner.
+    let loss = pixels_of(&img, 0, FIRST_LABEL);
+    let dot = loss
+        .iter()
+        .filter(|&&(x, _)| (330..380).contains(&x))
+        .count();
+    assert!(dot >= 20, "{dot} pixels of the dot in {loss:?}");
+    assert!(loss.len() < 150, "{} pixels: a line was drawn", loss.len());
+    assert!(pixels_of(&img, 1, FIRST_LABEL).is_empty());
+    assert!(no_data_note(&img, 0) == 0 && no_data_note(&img, 1) > 20);
+
+    let empty = dir.path().join("empty.png");
+    draw_training_curves(&empty, "nothing at all", &[], &[]).unwrap();
+    let img = image::open(&empty).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (1280, 504));
+    for panel in [0, 1] {
+        assert!(pixels_of(&img, panel, FIRST_LABEL).is_empty());
+        assert!(no_data_note(&img, panel) > 20, "panel {panel}");
+    }
+    // Nothing coloured at all: text, axes and grid are black, white and grey.
+    let coloured = img
+        .pixels()
+        .filter(|p| p.0.iter().max().unwrap() - p.0.iter().min().unwrap() > 20)
+        .count();
+    assert_eq!(coloured, 0);
+    assert_eq!(files_in(dir.path()), ["empty.png", "odd.png"]);
 }
 
 #[test]
@@ -153,7 +253,7 @@ fn mismatched_grid_length_is_rejected_before_drawing() {
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(msg.contains("grid_classes has 1199 entries"), "{msg}");
     assert!(msg.contains("40x30 needs 1200"), "{msg}");
-    assert!(files_in(dir.path()).is_empty());
+    assert_no_files(dir.path());
 }
 
 #[test]
@@ -207,7 +307,7 @@ fn mismatched_curve_lengths_are_rejected() {
         .to_string();
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(msg.contains("\"test\" has 2 steps but 1 values"), "{msg}");
-    assert!(files_in(dir.path()).is_empty());
+    assert_no_files(dir.path());
 }
 
 #[test]
@@ -220,7 +320,7 @@ fn missing_folder_gives_an_error_naming_the_path() {
         err.to_string().contains(&path.display().to_string()),
         "{err}"
     );
-    assert!(files_in(dir.path()).is_empty());
+    assert_no_files(dir.path());
 }
 
 #[test]

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 mod support {
     pub mod chromium;
+    pub mod files;
 }
-use support::chromium;
+use support::{chromium, files};
 
 use genviz_core::Error;
 use genviz_render::{
@@ -20,12 +21,7 @@ use genviz_render::{
 
 /// Where the test leaves the report and the screenshot for a person to look at.
 fn output_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_TARGET_TMPDIR")))
-        .join("report-test");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    files::output_dir("report-test")
 }
 
 /// The loss surface of a real model: logistic regression `p(y=1|x) = sigmoid(w1 x1 + w2 x2)`

@@ -390,6 +390,26 @@ pub struct OptimizerState {
     pub scalars: BTreeMap<String, f64>,
 }
 
+/// Removes the vector `name` from a saved state's `vectors`, which must hold `len` values;
+/// `expected` says what `len` is in the error (e.g. "the model has 3614 parameters").
+fn take_vector(
+    vectors: &mut BTreeMap<String, Vec<f32>>,
+    name: &str,
+    len: usize,
+    expected: &str,
+) -> Result<Vec<f32>> {
+    let v = vectors
+        .remove(name)
+        .ok_or_else(|| Error::invalid(format!("optimizer state: vector `{name}` is missing")))?;
+    if v.len() != len {
+        return Err(Error::invalid(format!(
+            "optimizer state: vector `{name}` has {} values, {expected}",
+            v.len()
+        )));
+    }
+    Ok(v)
+}
+
 /// The closure [`Optimizer::step_with`] calls: evaluates the loss at the parameters and writes
 /// its gradient.
 pub type LossGrad<'a> = dyn FnMut(&[f32], &mut [f32]) -> f64 + 'a;
@@ -481,17 +501,9 @@ impl Optimizer {
     /// Restores a state saved by [`Optimizer::state`] (for the same configuration and model).
     pub fn restore(&mut self, mut state: OptimizerState) -> Result<()> {
         let n = self.first.len();
-        let mut take = |name: &str, len: usize| -> Result<Vec<f32>> {
-            let v = state.vectors.remove(name).ok_or_else(|| {
-                Error::invalid(format!("optimizer state: vector `{name}` is missing"))
-            })?;
-            if v.len() != len {
-                return Err(Error::invalid(format!(
-                    "optimizer state: vector `{name}` has {} values, the model has {len} parameters",
-                    v.len()
-                )));
-            }
-            Ok(v)
+        let mut take = |name: &str, len: usize| {
+            let expected = format!("the model has {len} parameters");
+            take_vector(&mut state.vectors, name, len, &expected)
         };
         let first = take("first", n)?;
         let second = take("second", n)?;

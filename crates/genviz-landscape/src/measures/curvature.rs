@@ -4,8 +4,8 @@
 //! Hutchinson estimator, [`crate::hessian`]).
 
 use super::{
-    bootstrap, check_data, check_point, subset, Counting, Interval, IntervalKind, Measured,
-    Outcome, Prediction, DEFAULT_EXAMPLES,
+    bootstrap, check_examples, on_subset, Interval, IntervalKind, Measured, Outcome, Prediction,
+    DEFAULT_EXAMPLES,
 };
 use crate::basin::{self, median, RadiusMode, RayConfig, DEFAULT_THRESHOLD};
 use crate::direction::{BiasPolicy, Normalization};
@@ -75,10 +75,7 @@ impl BasinConfig {
         if self.resamples == 0 {
             return Err(Error::invalid("basin: resamples must be at least 1"));
         }
-        if self.examples == Some(0) {
-            return Err(Error::invalid("basin: examples must be at least 1"));
-        }
-        Ok(())
+        check_examples("basin", self.examples)
     }
 }
 
@@ -94,10 +91,7 @@ pub fn basin_measures(
     config: &BasinConfig,
 ) -> Result<Outcome> {
     config.validate()?;
-    check_point("basin", net, theta)?;
-    check_data("basin", data)?;
-    let counting = Counting::new(net);
-    let data = subset(data, config.examples, config.seed)?;
+    let (counting, data) = on_subset("basin", net, theta, data, config.examples, config.seed)?;
     let found = basin::radii(&counting, theta, &data, &config.rays())?;
     let censored =
         found.censored.iter().filter(|&&c| c).count() as f64 / found.censored.len() as f64;
@@ -192,10 +186,7 @@ impl HessianConfig {
         if self.max_iter == 0 {
             return Err(Error::invalid("Hessian: max_iter must be at least 1"));
         }
-        if self.examples == Some(0) {
-            return Err(Error::invalid("Hessian: examples must be at least 1"));
-        }
-        Ok(())
+        check_examples("Hessian", self.examples)
     }
 }
 
@@ -208,10 +199,7 @@ pub fn hessian_measures(
     config: &HessianConfig,
 ) -> Result<Outcome> {
     config.validate()?;
-    check_point("Hessian", net, theta)?;
-    check_data("Hessian", data)?;
-    let counting = Counting::new(net);
-    let data = subset(data, config.examples, config.seed)?;
+    let (counting, data) = on_subset("Hessian", net, theta, data, config.examples, config.seed)?;
     let mut h = Hessian::new(&counting, theta.values(), &data);
     if config.filter_normalised {
         h = h.filter_normalised(theta, config.bias_scale);

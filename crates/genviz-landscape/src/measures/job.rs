@@ -10,7 +10,7 @@ use super::sharpness::{
     average_sharpness, worst_sharpness, AverageSharpnessConfig, Ball, Distribution,
     WorstSharpnessConfig,
 };
-use super::{check_point, Measured, Outcome};
+use super::{check_examples, check_point, Measured, Outcome};
 use genviz_core::io::{read_json, write_json};
 use genviz_core::{Dataset, Error, Network, Params, Result};
 use serde::{Deserialize, Serialize};
@@ -120,9 +120,7 @@ impl MeasureSpec {
             MeasureSpec::AverageSharpness(c) => c.validate(),
             MeasureSpec::WorstSharpness(c) => c.validate(),
             MeasureSpec::PacBayesFlatness(c) => c.validate(),
-            MeasureSpec::FisherRao(c) if c.examples == Some(0) => Err(Error::invalid(
-                "Fisher-Rao norm: examples must be at least 1",
-            )),
+            MeasureSpec::FisherRao(c) => check_examples("Fisher-Rao norm", c.examples),
             MeasureSpec::Basin(c) => c.validate(),
             MeasureSpec::Hessian(c) => c.validate(),
             _ => Ok(()),

@@ -295,6 +295,35 @@ pub(crate) fn check_data(what: &str, data: &Dataset) -> Result<()> {
     Ok(())
 }
 
+/// Checks that a configured number of examples, if any, is at least 1, naming the measure.
+pub(crate) fn check_examples(what: &str, examples: Option<usize>) -> Result<()> {
+    if examples == Some(0) {
+        return Err(Error::invalid(format!(
+            "{what}: examples must be at least 1"
+        )));
+    }
+    Ok(())
+}
+
+/// What a measure on (a seeded subset of) the training data starts with: `theta` checked
+/// against `net`, `data` checked for examples and `examples` for being at least 1 (errors name
+/// the measure `what`), a counter around `net` for the measure's cost, and the examples the
+/// measure looks at ([`subset`]).
+pub(crate) fn on_subset<'a>(
+    what: &str,
+    net: &'a dyn Network,
+    theta: &Params,
+    data: &Dataset,
+    examples: Option<usize>,
+    seed: u64,
+) -> Result<(Counting<'a>, Dataset)> {
+    check_point(what, net, theta)?;
+    check_data(what, data)?;
+    check_examples(what, examples)?;
+    let counting = Counting::new(net);
+    Ok((counting, subset(data, examples, seed)?))
+}
+
 /// Checks that a configured number is finite and positive.
 pub(crate) fn check_positive(what: &str, field: &str, value: f64) -> Result<()> {
     if !(value.is_finite() && value > 0.0) {
@@ -391,20 +420,15 @@ pub(crate) fn bootstrap(
     seed: u64,
     statistic: impl Fn(&[f64]) -> f64,
 ) -> Option<Interval> {
-    use rand::Rng as _;
     if values.is_empty() || resamples == 0 {
         return None;
     }
-    let mut r = rng::stream(seed, "measures/bootstrap");
-    let mut estimates: Vec<f64> = (0..resamples)
-        .map(|_| {
-            let sample: Vec<f64> = (0..values.len())
-                .map(|_| values[r.gen_range(0..values.len())])
-                .collect();
-            statistic(&sample)
-        })
-        .collect();
-    estimates.sort_by(f64::total_cmp);
+    let estimates = crate::basin::resampled(
+        values,
+        resamples,
+        &mut rng::stream(seed, "measures/bootstrap"),
+        statistic,
+    );
     let pick = |q: f64| estimates[((estimates.len() as f64 - 1.0) * q).round() as usize];
     let tail = (1.0 - CONFIDENCE_LEVEL) / 2.0;
     Some(Interval {

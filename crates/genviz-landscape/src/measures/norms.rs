@@ -11,7 +11,7 @@
 //! number of weights.
 
 use super::{
-    check_data, check_point, mean_interval, subset, Counting, Measured, Outcome, Prediction,
+    check_point, mean_interval, on_subset, Counting, Measured, Outcome, Prediction,
     DEFAULT_EXAMPLES,
 };
 use genviz_core::{rng, Batch, Dataset, Error, Network, Params, Result, Role, TensorSpec};
@@ -304,16 +304,9 @@ pub fn fisher_rao(
     data: &Dataset,
     config: &FisherRaoConfig,
 ) -> Result<Outcome> {
-    check_point("Fisher-Rao norm", net, theta)?;
-    check_data("Fisher-Rao norm", data)?;
-    if config.examples == Some(0) {
-        return Err(Error::invalid(
-            "Fisher-Rao norm: examples must be at least 1",
-        ));
-    }
+    let what = "Fisher-Rao norm";
+    let (counting, data) = on_subset(what, net, theta, data, config.examples, config.seed)?;
     let depth = weights(theta).len();
-    let counting = Counting::new(net);
-    let data = subset(data, config.examples, config.seed)?;
     let w = theta.values();
     let inner: Vec<f64> = (0..data.len())
         .into_par_iter()

@@ -13,8 +13,8 @@
 //! deterministic.
 
 use super::{
-    check_data, check_point, check_positive, eval_chunk, perturbable, short, subset, Counting,
-    Interval, IntervalKind, Measured, Outcome, Prediction, DEFAULT_EXAMPLES,
+    check_examples, check_positive, eval_chunk, on_subset, perturbable, short, Interval,
+    IntervalKind, Measured, Outcome, Prediction, DEFAULT_EXAMPLES,
 };
 use genviz_core::{rng, Dataset, Error, Eval, Network, Params, Result};
 use rand::Rng as _;
@@ -131,12 +131,7 @@ impl PacBayesConfig {
                 "{what}: samples and depth must be at least 1"
             )));
         }
-        if self.examples == Some(0) {
-            return Err(Error::invalid(format!(
-                "{what}: examples must be at least 1"
-            )));
-        }
-        Ok(())
+        check_examples(what, self.examples)
     }
 }
 
@@ -159,10 +154,8 @@ pub fn pac_bayes_flatness(
     config: &PacBayesConfig,
 ) -> Result<Outcome> {
     config.validate()?;
-    check_point("PAC-Bayes flatness", net, theta)?;
-    check_data("PAC-Bayes flatness", data)?;
-    let counting = Counting::new(net);
-    let data = subset(data, config.examples, config.seed)?;
+    let what = "PAC-Bayes flatness";
+    let (counting, data) = on_subset(what, net, theta, data, config.examples, config.seed)?;
     let w = theta.values();
     let free = perturbable(theta.layout());
     let base = quantity(counting.evaluate(&[w], &data)[0], config.quantity);

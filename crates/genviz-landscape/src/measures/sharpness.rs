@@ -18,8 +18,8 @@
 //! copies of each other. Where `c_i = 0` the parameter is not perturbed.
 
 use super::{
-    check_data, check_point, check_positive, eval_chunk, mean_interval, perturbable, short, subset,
-    Counting, Measured, Outcome, Prediction, DEFAULT_EXAMPLES,
+    check_examples, check_positive, eval_chunk, mean_interval, on_subset, perturbable, short,
+    Interval, Measured, Outcome, Prediction, DEFAULT_EXAMPLES,
 };
 use genviz_core::{rng, Batch, Dataset, Error, Network, Params, Result};
 use rand::Rng as _;
@@ -137,11 +137,11 @@ impl Default for AverageSharpnessConfig {
 impl AverageSharpnessConfig {
     /// The measure's name, which says everything that changes its value.
     pub fn name(&self) -> String {
-        format!(
-            "avg_sharpness_{}{}_rho_{}",
+        sharpness_name(
+            "avg_sharpness",
             self.distribution.name(),
-            if self.adaptive { "_adaptive" } else { "" },
-            short(self.rho)
+            self.adaptive,
+            self.rho,
         )
     }
 
@@ -153,12 +153,7 @@ impl AverageSharpnessConfig {
                 "average sharpness: samples must be at least 2 (for an interval)",
             ));
         }
-        if self.examples == Some(0) {
-            return Err(Error::invalid(
-                "average sharpness: examples must be at least 1",
-            ));
-        }
-        Ok(())
+        check_examples("average sharpness", self.examples)
     }
 }
 
@@ -205,10 +200,8 @@ impl WorstSharpnessConfig {
     /// The measure's name, which says everything that changes its value.
     pub fn name(&self) -> String {
         format!(
-            "worst_sharpness_{}{}_rho_{}_m_{}",
-            self.ball.name(),
-            if self.adaptive { "_adaptive" } else { "" },
-            short(self.rho),
+            "{}_m_{}",
+            sharpness_name("worst_sharpness", self.ball.name(), self.adaptive, self.rho),
             self.m
         )
     }
@@ -224,13 +217,14 @@ impl WorstSharpnessConfig {
                 "worst-case sharpness: steps must be at least 1",
             ));
         }
-        if self.examples == Some(0) {
-            return Err(Error::invalid(
-                "worst-case sharpness: examples must be at least 1",
-            ));
-        }
-        Ok(())
+        check_examples("worst-case sharpness", self.examples)
     }
+}
+
+/// `{kind}_{variant}[_adaptive]_rho_{rho}`: how both sharpness measures' names start.
+fn sharpness_name(kind: &str, variant: &str, adaptive: bool, rho: f64) -> String {
+    let adaptive = if adaptive { "_adaptive" } else { "" };
+    format!("{kind}_{variant}{adaptive}_rho_{}", short(rho))
 }
 
 /// The scale `c` of each parameter: 1 (plain) or `|w_i|` (adaptive), 0 where nothing may move.
@@ -244,6 +238,18 @@ fn scales(theta: &Params, adaptive: bool) -> Vec<f64> {
             (true, true) => f64::from(w).abs(),
         })
         .collect()
+}
+
+/// The mean loss increase of the measure `name` with its standard error and 95% interval
+/// ([`mean_interval`]); an error when it is not finite, which a too large `rho` causes.
+fn mean_increase(name: &str, rho: f64, increases: &[f64]) -> Result<(f64, f64, Option<Interval>)> {
+    let (mean, se, interval) = mean_interval(increases);
+    if !mean.is_finite() {
+        return Err(Error::Numerical(format!(
+            "{name}: the perturbed loss is not finite (rho {rho} is too large for this network?)"
+        )));
+    }
+    Ok((mean, se, interval))
 }
 
 /// `w + c * zeta` in `f32`.
@@ -268,10 +274,8 @@ pub fn average_sharpness(
     config: &AverageSharpnessConfig,
 ) -> Result<Outcome> {
     config.validate()?;
-    check_point("average sharpness", net, theta)?;
-    check_data("average sharpness", data)?;
-    let counting = Counting::new(net);
-    let data = subset(data, config.examples, config.seed)?;
+    let what = "average sharpness";
+    let (counting, data) = on_subset(what, net, theta, data, config.examples, config.seed)?;
     let w = theta.values();
     let c = scales(theta, config.adaptive);
     let base = counting.evaluate(&[w], &data)[0];
@@ -299,14 +303,7 @@ pub fn average_sharpness(
             error_increases.push(base.accuracy - e.accuracy);
         }
     }
-    let (mean, se, interval) = mean_interval(&increases);
-    if !mean.is_finite() {
-        return Err(Error::Numerical(format!(
-            "{}: the perturbed loss is not finite (rho {} is too large for this network?)",
-            config.name(),
-            config.rho
-        )));
-    }
+    let (mean, se, interval) = mean_increase(&config.name(), config.rho, &increases)?;
     let measured = Measured::new(config.name(), mean, Prediction::LargerGap)
         .with_interval(interval)
         .detail("standard_error", se)
@@ -529,10 +526,8 @@ pub fn worst_sharpness(
     config: &WorstSharpnessConfig,
 ) -> Result<Outcome> {
     config.validate()?;
-    check_point("worst-case sharpness", net, theta)?;
-    check_data("worst-case sharpness", data)?;
-    let counting = Counting::new(net);
-    let data = subset(data, config.examples, config.seed)?;
+    let what = "worst-case sharpness";
+    let (counting, data) = on_subset(what, net, theta, data, config.examples, config.seed)?;
     let w = theta.values();
     let c = scales(theta, config.adaptive);
     let batches: Vec<Dataset> = (0..data.len())
@@ -587,14 +582,7 @@ pub fn worst_sharpness(
         batches.iter().enumerate().map(one_batch).collect()
     };
     let increases: Vec<f64> = results.iter().map(|r| r.increase).collect();
-    let (mean, se, interval) = mean_interval(&increases);
-    if !mean.is_finite() {
-        return Err(Error::Numerical(format!(
-            "{}: the perturbed loss is not finite (rho {} is too large for this network?)",
-            config.name(),
-            config.rho
-        )));
-    }
+    let (mean, se, interval) = mean_increase(&config.name(), config.rho, &increases)?;
     let n = results.len() as f64;
     let measured = Measured::new(config.name(), mean, Prediction::LargerGap)
         .with_interval(interval)

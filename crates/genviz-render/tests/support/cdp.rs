@@ -19,24 +19,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::chromium::HEADLESS_FLAGS;
+
 /// A command that takes longer than this fails the test: page loads and scripts here take a
 /// few seconds at most, even with software WebGL on a busy machine.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Flags for a headless, offline Chromium in a container (as `chromium::CHROMIUM_FLAGS`,
-/// without the options that only make sense for one-shot `--dump-dom` runs).
-const FLAGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+/// The flags of a browser driven through the protocol, besides `chromium::HEADLESS_FLAGS`.
+const PIPE_FLAGS: &[&str] = &[
     "--disable-extensions",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
     "--hide-scrollbars",
     "--remote-debugging-pipe",
 ];
@@ -72,7 +63,8 @@ impl Browser {
         let log_file = File::create(log).unwrap();
         let mut command = Command::new(chromium);
         command
-            .args(FLAGS)
+            .args(HEADLESS_FLAGS)
+            .args(PIPE_FLAGS)
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(format!("--window-size={width},{height}"))
             .arg("about:blank")

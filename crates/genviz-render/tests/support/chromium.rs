@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 /// Flags that make Chromium run headless in a container as root, offline, with WebGL drawn in
 /// software by SwiftShader (there is no GPU; without the two SwiftShader flags WebGL is simply
-/// unavailable and plotly shows a notice instead of the surface).
-pub const CHROMIUM_FLAGS: &[&str] = &[
+/// unavailable and plotly shows a notice instead of the surface). Every browser test uses them.
+pub const HEADLESS_FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -21,6 +21,10 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
     "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
+];
+
+/// The flags of a one-shot `--dump-dom` or `--screenshot` run, besides [`HEADLESS_FLAGS`].
+pub const ONE_SHOT_FLAGS: &[&str] = &[
     "--enable-logging=stderr",
     "--v=0",
     // Lets the page's scripts (plotly's drawing, our pixel read-back) finish before the DOM is
@@ -55,7 +59,8 @@ pub fn run_chromium(
     url: &str,
 ) -> (String, String) {
     let mut child = Command::new(chromium)
-        .args(CHROMIUM_FLAGS)
+        .args(HEADLESS_FLAGS)
+        .args(ONE_SHOT_FLAGS)
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)

@@ -223,16 +223,7 @@ impl LbfgsHistory {
             if len == 0 {
                 return Ok(Vec::new());
             }
-            let v = vectors.remove(name).ok_or_else(|| {
-                Error::invalid(format!("optimizer state: vector `{name}` is missing"))
-            })?;
-            if v.len() != len {
-                return Err(Error::invalid(format!(
-                    "optimizer state: vector `{name}` has {} values, expected {len}",
-                    v.len()
-                )));
-            }
-            Ok(v)
+            super::take_vector(vectors, name, len, &format!("expected {len}"))
         };
         h.d = take("lbfgs.d", n)?;
         h.prev_flat_grad = take("lbfgs.prev_flat_grad", n)?;

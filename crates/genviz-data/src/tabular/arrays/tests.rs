@@ -20,9 +20,22 @@ fn npy_pair(x: NpyArray, y: NpyArray) -> Files {
     }
 }
 
-fn pair_error(x: NpyArray, y: NpyArray, num_classes: Option<usize>) -> String {
+/// Asserts that reading the pair `x`, `y` fails with a message containing every one of `needles`.
+fn pair_rejected(x: NpyArray, y: NpyArray, num_classes: Option<usize>, needles: &[&str]) {
     let f = npy_pair(x, y);
-    read_npy(&f.x, &f.y, num_classes).unwrap_err().to_string()
+    let msg = read_npy(&f.x, &f.y, num_classes).unwrap_err().to_string();
+    for needle in needles {
+        assert!(msg.contains(needle), "{needle:?} not in: {msg}");
+    }
+}
+
+/// Writes `arrays` into `data.npz` in a fresh folder and returns the folder (kept alive) and
+/// the path.
+fn npz_file(arrays: &[(&str, NpyArray)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.npz");
+    write_npz(&path, arrays).unwrap();
+    (dir, path)
 }
 
 #[test]
@@ -50,21 +63,15 @@ fn npy_round_trip() {
 
 #[test]
 fn npz_round_trip_by_split() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data.npz");
-    write_npz(
-        &path,
-        &[
-            (
-                "x_train",
-                NpyArray::F32(vec![1.0, 2.0, 3.0, 4.0], vec![2, 2]),
-            ),
-            ("y_train", NpyArray::I64(vec![0, 1], vec![2])),
-            ("x_test", NpyArray::F64(vec![5.0, 6.0], vec![1, 2])),
-            ("y_test", NpyArray::I64(vec![1], vec![1])),
-        ],
-    )
-    .unwrap();
+    let (_dir, path) = npz_file(&[
+        (
+            "x_train",
+            NpyArray::F32(vec![1.0, 2.0, 3.0, 4.0], vec![2, 2]),
+        ),
+        ("y_train", NpyArray::I64(vec![0, 1], vec![2])),
+        ("x_test", NpyArray::F64(vec![5.0, 6.0], vec![1, 2])),
+        ("y_test", NpyArray::I64(vec![1], vec![1])),
+    ]);
     let train = read_npz_split(&path, "train", None).unwrap();
     assert_eq!(train.features(), &[1.0, 2.0, 3.0, 4.0]);
     assert_eq!(train.labels(), &[0, 1]);
@@ -81,19 +88,13 @@ fn npz_round_trip_by_split() {
 
 #[test]
 fn npz_errors_name_file_and_array() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("data.npz");
-    write_npz(
-        &path,
-        &[
-            (
-                "x_train",
-                NpyArray::F32(vec![1.0, f32::INFINITY], vec![2, 1]),
-            ),
-            ("y_train", NpyArray::I64(vec![0, 1], vec![2])),
-        ],
-    )
-    .unwrap();
+    let (_dir, path) = npz_file(&[
+        (
+            "x_train",
+            NpyArray::F32(vec![1.0, f32::INFINITY], vec![2, 1]),
+        ),
+        ("y_train", NpyArray::I64(vec![0, 1], vec![2])),
+    ]);
     let msg = read_npz_split(&path, "train", None)
         .unwrap_err()
         .to_string();
@@ -106,81 +107,62 @@ fn npz_errors_name_file_and_array() {
 
 #[test]
 fn mismatched_lengths_name_both_files() {
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![0.0; 6], vec![3, 2]),
         NpyArray::I64(vec![0, 1], vec![2]),
         None,
-    );
-    assert!(
-        msg.contains("labs.npy") && msg.contains("feats.npy"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("2 labels") && msg.contains("3 examples"),
-        "{msg}"
+        &["labs.npy", "feats.npy", "2 labels", "3 examples"],
     );
 }
 
 #[test]
 fn wrong_dimensionality_is_rejected() {
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![0.0; 8], vec![2, 2, 2]),
         NpyArray::I64(vec![0, 1], vec![2]),
         None,
+        &["feats.npy", "[2, 2, 2]"],
     );
-    assert!(
-        msg.contains("feats.npy") && msg.contains("[2, 2, 2]"),
-        "{msg}"
-    );
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![0.0; 4], vec![2, 2]),
         NpyArray::I64(vec![0, 1, 0, 1], vec![2, 2]),
         None,
+        &["labs.npy", "1-D"],
     );
-    assert!(msg.contains("labs.npy") && msg.contains("1-D"), "{msg}");
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![], vec![0, 2]),
         NpyArray::I64(vec![], vec![0]),
         None,
-    );
-    assert!(
-        msg.contains("feats.npy") && msg.contains("no data"),
-        "{msg}"
+        &["feats.npy", "no data"],
     );
 }
 
 #[test]
 fn bad_values_and_labels_are_rejected() {
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![0.0, 1.0, f32::NAN, 2.0], vec![2, 2]),
         NpyArray::I64(vec![0, 1], vec![2]),
         None,
+        &["feats.npy", "element [1, 0] is NaN"],
     );
-    assert!(
-        msg.contains("feats.npy") && msg.contains("element [1, 0] is NaN"),
-        "{msg}"
-    );
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![0.0; 4], vec![2, 2]),
         NpyArray::I64(vec![0, -3], vec![2]),
         None,
+        &["labs.npy", "element [1]", "negative"],
     );
-    assert!(msg.contains("labs.npy") && msg.contains("element [1]") && msg.contains("negative"));
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![0.0; 4], vec![2, 2]),
         NpyArray::I64(vec![4, 0], vec![2]),
         Some(3),
+        &["element [0]", "out of range for 3"],
     );
-    assert!(
-        msg.contains("element [0]") && msg.contains("out of range for 3"),
-        "{msg}"
-    );
-    let msg = pair_error(
+    pair_rejected(
         NpyArray::F32(vec![0.0; 4], vec![2, 2]),
         NpyArray::F32(vec![0.5, 1.0], vec![2]),
         None,
+        &["labs.npy", "integer"],
     );
-    assert!(msg.contains("labs.npy") && msg.contains("integer"), "{msg}");
 }
 
 #[test]

@@ -14,15 +14,19 @@ fn read(text: &str, options: &CsvOptions) -> Result<Dataset> {
     read_csv(&path, options)
 }
 
-/// Reads `text` with default options and returns the error message, which must name the file.
-fn error(text: &str) -> String {
-    error_with(text, &CsvOptions::default())
+/// Reads `text` with default options and asserts that it fails with a message naming the file
+/// and containing every one of `needles`.
+fn rejects(text: &str, needles: &[&str]) {
+    rejects_with(text, &CsvOptions::default(), needles)
 }
 
-fn error_with(text: &str, options: &CsvOptions) -> String {
+/// [`rejects`] with `options`.
+fn rejects_with(text: &str, options: &CsvOptions, needles: &[&str]) {
     let msg = read(text, options).unwrap_err().to_string();
     assert!(msg.contains("points.csv"), "no file name in: {msg}");
-    msg
+    for needle in needles {
+        assert!(msg.contains(needle), "{needle:?} not in: {msg}");
+    }
 }
 
 #[test]
@@ -63,22 +67,21 @@ fn header_detected_and_label_found_by_name() {
 
 #[test]
 fn ragged_row_names_line() {
-    let msg = error("1,2,0\n3,4,1\n5,1\n");
-    assert!(
-        msg.contains("line 3") && msg.contains("found 2 columns, expected 3"),
-        "{msg}"
+    rejects(
+        "1,2,0\n3,4,1\n5,1\n",
+        &["line 3", "found 2 columns, expected 3"],
     );
 }
 
 #[test]
 fn non_numeric_cell_names_line_and_column() {
-    let msg = error("x,y,label\n1,2,0\n3,abc,1\n");
-    assert!(msg.contains("line 3, column 2 (`y`)"), "{msg}");
-    assert!(msg.contains("expected a number, found `abc`"), "{msg}");
-    let msg = error("1,2,0\n,4,1\n");
-    assert!(
-        msg.contains("line 2, column 1: expected a number, found an empty cell"),
-        "{msg}"
+    rejects(
+        "x,y,label\n1,2,0\n3,abc,1\n",
+        &["line 3, column 2 (`y`)", "expected a number, found `abc`"],
+    );
+    rejects(
+        "1,2,0\n,4,1\n",
+        &["line 2, column 1: expected a number, found an empty cell"],
     );
 }
 
@@ -88,68 +91,45 @@ fn header_detection_can_be_overridden() {
         has_header: Some(false),
         ..CsvOptions::default()
     };
-    let msg = error_with("a,b,c\n1,2,0\n", &options);
-    assert!(msg.contains("line 1, column 1: expected a number"), "{msg}");
+    rejects_with(
+        "a,b,c\n1,2,0\n",
+        &options,
+        &["line 1, column 1: expected a number"],
+    );
 }
 
 #[test]
 fn nan_and_inf_are_rejected() {
-    let msg = error("1,2,0\n1,NaN,1\n");
-    assert!(
-        msg.contains("line 2, column 2") && msg.contains("finite"),
-        "{msg}"
-    );
-    let msg = error("1,2,0\n1,2,0\n-inf,2,1\n");
-    assert!(
-        msg.contains("line 3, column 1") && msg.contains("finite"),
-        "{msg}"
-    );
-    let msg = error("1e300,2,0\n");
-    assert!(
-        msg.contains("line 1, column 1") && msg.contains("32-bit"),
-        "{msg}"
-    );
+    rejects("1,2,0\n1,NaN,1\n", &["line 2, column 2", "finite"]);
+    rejects("1,2,0\n1,2,0\n-inf,2,1\n", &["line 3, column 1", "finite"]);
+    rejects("1e300,2,0\n", &["line 1, column 1", "32-bit"]);
 }
 
 #[test]
 fn bad_labels_are_rejected() {
-    let msg = error("1,2,0\n3,4,-1\n");
-    assert!(
-        msg.contains("line 2, column 3") && msg.contains("negative"),
-        "{msg}"
+    rejects("1,2,0\n3,4,-1\n", &["line 2, column 3", "negative"]);
+    rejects("1,2,0\n3,4,1.5\n", &["line 2, column 3", "whole-number"]);
+    rejects(
+        "a,b,label\n1,2,0\n3,4,cat\n",
+        &["line 3, column 3 (`label`)"],
     );
-    let msg = error("1,2,0\n3,4,1.5\n");
-    assert!(
-        msg.contains("line 2, column 3") && msg.contains("whole-number"),
-        "{msg}"
-    );
-    let msg = error("a,b,label\n1,2,0\n3,4,cat\n");
-    assert!(msg.contains("line 3, column 3 (`label`)"), "{msg}");
     let options = CsvOptions {
         num_classes: Some(2),
         ..CsvOptions::default()
     };
-    let msg = error_with("1,2,0\n3,4,1\n5,6,2\n", &options);
-    assert!(
-        msg.contains("line 3, column 3") && msg.contains("out of range for 2"),
-        "{msg}"
+    rejects_with(
+        "1,2,0\n3,4,1\n5,6,2\n",
+        &options,
+        &["line 3, column 3", "out of range for 2"],
     );
 }
 
 #[test]
 fn empty_and_header_only_files_are_rejected() {
-    assert!(error("").contains("empty"));
-    assert!(error("\n\n").contains("empty"));
-    let msg = error("x,y,label\n");
-    assert!(
-        msg.contains("line 1") && msg.contains("no data rows"),
-        "{msg}"
-    );
-    let msg = error("1\n2\n");
-    assert!(
-        msg.contains("line 1") && msg.contains("at least one feature"),
-        "{msg}"
-    );
+    rejects("", &["empty"]);
+    rejects("\n\n", &["empty"]);
+    rejects("x,y,label\n", &["line 1", "no data rows"]);
+    rejects("1\n2\n", &["line 1", "at least one feature"]);
 }
 
 #[test]
@@ -158,18 +138,13 @@ fn bad_label_column_choice_is_explained() {
         label_column: LabelColumn::Name("y".into()),
         ..CsvOptions::default()
     };
-    let msg = error_with("a,b\n1,0\n", &by_name);
-    assert!(
-        msg.contains("no column named `y`") && msg.contains("a, b"),
-        "{msg}"
-    );
-    let msg = error_with("1,0\n", &by_name);
-    assert!(msg.contains("no header"), "{msg}");
+    rejects_with("a,b\n1,0\n", &by_name, &["no column named `y`", "a, b"]);
+    rejects_with("1,0\n", &by_name, &["no header"]);
     let index = CsvOptions {
         label_column: LabelColumn::Index(5),
         ..CsvOptions::default()
     };
-    assert!(error_with("1,0\n", &index).contains("index 5"));
+    rejects_with("1,0\n", &index, &["index 5"]);
 }
 
 #[test]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::measures::subset;
 use crate::measures::testnets::{points, rescaled, small_mlp, with_threads, Quadratic};
 use proptest::prelude::*;
 
