@@ -162,16 +162,7 @@ pub fn labels(models: &[PathBuf]) -> Vec<String> {
             }
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
-            let mut clean: String = name
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
+            let mut clean = file_safe(&name);
             if clean.is_empty() || clean.starts_with('.') {
                 clean = format!("model{clean}");
             }
@@ -482,6 +473,20 @@ pub fn is_sharpness(spec: &MeasureSpec) -> bool {
             | MeasureSpec::Basin(_)
             | MeasureSpec::Hessian(_)
     )
+}
+
+/// `name` with every character other than ASCII letters, digits, `.`, `_` and `-` replaced
+/// by `-`, so that it can name a file or folder anywhere.
+pub(crate) fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// Sets the number of training examples every data-dependent measure of `specs` looks at

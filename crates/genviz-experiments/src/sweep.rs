@@ -890,17 +890,7 @@ pub fn csv(results: &SweepResults) -> String {
 
 /// A file name for a measure's figure.
 fn figure_name(measure: &str) -> String {
-    let clean: String = measure
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("scatter/{clean}.png")
+    format!("scatter/{}.png", crate::measures::file_safe(measure))
 }
 
 /// Draws `scatter/<measure>.png` for every measure with at least two finite values: the
