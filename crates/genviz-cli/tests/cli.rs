@@ -713,8 +713,22 @@ fn killed_training_resumes_to_the_same_bits() {
     ));
     let t = start.elapsed();
     let reference = std::fs::read(whole.join("model.safetensors")).unwrap();
-    // Kills at a quarter, half and three quarters of an uninterrupted run's time; each must
-    // land while the run is still going, or the test would prove nothing.
+    // Kills a quarter, half and three quarters of the way through (counted in checkpoints
+    // written, not in seconds, so a busy machine cannot move the kill past the end), each a
+    // different fraction of the way between two checkpoints; each must land while the run is
+    // still going, or the test would prove nothing.
+    let checkpoints_written = |out: &Path| {
+        std::fs::read_dir(out.join("checkpoints")).map_or(0, |entries| {
+            entries
+                .filter(|e| {
+                    let name = e.as_ref().unwrap().file_name();
+                    let name = name.to_string_lossy();
+                    name.starts_with("step_") && name.ends_with(".safetensors")
+                })
+                .count()
+        })
+    };
+    let between_checkpoints = t / 12;
     for (k, fraction) in [0.25, 0.5, 0.75].into_iter().enumerate() {
         let out = dir.path().join(format!("killed{k}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_genviz"))
@@ -723,10 +737,14 @@ fn killed_training_resumes_to_the_same_bits() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(t.mul_f64(fraction));
+        let target = (12.0 * fraction) as usize;
+        while checkpoints_written(&out) < target && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        std::thread::sleep(between_checkpoints.mul_f64(k as f64 / 3.0));
         assert!(
             child.try_wait().unwrap().is_none(),
-            "the run finished before the kill at {fraction} of {t:?}"
+            "the run finished before the kill at {fraction} of its checkpoints ({t:?} whole)"
         );
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
