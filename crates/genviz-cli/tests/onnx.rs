@@ -165,3 +165,85 @@ fn onnx_mistakes_get_clear_errors() {
     let err = fails(genviz(&["eval", s(&broken), "--data", "swiss-roll"]));
     assert!(err.contains("broken.onnx"), "{err}");
 }
+
+/// `genviz` run in `cwd`, where the built-in image sets are found under `data/<name>`.
+fn genviz_in(cwd: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_genviz"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("genviz runs")
+}
+
+#[test]
+fn a_built_in_image_set_feeds_an_onnx_conv_net_whose_input_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let fashion = dir.path().join("data").join("fashion-mnist");
+    common::tiny_fashion_mnist(&fashion, 64, 20);
+    let run = dir.path().join("cnn");
+    ok(genviz(&[
+        "train",
+        "--data",
+        "fashion-mnist",
+        "--data-dir",
+        s(&fashion),
+        "--model",
+        "cnn",
+        "--steps",
+        "3",
+        "--batch-size",
+        "16",
+        "--out",
+        s(&run),
+    ]));
+    let onnx = dir.path().join("cnn.onnx");
+    ok(genviz(&["export", s(&run), "--onnx", s(&onnx)]));
+
+    // `--data fashion-mnist` reads the images from ./data/fashion-mnist, as the run did from
+    // its --data-dir: the ONNX model (input [1, 28, 28]) scores as the native one.
+    let native = eval(&["eval", s(&run)]);
+    let exported: serde_json::Value = serde_json::from_str(&ok(genviz_in(
+        dir.path(),
+        &["eval", s(&onnx), "--data", "fashion-mnist"],
+    )))
+    .unwrap();
+    for split in ["train", "test"] {
+        let (a, b) = (&native[split], &exported[split]);
+        assert!(
+            close(
+                a["loss"].as_f64().unwrap(),
+                b["loss"].as_f64().unwrap(),
+                1e-5
+            ),
+            "{split}: {a} vs {b}"
+        );
+        assert_eq!(a["accuracy"], b["accuracy"], "{split}");
+    }
+
+    // CIFAR-10's 3 x 32 x 32 images do not fit a 1 x 28 x 28 input: a clear error.
+    let cifar = dir.path().join("data").join("cifar10");
+    std::fs::create_dir_all(&cifar).unwrap();
+    let images = genviz_core::Dataset::new(
+        (0..4 * 3072).map(|i| (i % 7) as f32 / 7.0).collect(),
+        vec![0, 1, 2, 3],
+        3072,
+        10,
+    )
+    .unwrap();
+    let batch = genviz_data::images::cifar_bytes(&images);
+    for name in ["test_batch.bin"]
+        .into_iter()
+        .map(String::from)
+        .chain((1..=5).map(|k| format!("data_batch_{k}.bin")))
+    {
+        std::fs::write(cifar.join(name), &batch).unwrap();
+    }
+    let err = fails(genviz_in(
+        dir.path(),
+        &["eval", s(&onnx), "--data", "cifar10"],
+    ));
+    assert!(
+        err.contains("cnn.onnx") && err.contains("28") && err.contains("32"),
+        "{err}"
+    );
+}

@@ -285,9 +285,11 @@ fn to_vec(data: TensorData) -> Vec<f32> {
         .expect("a float tensor converts to f32")
 }
 
-/// `(loss, correct)` of each example from its logits, in `f64`: cross-entropy
-/// `logsumexp(z) - z_y`.
-fn score(logits: &[f32], labels: &[u32], classes: usize) -> (f64, usize) {
+/// `(loss, correct)` summed over the examples from their logits `[n, classes]`, in `f64`:
+/// cross-entropy `logsumexp(z) - z_y`, and whether the largest logit (the first of equals)
+/// is the label's. Any family scoring softmax logits on the host uses this (the ONNX path
+/// too), so the same logits give the same loss.
+pub fn softmax_score(logits: &[f32], labels: &[u32], classes: usize) -> (f64, usize) {
     let mut loss = 0.0;
     let mut correct = 0;
     for (z, &y) in logits.chunks(classes).zip(labels) {
@@ -309,21 +311,24 @@ fn score(logits: &[f32], labels: &[u32], classes: usize) -> (f64, usize) {
 
 /// The weighted loss of a batch as a scalar tensor: `sum_i coef_i l_i` with `l_i` the
 /// cross-entropy `-log p_y`, or on reverse rows `-log(1 - p_y) = lse(z) - lse_{k != y}(z)`
-/// (computed from logits, so it stays finite when `p_y` rounds to 1).
-fn batch_loss<C: Backend>(
+/// (computed from logits, so it stays finite when `p_y` rounds to 1). `labels`, `coef` and
+/// `reverse` have one entry per row of `logits`.
+pub fn softmax_batch_loss<C: Backend>(
     logits: Tensor<C, 2>,
-    batch: &Batch<'_>,
+    labels: &[u32],
+    coef: &[f32],
+    reverse: &[bool],
     device: &C::Device,
 ) -> Tensor<C, 1> {
     let [n, k] = logits.dims();
     let mut onehot = vec![0f32; n * k];
-    for (i, &y) in batch.data.labels().iter().enumerate() {
+    for (i, &y) in labels.iter().enumerate() {
         onehot[i * k + y as usize] = 1.0;
     }
     let onehot = Tensor::<C, 2>::from_data(TensorData::new(onehot, [n, k]), device);
-    let coef = Tensor::<C, 2>::from_data(TensorData::new(batch.coef.to_vec(), [n, 1]), device);
+    let coef = Tensor::<C, 2>::from_data(TensorData::new(coef.to_vec(), [n, 1]), device);
     let clean = -(log_softmax(logits.clone(), 1) * onehot.clone()).sum_dim(1);
-    if !batch.reverse.iter().any(|&r| r) {
+    if !reverse.iter().any(|&r| r) {
         return (clean * coef).sum();
     }
     let lse = |z: Tensor<C, 2>| {
@@ -333,11 +338,7 @@ fn batch_loss<C: Backend>(
     // Masking the true class with a large negative offset drops it from the sum.
     let rest = lse(logits.clone() - onehot * 1e9);
     let reverse_loss = lse(logits) - rest;
-    let r: Vec<f32> = batch
-        .reverse
-        .iter()
-        .map(|&r| f32::from(u8::from(r)))
-        .collect();
+    let r: Vec<f32> = reverse.iter().map(|&r| f32::from(u8::from(r))).collect();
     let r = Tensor::<C, 2>::from_data(TensorData::new(r, [n, 1]), device);
     let per = clean * (r.clone().neg() + 1.0) + reverse_loss * r;
     (per * coef).sum()
@@ -360,7 +361,7 @@ impl<B: AutodiffBackend> Network for ConvNet<B> {
                     return Eval::default();
                 }
                 let z = self.logits_inner(theta, data.features(), data.len(), self.eval_bn);
-                let (loss, correct) = score(&z, data.labels(), self.spec.num_classes);
+                let (loss, correct) = softmax_score(&z, data.labels(), self.spec.num_classes);
                 Eval {
                     loss: loss / data.len() as f64,
                     accuracy: correct as f64 / data.len() as f64,
@@ -396,7 +397,13 @@ impl<B: AutodiffBackend> Network for ConvNet<B> {
             batch_stats: None,
         };
         let logits = forward(&self.spec.arch, self.spec.num_classes, &mut ctx, x);
-        let loss = batch_loss(logits, batch, &self.device);
+        let loss = softmax_batch_loss(
+            logits,
+            batch.data.labels(),
+            batch.coef,
+            batch.reverse,
+            &self.device,
+        );
         let grads = loss.backward();
         let value = to_vec(loss.into_data())[0];
         for t in self.layout.tensors() {

@@ -514,6 +514,13 @@ pub fn data_for(model: &LoadedModel, data: Option<&str>, seed: u64) -> Result<(D
             }
         ),
     };
+    if let (AnyNet::Onnx(n), DataConfig::Images { source, .. }) = (&model.net, &config) {
+        // Before reading 60,000 images: their shape against the model's input.
+        let shape = source.shape();
+        n.model()
+            .check_example_shape(&[shape.channels, shape.height, shape.width], false)
+            .with_context(|| format!("{} images", source.name()))?;
+    }
     let loaded = config.load(seed).context("loading the evaluation data")?;
     for (name, d) in [("training", &loaded.train), ("test", &loaded.test)] {
         if let AnyNet::Onnx(n) = &model.net {

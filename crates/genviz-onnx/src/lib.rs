@@ -11,7 +11,9 @@
 //! `layer1.0.conv1.weight`), BatchNorm running statistics excepted; a pattern can narrow them.
 //!
 //! - [`OnnxModel`]: the loaded, checked graph with its layout and warnings;
-//! - [`OnnxNet`]: the model on a burn device, a [`Network`](genviz_core::Network);
+//! - [`OnnxNet`]: the model on a burn device, a [`Network`](genviz_core::Network); on the
+//!   CPU a graph of dense layers only runs on genviz's native MLP engine instead (same
+//!   function, same parameter names, the native speed: [`OnnxNet::new`]);
 //! - [`export_mlp`], [`export_conv`]: genviz's own networks written as ONNX;
 //! - [`builder`]: writing ONNX graphs by hand.
 //!
@@ -21,6 +23,7 @@
 //! files, where genviz must return an error naming the tensor.
 
 pub mod builder;
+mod dense;
 pub mod export;
 mod graph;
 pub mod host;

@@ -1,11 +1,12 @@
 //! [`OnnxNet`]: an [`OnnxModel`] on a burn backend, seen by genviz as a [`Network`].
 
+use crate::dense::DenseChain;
 use crate::model::{Head, OnnxModel};
 use crate::ops::{BatchNorm, Dev};
-use burn::tensor::activation::log_softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
-use genviz_core::{Batch, Dataset, Error, Eval, Layout, Network, Result};
+use genviz_core::network::{central_difference_hvp, evaluate_affine_points};
+use genviz_core::{Affine, Batch, Dataset, Error, Eval, Layout, Network, Result};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -39,6 +40,8 @@ pub struct OnnxNet<B: AutodiffBackend> {
     model: Arc<OnnxModel>,
     device: B::Device,
     stats: Stats,
+    /// The native MLP engine for a graph of dense layers, on the CPU (see [`OnnxNet::new`]).
+    dense: Option<Arc<DenseChain>>,
 }
 
 fn to_vec(data: TensorData) -> Vec<f32> {
@@ -49,32 +52,17 @@ fn to_vec(data: TensorData) -> Vec<f32> {
 
 /// `(loss, correct)` summed over the examples, in `f64`, from logits `[n, outputs]`.
 fn score(logits: &[f32], labels: &[u32], outputs: usize, head: Head) -> (f64, usize) {
+    if head == Head::Softmax {
+        return genviz_conv::softmax_score(logits, labels, outputs);
+    }
     let mut loss = 0.0;
     let mut correct = 0;
     for (z, &y) in logits.chunks(outputs).zip(labels) {
-        match head {
-            Head::Sigmoid => {
-                let z = f64::from(z[0]);
-                // -log sigmoid(+-z) = softplus(-+z), computed without overflow.
-                let m = if y == 1 { -z } else { z };
-                loss += m.max(0.0) + (-m.abs()).exp().ln_1p();
-                correct += usize::from((z > 0.0) == (y == 1));
-            }
-            Head::Softmax => {
-                let max = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-                let lse = f64::from(max)
-                    + z.iter()
-                        .map(|&v| (f64::from(v) - f64::from(max)).exp())
-                        .sum::<f64>()
-                        .ln();
-                loss += lse - f64::from(z[y as usize]);
-                let best = z
-                    .iter()
-                    .enumerate()
-                    .fold(0, |b, (k, &v)| if v > z[b] { k } else { b });
-                correct += usize::from(best == y as usize);
-            }
-        }
+        let z = f64::from(z[0]);
+        // -log sigmoid(+-z) = softplus(-+z), computed without overflow.
+        let m = if y == 1 { -z } else { z };
+        loss += m.max(0.0) + (-m.abs()).exp().ln_1p();
+        correct += usize::from((z > 0.0) == (y == 1));
     }
     (loss, correct)
 }
@@ -90,9 +78,9 @@ fn batch_loss<C: Backend>(
     head: Head,
     device: &C::Device,
 ) -> Tensor<C, 1> {
-    let [n, k] = logits.dims();
-    let coef = Tensor::<C, 2>::from_data(TensorData::new(coef.to_vec(), [n, 1]), device);
     if head == Head::Sigmoid {
+        let n = logits.dims()[0];
+        let coef = Tensor::<C, 2>::from_data(TensorData::new(coef.to_vec(), [n, 1]), device);
         // -log sigmoid(s z) = softplus(-s z) with s = +1 for the positive class; the reverse
         // loss -log(1 - p_y) flips the sign.
         let signs: Vec<f32> = labels
@@ -105,36 +93,46 @@ fn batch_loss<C: Backend>(
         let softplus = m.clone().clamp_min(0.0) + m.abs().neg().exp().log1p();
         return (softplus * coef).sum();
     }
-    let mut onehot = vec![0f32; n * k];
-    for (i, &y) in labels.iter().enumerate() {
-        onehot[i * k + y as usize] = 1.0;
-    }
-    let onehot = Tensor::<C, 2>::from_data(TensorData::new(onehot, [n, k]), device);
-    let clean = -(log_softmax(logits.clone(), 1) * onehot.clone()).sum_dim(1);
-    if !reverse.iter().any(|&r| r) {
-        return (clean * coef).sum();
-    }
-    let lse = |z: Tensor<C, 2>| {
-        let m = z.clone().max_dim(1).detach();
-        (z - m.clone()).exp().sum_dim(1).log() + m
-    };
-    // Masking the true class with a large negative offset drops it from the sum.
-    let rest = lse(logits.clone() - onehot * 1e9);
-    let reverse_loss = lse(logits) - rest;
-    let r: Vec<f32> = reverse.iter().map(|&r| f32::from(u8::from(r))).collect();
-    let r = Tensor::<C, 2>::from_data(TensorData::new(r, [n, 1]), device);
-    let per = clean * (r.clone().neg() + 1.0) + reverse_loss * r;
-    (per * coef).sum()
+    genviz_conv::softmax_batch_loss(logits, labels, coef, reverse, device)
+}
+
+/// Whether `B` is burn's CPU backend (under the tape).
+fn on_cpu<B: AutodiffBackend>() -> bool {
+    std::any::TypeId::of::<B::InnerBackend>() == std::any::TypeId::of::<burn::backend::Flex>()
 }
 
 impl<B: AutodiffBackend> OnnxNet<B> {
     /// The model on `device`, with the file's BatchNorm statistics.
+    ///
+    /// On the CPU, a graph that is only dense layers (`Gemm`, or `MatMul` and a bias `Add`,
+    /// with one activation, `Relu`, `Tanh` or `LeakyRelu`, between every two) runs on
+    /// genviz's native MLP engine rather than through burn: the same function and the same
+    /// parameters under their ONNX names, at the native engine's speed, with exact
+    /// Hessian-vector products. [`OnnxNet::interpreted`] turns this off.
     pub fn new(model: Arc<OnnxModel>, device: B::Device) -> Self {
+        let dense = if on_cpu::<B>() {
+            model.dense.clone()
+        } else {
+            None
+        };
         OnnxNet {
             model,
             device,
             stats: Stats::Stored,
+            dense,
         }
+    }
+
+    /// Every node through burn's operations, even for a graph the native MLP engine would
+    /// run (to compare the two, or to measure the interpreter).
+    pub fn interpreted(mut self) -> Self {
+        self.dense = None;
+        self
+    }
+
+    /// Whether this network runs on the native MLP engine (see [`OnnxNet::new`]).
+    pub fn runs_natively(&self) -> bool {
+        self.dense.is_some()
     }
 
     /// Recomputes BatchNorm's running statistics from `train` (in batches of `batch` rows)
@@ -333,6 +331,9 @@ impl<B: AutodiffBackend> OnnxNet<B> {
                 inputs.len()
             )));
         }
+        if let Some(dense) = &self.dense {
+            return Ok(dense.logits(theta, inputs, n));
+        }
         let stats = self.current_stats(theta)?;
         let env = self
             .model
@@ -358,6 +359,12 @@ impl<B: AutodiffBackend> OnnxNet<B> {
     /// As [`OnnxNet::try_logits`], and data that does not fit the model.
     pub fn try_evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Result<Vec<Eval>> {
         self.model.check_dataset(data)?;
+        if let Some(dense) = &self.dense {
+            for theta in thetas {
+                self.check_theta(theta)?;
+            }
+            return Ok(dense.evaluate(thetas, data));
+        }
         let one = |theta: &&[f32]| {
             if data.is_empty() {
                 return Ok(Eval::default());
@@ -378,17 +385,12 @@ impl<B: AutodiffBackend> OnnxNet<B> {
         // otherwise (the paper's swiss-roll net: 1.18 ms per point alone, 0.76 ms in parallel
         // on 2 shared cores). Each point is computed alone, so the results do not depend on
         // the thread count. A GPU is parallel already and gets the points one by one.
-        if self.on_cpu() && thetas.len() > 1 {
+        if on_cpu::<B>() && thetas.len() > 1 {
             use rayon::prelude::*;
             thetas.par_iter().map(one).collect()
         } else {
             thetas.iter().map(one).collect()
         }
-    }
-
-    /// Whether the backend is burn's CPU backend.
-    fn on_cpu(&self) -> bool {
-        std::any::TypeId::of::<B::InnerBackend>() == std::any::TypeId::of::<burn::backend::Flex>()
     }
 
     /// The weighted loss of `batch` at `theta`, its gradient written into `grad`.
@@ -410,6 +412,9 @@ impl<B: AutodiffBackend> OnnxNet<B> {
             return Ok(0.0);
         }
         self.model.check_dataset(data)?;
+        if let Some(dense) = &self.dense {
+            return Ok(dense.loss_grad(theta, batch, grad));
+        }
         let stats = self.current_stats(theta)?;
         let mut total = 0.0;
         let mut acc = vec![0f64; theta.len()];
@@ -500,6 +505,40 @@ impl<B: AutodiffBackend> Network for OnnxNet<B> {
     fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
         self.try_evaluate(thetas, data)
             .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The native engine's first-layer shortcut for a dense chain; points one by one
+    /// otherwise.
+    fn evaluate_affine(
+        &self,
+        plane: Affine<'_>,
+        coords: &[(f64, f64)],
+        data: &Dataset,
+    ) -> Vec<Eval> {
+        match &self.dense {
+            Some(dense)
+                if plane.center.len() == self.layout().len()
+                    && self.model.check_dataset(data).is_ok() =>
+            {
+                dense.evaluate_affine(plane, coords, data)
+            }
+            _ => evaluate_affine_points(self, plane, coords, data),
+        }
+    }
+
+    /// Exact (the native engine's R-operator) for a dense chain; central differences of
+    /// gradients otherwise.
+    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
+        match &self.dense {
+            Some(dense)
+                if theta.len() == self.layout().len()
+                    && v.len() == theta.len()
+                    && self.model.check_dataset(data).is_ok() =>
+            {
+                dense.hvp(theta, v, data)
+            }
+            _ => central_difference_hvp(self, theta, v, data),
+        }
     }
 
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {

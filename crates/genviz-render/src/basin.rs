@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::curve1d::drawable_runs;
 use crate::output::{write_png, Area, Chart, DrawResult};
 use crate::style::{
-    bold, chart_on, class_strong, font, frame, linear_tick, log_tick, series_color,
+    bold, chart_on, class_strong, font, frame, house_grid, linear_tick, log_tick, series_color,
 };
 use crate::{RadiusGroup, VolumeBar};
 
@@ -240,15 +240,10 @@ impl Hist<'_> {
         X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
         let mut chart = chart_on(area, 28, 52, 72).build_cartesian_2d(x, 0.0..self.y_top)?;
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(248, 248, 248))
-            .bold_line_style(RGBColor(226, 226, 226))
+        house_grid(&mut chart.configure_mesh(), 14.0)
             .disable_x_mesh()
             .x_labels(if ticks.is_some() { 0 } else { 10 })
             .y_labels(8)
-            .label_style(font(14.0))
-            .axis_desc_style(font(17.0))
             .x_desc(self.x_label)
             .y_desc("count")
             .x_label_formatter(&|v| match ticks {
@@ -604,14 +599,9 @@ where
     Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let mut chart = chart_on(area, 28, 52, y_label_w).build_cartesian_2d(x, y)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(248, 248, 248))
-        .bold_line_style(RGBColor(226, 226, 226))
+    house_grid(&mut chart.configure_mesh(), 14.0)
         .x_labels(12)
         .y_labels(10)
-        .label_style(font(14.0))
-        .axis_desc_style(font(17.0))
         .x_desc("eigenvalue")
         .y_desc("density")
         .x_label_formatter(&|v| linear_tick(*v))
@@ -739,15 +729,10 @@ pub(crate) fn draw_value_axis(
     y_label: &str,
     y_fmt: &dyn Fn(&f64) -> String,
 ) -> DrawResult {
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(250, 250, 250))
-        .bold_line_style(RGBColor(226, 226, 226))
+    house_grid(&mut chart.configure_mesh(), 14.0)
         .disable_x_mesh()
         .x_labels(0)
         .y_labels(8)
-        .label_style(font(14.0))
-        .axis_desc_style(font(17.0))
         .y_desc(y_label)
         .y_label_formatter(y_fmt)
         .draw()?;

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{chart_on, font, frame, linear_tick, log_tick, titled};
+use crate::style::{chart_on, font, frame, house_grid, linear_tick, log_tick, titled};
 use crate::Series1d;
 
 /// Figure size, in pixels.
@@ -340,13 +340,9 @@ impl Plot<'_> {
         let mut chart = builder
             .build_cartesian_2d(self.x_range.clone(), y)?
             .set_secondary_coord(self.x_range.clone(), 0.0..1.0);
-        chart
-            .configure_mesh()
-            .light_line_style(RGBColor(248, 248, 248))
-            .bold_line_style(RGBColor(224, 224, 224))
+        house_grid(&mut chart.configure_mesh(), fs)
             .x_labels(9)
             .y_labels(8)
-            .label_style(font(fs))
             .axis_desc_style(font(fs + 3.0).color(&BLUES[0]))
             .x_desc(c.x_label)
             .y_desc(c.y_label)

@@ -9,7 +9,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{chart_on, font, frame, linear_tick, log_tick, series_color, titled};
+use crate::style::{
+    chart_on, font, frame, house_grid, linear_tick, log_tick, series_color, titled,
+};
 use crate::Curve;
 
 /// Size of one panel, in pixels.
@@ -176,14 +178,9 @@ where
     Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let mut chart = chart_on(area, 24, 52, 78).build_cartesian_2d(steps, y)?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(248, 248, 248))
-        .bold_line_style(RGBColor(222, 222, 222))
+    house_grid(&mut chart.configure_mesh(), 14.0)
         .x_labels(8)
         .y_labels(10)
-        .label_style(font(14.0))
-        .axis_desc_style(font(17.0))
         .x_desc("step")
         .y_desc(y_desc)
         .x_label_formatter(&|v| linear_tick(*v))

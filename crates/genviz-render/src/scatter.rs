@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::output::{write_png, Area, DrawResult};
-use crate::style::{bold, chart_on, font, linear_tick, log_tick, series_color};
+use crate::style::{bold, chart_on, font, house_grid, linear_tick, log_tick, series_color};
 use crate::ScatterFigure;
 
 /// Width of one panel and height of the plot under its title and legend, in pixels.
@@ -150,14 +150,9 @@ fn draw_panel(
     let mut chart = chart_on(&plot, 16, 46, 64)
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
     let log_x = figure.log_x;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(250, 250, 250))
-        .bold_line_style(RGBColor(226, 226, 226))
+    house_grid(&mut chart.configure_mesh(), 13.0)
         .x_labels(6)
         .y_labels(8)
-        .label_style(font(13.0))
-        .axis_desc_style(font(15.0))
         .x_desc(figure.x_label.as_str())
         .y_desc(figure.y_label.as_str())
         .x_label_formatter(&|v| {

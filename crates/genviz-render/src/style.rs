@@ -1,6 +1,8 @@
 //! Colours, fonts, tick formatting and chart furniture (title strips, frames) shared by the
 //! figures.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontFamily, FontStyle};
@@ -123,6 +125,24 @@ pub(crate) fn frame(plot: &Area) -> DrawResult {
         BLACK.stroke_width(1),
     ))?;
     Ok(())
+}
+
+/// The grid every genviz chart draws: faint minor lines, light grey major ones, tick labels
+/// of `label_px` pixels and axis titles 3 pixels larger. Callers chain their own ticks,
+/// titles and formatters onto it (and may override any of these).
+pub(crate) fn house_grid<'m, 'a, 'b, X, Y, XT, YT, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    label_px: f64,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+    Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+    DB: DrawingBackend,
+{
+    mesh.light_line_style(RGBColor(248, 248, 248))
+        .bold_line_style(RGBColor(226, 226, 226))
+        .label_style(font(label_px))
+        .axis_desc_style(font(label_px + 3.0))
 }
 
 /// A chart on `area` with the margins every genviz plot uses (12 px left, 8 top, 12 bottom),

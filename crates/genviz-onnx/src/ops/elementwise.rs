@@ -8,14 +8,14 @@ use burn::tensor::ops::FloatTensor;
 use burn::tensor::Scalar;
 use ndarray::{ArrayD, IxDyn, Zip};
 
-type Out<B> = Result<Vec<Value<B>>, String>;
+pub(super) type Out<B> = Result<Vec<Value<B>>, String>;
 
 fn s(v: f64) -> Scalar {
     Scalar::Float(v)
 }
 
 /// A float unary operator: `host` on host tensors, `dev` on device tensors.
-fn unary<B: Backend>(
+pub(super) fn unary<B: Backend>(
     inputs: &[Option<Value<B>>],
     host: impl Fn(f32) -> f32,
     dev: impl FnOnce(FloatTensor<B>) -> FloatTensor<B>,
@@ -33,46 +33,6 @@ fn unary<B: Backend>(
             d.shape.clone(),
         ))]),
     }
-}
-
-pub fn relu<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, |x| x.max(0.0), B::relu)
-}
-
-pub fn sigmoid<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, |x| 1.0 / (1.0 + (-x).exp()), B::sigmoid)
-}
-
-pub fn tanh<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, f32::tanh, B::float_tanh)
-}
-
-pub fn erf<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, |x| erf_f64(f64::from(x)) as f32, B::float_erf)
-}
-
-pub fn sqrt<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, f32::sqrt, B::float_sqrt)
-}
-
-pub fn exp<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, f32::exp, B::float_exp)
-}
-
-pub fn log<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, f32::ln, B::float_log)
-}
-
-pub fn reciprocal<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, |x| 1.0 / x, B::float_recip)
-}
-
-pub fn floor<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, f32::floor, B::float_floor)
-}
-
-pub fn ceil<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    unary(i, f32::ceil, B::float_ceil)
 }
 
 pub fn abs<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
@@ -181,7 +141,7 @@ pub fn gelu<B: Backend>(n: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out
 /// The error function to double precision (Abramowitz and Stegun 7.1.26 is too coarse for
 /// constants folded on the host; this is the complementary-error Chebyshev fit of Numerical
 /// Recipes, accurate to 1.2e-7 relative).
-fn erf_f64(x: f64) -> f64 {
+pub(super) fn erf_f64(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
     let poly = -z * z - 1.265_512_23
@@ -200,10 +160,6 @@ fn erf_f64(x: f64) -> f64 {
     }
 }
 
-pub fn identity<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
-    Ok(vec![input(i, 0, "input")?.clone()])
-}
-
 pub fn dropout<B: Backend>(n: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {
     if let Some(mode) = optional(i, 2) {
         if scalar(mode, "training_mode")? != 0.0 {
@@ -220,7 +176,7 @@ pub fn dropout<B: Backend>(n: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> 
 
 /// The arithmetic operators.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Arith {
+pub(super) enum Arith {
     Add,
     Sub,
     Mul,
@@ -317,7 +273,7 @@ fn dev_arith<B: Backend>(x: Dev<B>, y: Dev<B>, out: &[usize], op: Arith) -> Dev<
 }
 
 /// Broadcasting arithmetic between two values, on the host when both are there.
-fn arith<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, op: Arith) -> Out<B> {
+pub(super) fn arith<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, op: Arith) -> Out<B> {
     let (a, b) = (input(i, 0, "A")?, input(i, 1, "B")?);
     let out = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
         format!(
@@ -372,26 +328,6 @@ fn arith<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, op: Arith) -> Out
     Ok(vec![Value::Dev(dev_arith(x, y, &out, op))])
 }
 
-pub fn add<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    arith(i, c, Arith::Add)
-}
-
-pub fn sub<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    arith(i, c, Arith::Sub)
-}
-
-pub fn mul<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    arith(i, c, Arith::Mul)
-}
-
-pub fn div<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    arith(i, c, Arith::Div)
-}
-
-pub fn pow<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    arith(i, c, Arith::Pow)
-}
-
 pub fn modulo<B: Backend>(n: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
     let fmod = n.int("fmod", 0)?;
     if input(i, 0, "A")?.elem() == Elem::Float && fmod != 1 {
@@ -402,13 +338,13 @@ pub fn modulo<B: Backend>(n: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> O
 
 /// Variadic `Sum`, `Max` and `Min`.
 #[derive(Clone, Copy, PartialEq)]
-enum Fold {
+pub(super) enum Fold {
     Sum,
     Max,
     Min,
 }
 
-fn fold<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, how: Fold) -> Out<B> {
+pub(super) fn fold<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, how: Fold) -> Out<B> {
     let mut acc = input(i, 0, "data_0")?.clone();
     for k in 1..i.len() {
         let next = input(i, k, "data")?;
@@ -453,22 +389,10 @@ fn fold<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, how: Fold) -> Out<
     Ok(vec![acc])
 }
 
-pub fn sum<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    fold(i, c, Fold::Sum)
-}
-
-pub fn max<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    fold(i, c, Fold::Max)
-}
-
-pub fn min<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    fold(i, c, Fold::Min)
-}
-
 /// Comparison operators; results are boolean host tensors (a mask is small, and no gradient
 /// flows through a comparison).
 #[derive(Clone, Copy)]
-enum Cmp {
+pub(super) enum Cmp {
     Eq,
     Lt,
     Gt,
@@ -476,7 +400,7 @@ enum Cmp {
     Ge,
 }
 
-fn compare<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, cmp: Cmp) -> Out<B> {
+pub(super) fn compare<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, cmp: Cmp) -> Out<B> {
     let (a, b) = (input(i, 0, "A")?, input(i, 1, "B")?);
     let out = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
         format!(
@@ -522,26 +446,6 @@ fn compare<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, cmp: Cmp) -> Ou
     Ok(vec![Value::host(Host::Bool(result))])
 }
 
-pub fn equal<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    compare(i, c, Cmp::Eq)
-}
-
-pub fn less<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    compare(i, c, Cmp::Lt)
-}
-
-pub fn greater<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    compare(i, c, Cmp::Gt)
-}
-
-pub fn less_or_equal<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    compare(i, c, Cmp::Le)
-}
-
-pub fn greater_or_equal<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    compare(i, c, Cmp::Ge)
-}
-
 fn bool_arrays<B: Backend>(i: &[Option<Value<B>>], k: usize) -> Result<&ArrayD<bool>, String> {
     match input(i, k, "input")? {
         Value::Host(h) => match &**h {
@@ -555,7 +459,7 @@ fn bool_arrays<B: Backend>(i: &[Option<Value<B>>], k: usize) -> Result<&ArrayD<b
     }
 }
 
-fn logical<B: Backend>(
+pub(super) fn logical<B: Backend>(
     i: &[Option<Value<B>>],
     ctx: &mut Ctx<B>,
     f: fn(bool, bool) -> bool,
@@ -577,14 +481,6 @@ fn logical<B: Backend>(
     Ok(vec![Value::host(Host::Bool(
         Zip::from(&p).and(&q).map_collect(|&x, &y| f(x, y)),
     ))])
-}
-
-pub fn and<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    logical(i, c, |x, y| x && y)
-}
-
-pub fn or<B: Backend>(_: &Node, i: &[Option<Value<B>>], c: &mut Ctx<B>) -> Out<B> {
-    logical(i, c, |x, y| x || y)
 }
 
 pub fn not<B: Backend>(_: &Node, i: &[Option<Value<B>>], _: &mut Ctx<B>) -> Out<B> {

@@ -1,43 +1,6 @@
 use super::*;
 use crate::measures::testnets::small_mlp;
-use genviz_core::{Affine, Batch, Eval, Layout};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
-/// A network that counts parameter-vector evaluations and gradients.
-struct Spy<'a> {
-    inner: &'a dyn Network,
-    calls: AtomicU64,
-}
-
-impl Network for Spy<'_> {
-    fn layout(&self) -> &Arc<Layout> {
-        self.inner.layout()
-    }
-    fn num_classes(&self) -> usize {
-        self.inner.num_classes()
-    }
-    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
-        self.calls.fetch_add(thetas.len() as u64, Ordering::Relaxed);
-        self.inner.evaluate(thetas, data)
-    }
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
-        self.calls.fetch_add(coords.len() as u64, Ordering::Relaxed);
-        self.inner.evaluate_affine(plane, coords, data)
-    }
-    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.loss_grad(theta, batch, grad)
-    }
-    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
-        self.inner.logits(theta, inputs, n)
-    }
-}
+use crate::measures::Counting;
 
 fn specs() -> Vec<MeasureSpec> {
     vec![
@@ -56,12 +19,8 @@ fn specs() -> Vec<MeasureSpec> {
 fn a_killed_job_resumes_computing_only_what_is_missing() {
     let (net, theta, data) = small_mlp();
     let test = data.clone();
-    let spy = Spy {
-        inner: &net,
-        calls: AtomicU64::new(0),
-    };
     let inputs = Inputs {
-        net: &spy,
+        net: &net,
         theta: &theta,
         init: None,
         train: &data,
@@ -91,8 +50,12 @@ fn a_killed_job_resumes_computing_only_what_is_missing() {
 
     // The rerun computes entries 3 and 4 only, and gives the same table.
     let mut resumed = saved;
-    spy.calls.store(0, Ordering::Relaxed);
-    resumed.run_saving(&inputs, &path).unwrap();
+    let spy = Counting::new(&net);
+    let watched = Inputs {
+        net: &spy,
+        ..inputs
+    };
+    resumed.run_saving(&watched, &path).unwrap();
     let expected: u64 = resumed.entries[3..]
         .iter()
         .map(|e| {
@@ -100,7 +63,7 @@ fn a_killed_job_resumes_computing_only_what_is_missing() {
             c.evaluations + c.gradients
         })
         .sum();
-    assert_eq!(spy.calls.load(Ordering::Relaxed), expected);
+    assert_eq!(spy.cost().evaluations + spy.cost().gradients, expected);
     assert!(expected > 0);
     let names = |j: &MeasureJob| j.measures().into_iter().cloned().collect::<Vec<_>>();
     assert_eq!(names(&resumed), names(&whole));

@@ -1,0 +1,276 @@
+//! The dense-chain fast path: graphs of dense layers run on the native MLP engine and give
+//! what the interpreter gives (losses, accuracies, logits and gradients to 1e-5 relative);
+//! graphs that only look like one stay with the interpreter.
+
+use genviz_core::rng::stream;
+use genviz_core::{Affine, Batch, Dataset, Network};
+use genviz_mlp::{Init, MlpSpec};
+use genviz_onnx::builder::{attr_float, attr_int, DimSpec, GraphBuilder};
+use genviz_onnx::host::{Elem, Host};
+use genviz_onnx::{export_mlp, CpuBackend, OnnxModel, OnnxNet, OnnxOptions};
+use rand::Rng as _;
+use std::path::Path;
+use std::sync::Arc;
+
+const TOLERANCE: f64 = 1e-5;
+
+fn load(bytes: &[u8], options: &OnnxOptions) -> OnnxNet<CpuBackend> {
+    let model = OnnxModel::from_bytes(bytes, Path::new("dense.onnx"), options)
+        .unwrap_or_else(|e| panic!("{e}"));
+    OnnxNet::new(Arc::new(model), Default::default())
+}
+
+fn uniform(len: usize, seed: u64, scale: f32) -> Vec<f32> {
+    let mut rng = stream(seed, "values");
+    (0..len).map(|_| rng.gen_range(-scale..scale)).collect()
+}
+
+fn data(n: usize, dim: usize, classes: u32, seed: u64) -> Dataset {
+    let labels = (0..n).map(|i| i as u32 % classes).collect();
+    Dataset::new(uniform(n * dim, seed, 1.0), labels, dim, classes as usize).unwrap()
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= TOLERANCE * b.abs().max(1e-3),
+        "{what}: native path {a} vs interpreter {b}"
+    );
+}
+
+/// Every `Network` method of `fast` (lowered) against `slow` (interpreted) at `theta`; for a
+/// `smooth` network also `H v`, the native engine's exact one against the interpreter's
+/// central differences (which a ReLU's kinks would spoil).
+fn same_function(
+    fast: &OnnxNet<CpuBackend>,
+    slow: &OnnxNet<CpuBackend>,
+    theta: &[f32],
+    d: &Dataset,
+    smooth: bool,
+) {
+    assert!(fast.runs_natively() && !slow.runs_natively());
+    let points: Vec<Vec<f32>> = (0..3)
+        .map(|k| {
+            let v = uniform(theta.len(), 10 + k, 0.05);
+            theta.iter().zip(v).map(|(t, v)| t + v).collect()
+        })
+        .collect();
+    let refs: Vec<&[f32]> = points.iter().map(Vec::as_slice).collect();
+    for (k, (a, b)) in fast
+        .evaluate(&refs, d)
+        .iter()
+        .zip(slow.evaluate(&refs, d))
+        .enumerate()
+    {
+        close(a.loss, b.loss, &format!("loss at point {k}"));
+        assert_eq!(a.accuracy, b.accuracy, "accuracy at point {k}");
+    }
+
+    let (x, y) = (uniform(theta.len(), 20, 0.1), uniform(theta.len(), 21, 0.1));
+    let plane = Affine {
+        center: theta,
+        x: &x,
+        y: Some(&y),
+    };
+    let coords = [(-1.0, 0.5), (0.0, 0.0), (0.7, -1.0)];
+    for (a, b) in fast
+        .evaluate_affine(plane, &coords, d)
+        .iter()
+        .zip(slow.evaluate_affine(plane, &coords, d))
+    {
+        close(a.loss, b.loss, "loss on a plane");
+    }
+
+    let logits = (
+        fast.logits(theta, d.features(), d.len()),
+        slow.logits(theta, d.features(), d.len()),
+    );
+    assert_eq!(logits.0.len(), logits.1.len());
+    for (a, b) in logits.0.iter().zip(&logits.1) {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "logit {a} vs {b}");
+    }
+
+    // The poisoned objective: weights per example and reverse rows.
+    let n = d.len();
+    let coef: Vec<f32> = (0..n).map(|i| (1 + i % 3) as f32 / n as f32).collect();
+    let reverse: Vec<bool> = (0..n).map(|i| i % 5 == 0).collect();
+    let batch = Batch {
+        data: d,
+        coef: &coef,
+        reverse: &reverse,
+    };
+    let (mut g1, mut g2) = (vec![0f32; theta.len()], vec![0f32; theta.len()]);
+    let l1 = fast.loss_grad(theta, &batch, &mut g1);
+    let l2 = slow.loss_grad(theta, &batch, &mut g2);
+    close(l1, l2, "weighted loss");
+    let scale = g2.iter().fold(0f32, |m, v| m.max(v.abs()));
+    for (k, (a, b)) in g1.iter().zip(&g2).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-4 * scale,
+            "gradient {k}: native path {a} vs interpreter {b}"
+        );
+    }
+
+    if !smooth {
+        return;
+    }
+    let v = uniform(theta.len(), 30, 1.0);
+    let (h1, h2) = (fast.hvp(theta, &v, d), slow.hvp(theta, &v, d));
+    let norm = h2.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let diff = h1
+        .iter()
+        .zip(&h2)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        diff <= 2e-2 * norm,
+        "H v: exact and central differences differ by {diff} (norm {norm})"
+    );
+}
+
+#[test]
+fn the_exported_swiss_roll_net_runs_natively_and_matches_the_interpreter() {
+    let spec = MlpSpec::swiss_roll();
+    let theta =
+        genviz_mlp::init_params(&spec, Init::GlorotUniform, &mut stream(1, "init")).into_values();
+    let bytes = export_mlp(&spec, &theta).unwrap();
+    let fast = load(&bytes, &OnnxOptions::default());
+    let slow = fast.clone().interpreted();
+    let d = genviz_data::SwissRoll::default().generate(&mut stream(2, "data"));
+    same_function(&fast, &slow, &theta, &d, false);
+}
+
+/// A chain written the other ways exporters write dense layers: a `Flatten` of image-shaped
+/// input, `MatMul` with an `[in, out]` weight and a bias `Add` (bias first), `Gemm` without
+/// `transB` and without a bias, `Identity` nodes; `LeakyRelu` (slope 0.2) or `Tanh` between
+/// the layers.
+fn matmul_chain(leaky: bool) -> (Vec<u8>, Vec<f32>) {
+    let mut g = GraphBuilder::new(17);
+    let x = g.input(
+        "x",
+        Elem::Float,
+        &[
+            "batch".into(),
+            DimSpec::Fixed(1),
+            DimSpec::Fixed(2),
+            DimSpec::Fixed(3),
+        ],
+    );
+    let mut values = Vec::new();
+    let mut init = |g: &mut GraphBuilder, name: &str, shape: &[usize], seed: u64| {
+        let v = uniform(shape.iter().product(), seed, 0.6);
+        values.extend(&v);
+        g.initializer(name, &Host::f32(shape, v))
+    };
+    let w0 = init(&mut g, "fc0.weight_t", &[6, 5], 1);
+    let b0 = init(&mut g, "fc0.bias", &[5], 2);
+    let w1 = init(&mut g, "fc1.weight_t", &[5, 4], 3);
+    let w2 = init(&mut g, "fc2.weight", &[3, 4], 4);
+    let b2 = init(&mut g, "fc2.bias", &[1, 3], 5);
+    let h = g.node("Flatten", &[&x], vec![attr_int("axis", 1)]);
+    let h = g.node("MatMul", &[&h, &w0], vec![]);
+    let h = g.node("Add", &[&b0, &h], vec![]);
+    let act = |g: &mut GraphBuilder, h: &str| {
+        if leaky {
+            g.node("LeakyRelu", &[h], vec![attr_float("alpha", 0.2)])
+        } else {
+            g.node("Tanh", &[h], vec![])
+        }
+    };
+    let h = act(&mut g, &h);
+    let h = g.node("Identity", &[&h], vec![]);
+    let h = g.node("Gemm", &[&h, &w1], vec![]);
+    let h = act(&mut g, &h);
+    let h = g.node("Gemm", &[&h, &w2, &b2], vec![attr_int("transB", 1)]);
+    g.output(&h, Elem::Float, &["batch".into(), DimSpec::Fixed(3)]);
+    (g.to_bytes(), values)
+}
+
+#[test]
+fn matmul_chains_with_transposed_and_constant_weights_match_the_interpreter() {
+    let d = data(60, 6, 3, 7);
+    for leaky in [true, false] {
+        let (bytes, theta) = matmul_chain(leaky);
+        let fast = load(&bytes, &OnnxOptions::default());
+        let slow = fast.clone().interpreted();
+        same_function(&fast, &slow, &theta, &d, !leaky);
+    }
+
+    // Only some initializers as parameters: the others are constants of the native network.
+    let options = OnnxOptions {
+        params: Some("fc1|fc2.bias".into()),
+        ..Default::default()
+    };
+    let (bytes, _) = matmul_chain(false);
+    let fast = load(&bytes, &options);
+    let slow = fast.clone().interpreted();
+    assert_eq!(fast.layout().len(), 5 * 4 + 3);
+    let theta = uniform(fast.layout().len(), 8, 0.6);
+    same_function(&fast, &slow, &theta, &d, true);
+}
+
+#[test]
+fn graphs_that_are_not_plain_dense_chains_stay_with_the_interpreter() {
+    let chain = |tail: &dyn Fn(&mut GraphBuilder, &str) -> String| {
+        let mut g = GraphBuilder::new(17);
+        let x = g.input("x", Elem::Float, &["batch".into(), DimSpec::Fixed(4)]);
+        let w0 = g.initializer("w0", &Host::f32(&[3, 4], uniform(12, 1, 0.5)));
+        let h = g.node("Gemm", &[&x, &w0], vec![attr_int("transB", 1)]);
+        let h = tail(&mut g, &h);
+        g.output(&h, Elem::Float, &["batch".into(), DimSpec::Fixed(3)]);
+        g.to_bytes()
+    };
+    let dense = |g: &mut GraphBuilder, h: &str, attrs| {
+        let w = g.initializer(&format!("w_{h}"), &Host::f32(&[3, 3], uniform(9, 2, 0.5)));
+        g.node("Gemm", &[h, &w], attrs)
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "a softmax after the last layer",
+            chain(&|g, h| g.node("Softmax", &[h], vec![attr_int("axis", 1)])),
+        ),
+        (
+            "two different activations",
+            chain(&|g, h| {
+                let h = g.node("Relu", &[h], vec![]);
+                let h = dense(g, &h, vec![]);
+                let h = g.node("Tanh", &[&h], vec![]);
+                dense(g, &h, vec![])
+            }),
+        ),
+        (
+            "a scaled Gemm",
+            chain(&|g, h| {
+                let h = g.node("Relu", &[h], vec![]);
+                dense(g, &h, vec![attr_float("alpha", 2.0)])
+            }),
+        ),
+        (
+            "a residual connection",
+            chain(&|g, h| {
+                let r = g.node("Relu", &[h], vec![]);
+                let r = dense(g, &r, vec![]);
+                g.node("Add", &[&r, h], vec![])
+            }),
+        ),
+        (
+            "two dense layers with no activation between",
+            chain(&|g, h| dense(g, h, vec![])),
+        ),
+    ];
+    let d = data(20, 4, 3, 3);
+    for (what, bytes) in cases {
+        let net = load(&bytes, &OnnxOptions::default());
+        assert!(!net.runs_natively(), "{what}: lowered to the native engine");
+        let theta = uniform(net.layout().len(), 4, 0.5);
+        let e = net.evaluate(&[&theta], &d)[0];
+        assert!(e.loss.is_finite(), "{what}: loss {}", e.loss);
+    }
+
+    // The plain chain these cases start from does run natively.
+    let plain = chain(&|g, h| {
+        let h = g.node("Relu", &[h], vec![]);
+        dense(g, &h, vec![])
+    });
+    assert!(load(&plain, &OnnxOptions::default()).runs_natively());
+}
