@@ -211,7 +211,7 @@ enum Command {
     /// against the generalization gap go into sweep.md, sweep.json, one scatter plot per
     /// measure and report.html. Examples:
     ///
-    ///   genviz sweep --out runs/sweep          (built in: 72 swiss-roll nets, ~30 min on 2 cores)
+    ///   genviz sweep --out runs/sweep          (built in: 72 swiss-roll nets, about 3 min on 2 cores)
     ///
     ///   genviz sweep my-sweep.toml --out runs/my-sweep
     ///

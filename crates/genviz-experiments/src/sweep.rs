@@ -66,7 +66,7 @@ pub const GAP: &str = "generalization_gap";
 /// Training steps of each model of the built-in swiss-roll sweep. With the clean recipe's
 /// schedule (Adam, the rate divided by 10 at step 3,062) the clean nets fit the 200 training
 /// points well before (measured: 100% train accuracy after 10,000 steps at batch 32 and full
-/// batch), and the whole sweep of 72 models fits in 30 minutes on 2 cores
+/// batch), and the whole sweep of 72 models takes about 3 minutes on 2 cores
 /// (docs/measures.md gives the measured time).
 pub const SWISS_ROLL_SWEEP_STEPS: u64 = 10_000;
 

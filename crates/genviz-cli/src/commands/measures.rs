@@ -91,7 +91,7 @@ pub struct SweepArgs {
     /// A sweep file (TOML: `preset = "swiss-roll"` or a [base] experiment, [[axes]] and
     /// optionally [[measures]]; or a sweep's run.json). Default: the built-in sweep.
     file: Option<PathBuf>,
-    /// The built-in sweep to run without a file: swiss-roll (72 nets, about 30 minutes on 2
+    /// The built-in sweep to run without a file: swiss-roll (72 nets, about 3 minutes on 2
     /// cores), swiss-roll-tiny (4 nets in seconds: a first look, and the tests') or
     /// fashion-mnist (32 small CNNs).
     #[arg(long, default_value = "swiss-roll", conflicts_with = "file")]
