@@ -14,6 +14,22 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-3)
 }
 
+/// Two `genviz eval` outputs with the same losses (to 1e-5) and accuracies on both splits.
+fn same_scores(native: &serde_json::Value, exported: &serde_json::Value) {
+    for split in ["train", "test"] {
+        let (a, b) = (&native[split], &exported[split]);
+        assert!(
+            close(
+                a["loss"].as_f64().unwrap(),
+                b["loss"].as_f64().unwrap(),
+                1e-5
+            ),
+            "{split}: {a} vs {b}"
+        );
+        assert_eq!(a["accuracy"], b["accuracy"], "{split}");
+    }
+}
+
 #[test]
 fn an_exported_net_evaluates_and_draws_its_surface_as_the_native_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -35,18 +51,7 @@ fn an_exported_net_evaluates_and_draws_its_surface_as_the_native_one() {
     let data = format!("npz:{}", run.join("data.npz").display());
     let native = eval(&["eval", s(&run)]);
     let exported = eval(&["eval", s(&onnx), "--data", &data]);
-    for split in ["train", "test"] {
-        let (a, b) = (&native[split], &exported[split]);
-        assert!(
-            close(
-                a["loss"].as_f64().unwrap(),
-                b["loss"].as_f64().unwrap(),
-                1e-5
-            ),
-            "{split}: {a} vs {b}"
-        );
-        assert_eq!(a["accuracy"], b["accuracy"], "{split}");
-    }
+    same_scores(&native, &exported);
     assert_eq!(native["num_params"], exported["num_params"]);
 
     // The same surface: the same filter-normalised directions from the same seed, the same
@@ -207,18 +212,7 @@ fn a_built_in_image_set_feeds_an_onnx_conv_net_whose_input_fits() {
         &["eval", s(&onnx), "--data", "fashion-mnist"],
     )))
     .unwrap();
-    for split in ["train", "test"] {
-        let (a, b) = (&native[split], &exported[split]);
-        assert!(
-            close(
-                a["loss"].as_f64().unwrap(),
-                b["loss"].as_f64().unwrap(),
-                1e-5
-            ),
-            "{split}: {a} vs {b}"
-        );
-        assert_eq!(a["accuracy"], b["accuracy"], "{split}");
-    }
+    same_scores(&native, &exported);
 
     // CIFAR-10's 3 x 32 x 32 images do not fit a 1 x 28 x 28 input: a clear error.
     let cifar = dir.path().join("data").join("cifar10");

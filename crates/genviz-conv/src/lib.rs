@@ -29,7 +29,7 @@ pub use arch::{Arch, BnMode, BN_EPS};
 pub use device::CudaBackend;
 pub use device::{CpuBackend, Device, DeviceNet};
 pub use net::{
-    conv_from_tensors, init_params, softmax_batch_loss, softmax_score, ConvNet, ConvSpec,
+    conv_from_tensors, init_params, softmax_batch_loss, softmax_score, BnSums, ConvNet, ConvSpec,
     CONV_SPEC_METADATA_KEY, EVAL_BATCH,
 };
 

@@ -225,7 +225,7 @@ impl<B: AutodiffBackend> ConvNet<B> {
         }
         let device = self.device.clone();
         let tensors = self.upload::<B::InnerBackend>(theta, &device, |t, _| t);
-        let mut sums: HashMap<String, (Vec<f64>, Vec<f64>)> = HashMap::new();
+        let mut sums: HashMap<String, BnSums> = HashMap::new();
         let mut batches = 0usize;
         let per = data.dim();
         let n = data.len();
@@ -246,36 +246,53 @@ impl<B: AutodiffBackend> ConvNet<B> {
             };
             let _ = forward(&self.spec.arch, self.spec.num_classes, &mut ctx, x);
             for (name, mean, var) in ctx.batch_stats.unwrap_or_default() {
-                let entry = sums.entry(name).or_default();
-                let (mean, var) = (to_vec(mean.into_data()), to_vec(var.into_data()));
-                if entry.0.is_empty() {
-                    entry.0 = vec![0.0; mean.len()];
-                    entry.1 = vec![0.0; var.len()];
-                }
-                entry
-                    .0
-                    .iter_mut()
-                    .zip(&mean)
-                    .for_each(|(s, &v)| *s += f64::from(v));
-                entry
-                    .1
-                    .iter_mut()
-                    .zip(&var)
-                    .for_each(|(s, &v)| *s += f64::from(v));
+                sums.entry(name)
+                    .or_default()
+                    .add(&to_vec(mean.into_data()), &to_vec(var.into_data()));
             }
             batches += 1;
             start += m;
         }
-        for (name, (mean, var)) in sums {
+        for (name, sums) in sums {
+            let (mean, var) = sums.average(batches);
             for (suffix, values) in [("running_mean", mean), ("running_var", var)] {
                 if let Some(t) = self.layout.get(&format!("{name}.{suffix}")) {
                     for (o, v) in out[t.range()].iter_mut().zip(values) {
-                        *o = (v / batches as f64) as f32;
+                        *o = v;
                     }
                 }
             }
         }
         out
+    }
+}
+
+/// One BatchNorm layer's batch statistics summed over batches in `f64`, to be averaged into
+/// running statistics (Garipov et al.'s `update_bn`: the mean of the batch means and of the
+/// batch variances).
+#[derive(Clone, Debug, Default)]
+pub struct BnSums {
+    mean: Vec<f64>,
+    var: Vec<f64>,
+}
+
+impl BnSums {
+    /// Adds one batch's mean and variance per channel.
+    pub fn add(&mut self, mean: &[f32], var: &[f32]) {
+        for (sums, values) in [(&mut self.mean, mean), (&mut self.var, var)] {
+            if sums.is_empty() {
+                sums.resize(values.len(), 0.0);
+            }
+            for (s, &v) in sums.iter_mut().zip(values) {
+                *s += f64::from(v);
+            }
+        }
+    }
+
+    /// The means over `batches` batches: `(running_mean, running_var)`.
+    pub fn average(&self, batches: usize) -> (Vec<f32>, Vec<f32>) {
+        let avg = |v: &[f64]| v.iter().map(|&s| (s / batches as f64) as f32).collect();
+        (avg(&self.mean), avg(&self.var))
     }
 }
 

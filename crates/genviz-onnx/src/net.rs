@@ -227,7 +227,7 @@ impl<B: AutodiffBackend> OnnxNet<B> {
         let env = self
             .model
             .base_env::<Inner<B>>(theta, &self.device, |t| t, None);
-        let mut sums: HashMap<usize, (Vec<f64>, Vec<f64>)> = HashMap::new();
+        let mut sums: HashMap<usize, genviz_conv::BnSums> = HashMap::new();
         let mut batches = 0usize;
         // Batches in order; a fixed-batch model takes whole batches only, and a last batch of
         // one example is skipped (batch statistics need two).
@@ -256,32 +256,16 @@ impl<B: AutodiffBackend> OnnxNet<B> {
             for (node, mean, var) in stats {
                 let mean = Dev::<Inner<B>>::new(mean, vec![0]).download_all();
                 let var = Dev::<Inner<B>>::new(var, vec![0]).download_all();
-                let entry = sums
-                    .entry(node)
-                    .or_insert_with(|| (vec![0.0; mean.len()], vec![0.0; var.len()]));
-                entry
-                    .0
-                    .iter_mut()
-                    .zip(&mean)
-                    .for_each(|(s, &v)| *s += f64::from(v));
-                entry
-                    .1
-                    .iter_mut()
-                    .zip(&var)
-                    .for_each(|(s, &v)| *s += f64::from(v));
+                sums.entry(node).or_default().add(&mean, &var);
             }
             batches += 1;
         }
         let mut out = HashMap::new();
         for layer in &self.model.bn_layers {
-            if let Some((mean, var)) = sums.get(&layer.node) {
-                let avg = |v: &[f64]| {
-                    v.iter()
-                        .map(|&s| (s / batches as f64) as f32)
-                        .collect::<Vec<_>>()
-                };
-                out.insert(layer.mean, avg(mean));
-                out.insert(layer.var, avg(var));
+            if let Some(sums) = sums.get(&layer.node) {
+                let (mean, var) = sums.average(batches);
+                out.insert(layer.mean, mean);
+                out.insert(layer.var, var);
             }
         }
         Ok(out)

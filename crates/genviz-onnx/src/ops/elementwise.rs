@@ -272,8 +272,15 @@ fn dev_arith<B: Backend>(x: Dev<B>, y: Dev<B>, out: &[usize], op: Arith) -> Dev<
     Dev::new(t, out.to_vec())
 }
 
-/// Broadcasting arithmetic between two values, on the host when both are there.
-pub(super) fn arith<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, op: Arith) -> Out<B> {
+/// Inputs `A` and `B` of a binary operator and their broadcast shape.
+type Pair<'v, B> = (&'v Value<B>, &'v Value<B>, Vec<usize>);
+
+/// Inputs `A` and `B` of a binary operator with their broadcast shape, checked against the
+/// size limit.
+fn broadcast_pair<'v, B: Backend>(
+    i: &'v [Option<Value<B>>],
+    ctx: &Ctx<B>,
+) -> Result<Pair<'v, B>, String> {
     let (a, b) = (input(i, 0, "A")?, input(i, 1, "B")?);
     let out = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
         format!(
@@ -283,6 +290,12 @@ pub(super) fn arith<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, op: Ar
         )
     })?;
     ctx.check_size(&out)?;
+    Ok((a, b, out))
+}
+
+/// Broadcasting arithmetic between two values, on the host when both are there.
+pub(super) fn arith<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, op: Arith) -> Out<B> {
+    let (a, b, out) = broadcast_pair(i, ctx)?;
     if let (Value::Host(x), Value::Host(y)) = (a, b) {
         return Ok(vec![Value::host(host_arith(x, y, &out, op)?)]);
     }
@@ -401,15 +414,7 @@ pub(super) enum Cmp {
 }
 
 pub(super) fn compare<B: Backend>(i: &[Option<Value<B>>], ctx: &mut Ctx<B>, cmp: Cmp) -> Out<B> {
-    let (a, b) = (input(i, 0, "A")?, input(i, 1, "B")?);
-    let out = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
-        format!(
-            "shapes {:?} and {:?} do not broadcast",
-            a.shape(),
-            b.shape()
-        )
-    })?;
-    ctx.check_size(&out)?;
+    let (a, b, out) = broadcast_pair(i, ctx)?;
     let on_host = |v: &Value<B>| match v {
         Value::Host(h) => (**h).clone(),
         Value::Dev(d) => d.to_host(),
