@@ -150,13 +150,18 @@ fn draw_panel(
     let mut chart = chart_on(&plot, 16, 46, 64)
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
     let log_x = figure.log_x;
+    // Over two decades or more, only the decades are labelled: a tick at 10^2.5 would read
+    // "316.2".
+    let decades_only = log_x && x_range.1 - x_range.0 >= 2.0;
     house_grid(&mut chart.configure_mesh(), 13.0)
         .x_labels(6)
         .y_labels(8)
         .x_desc(figure.x_label.as_str())
         .y_desc(figure.y_label.as_str())
         .x_label_formatter(&|v| {
-            if log_x {
+            if decades_only && (v - v.round()).abs() > 1e-9 {
+                String::new()
+            } else if log_x {
                 log_tick(10f64.powf(*v))
             } else {
                 linear_tick(*v)
