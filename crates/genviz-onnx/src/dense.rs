@@ -6,11 +6,10 @@
 //! Why: on the paper's small networks the interpreter spends most of its time dispatching
 //! burn operations on tiny tensors (2.7x the native engine's time per landscape point in
 //! `genviz bench`); the native engine computes the same function with hand-blocked kernels.
-//! The model's
-//! parameters stay the ONNX initializers under their ONNX names: a [`ParamMap`] moves values
-//! between that vector and the native one (transposing `MatMul` weights and filling in
-//! initializers a `--params` pattern left constant), and moves gradients and Hessian-vector
-//! products back by its adjoint.
+//! The model's parameters stay the ONNX initializers under their ONNX names: a [`ParamMap`]
+//! moves values between that vector and the native one (transposing `MatMul` weights and
+//! filling in initializers a `--params` pattern left constant), and moves gradients and
+//! Hessian-vector products back by its adjoint.
 
 use crate::graph::Node;
 use crate::host::Host;
