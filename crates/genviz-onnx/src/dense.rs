@@ -72,12 +72,12 @@ impl ParamMap {
     }
 
     /// `G^T v`: a gradient or Hessian-vector product over the native vector, seen over the
-    /// ONNX one (constants get nothing).
-    fn adjoint<T: Copy + Default>(&self, native: &[T]) -> Vec<T> {
+    /// ONNX one (constants get nothing; an initializer several layers share gets the sum).
+    fn adjoint<T: Copy + Default + std::ops::AddAssign>(&self, native: &[T]) -> Vec<T> {
         let mut out = vec![T::default(); self.onnx_len];
         for p in &self.pieces {
             for (from, to) in p.pairs() {
-                out[from] = native[to];
+                out[from] += native[to];
             }
         }
         out

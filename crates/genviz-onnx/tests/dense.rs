@@ -210,6 +210,26 @@ fn matmul_chains_with_transposed_and_constant_weights_match_the_interpreter() {
 }
 
 #[test]
+fn a_weight_shared_by_two_layers_gets_both_gradients() {
+    let mut g = GraphBuilder::new(17);
+    let x = g.input("x", Elem::Float, &["batch".into(), DimSpec::Fixed(4)]);
+    let w0 = g.initializer("w0", &Host::f32(&[4, 4], uniform(16, 1, 0.6)));
+    let b0 = g.initializer("b0", &Host::f32(&[4], uniform(4, 2, 0.2)));
+    let w1 = g.initializer("w1", &Host::f32(&[3, 4], uniform(12, 3, 0.6)));
+    let h = g.node("Gemm", &[&x, &w0, &b0], vec![attr_int("transB", 1)]);
+    let h = g.node("Tanh", &[&h], vec![]);
+    let h = g.node("Gemm", &[&h, &w0, &b0], vec![attr_int("transB", 1)]);
+    let h = g.node("Tanh", &[&h], vec![]);
+    let h = g.node("Gemm", &[&h, &w1], vec![attr_int("transB", 1)]);
+    g.output(&h, Elem::Float, &["batch".into(), DimSpec::Fixed(3)]);
+    let fast = load(&g.to_bytes(), &OnnxOptions::default());
+    let slow = fast.clone().interpreted();
+    assert_eq!(fast.layout().len(), 16 + 4 + 12);
+    let theta = uniform(fast.layout().len(), 4, 0.6);
+    same_function(&fast, &slow, &theta, &data(40, 4, 3, 5), true);
+}
+
+#[test]
 fn graphs_that_are_not_plain_dense_chains_stay_with_the_interpreter() {
     let chain = |tail: &dyn Fn(&mut GraphBuilder, &str) -> String| {
         let mut g = GraphBuilder::new(17);
