@@ -179,6 +179,9 @@ impl<'a> Walker<'a> {
                 let plain = node.int("transA", 0).ok()? == 0
                     && node.float("alpha", 1.0).ok()? == 1.0
                     && node.float("beta", 1.0).ok()? == 1.0;
+                if !plain {
+                    return None;
+                }
                 let transposed = node.int("transB", 0).ok()? == 0;
                 let (shape, weight) = self.initializer(node.inputs.get(1).copied().flatten()?)?;
                 let outputs = weight_outputs(&shape, transposed, inputs)?;
@@ -186,7 +189,7 @@ impl<'a> Walker<'a> {
                     Some(id) => Some(self.bias(id, outputs)?),
                     None => None,
                 };
-                plain.then_some(Layer {
+                Some(Layer {
                     weight,
                     transposed,
                     bias,
@@ -200,8 +203,7 @@ impl<'a> Walker<'a> {
                 let outputs = weight_outputs(&shape, true, inputs)?;
                 let bias = match self.peek() {
                     Some(add) if add.op == "Add" => {
-                        let slots: Vec<Option<usize>> = add.inputs.clone();
-                        let other = match slots[..] {
+                        let other = match add.inputs[..] {
                             [Some(a), Some(b)] if a == self.current => b,
                             [Some(a), Some(b)] if b == self.current => a,
                             _ => return None,
