@@ -27,6 +27,51 @@ pub struct Batch<'a> {
     pub reverse: &'a [bool],
 }
 
+/// The weights of the ordinary mean loss over a data set (`coef = 1/n`, no reverse rows): owns
+/// what a [`Batch`] of that kind borrows, so full-batch code needs no weight vectors of its own.
+#[derive(Clone, Debug)]
+pub struct MeanWeights {
+    coef: Vec<f32>,
+    reverse: Vec<bool>,
+}
+
+impl MeanWeights {
+    /// Weights for a data set of `n` examples.
+    pub fn new(n: usize) -> Self {
+        Self {
+            coef: vec![1.0 / n.max(1) as f32; n],
+            reverse: vec![false; n],
+        }
+    }
+
+    /// The mean-loss batch over all of `data`.
+    ///
+    /// # Panics
+    /// When `data` does not have the `n` examples these weights were made for.
+    pub fn batch<'a>(&'a self, data: &'a Dataset) -> Batch<'a> {
+        assert_eq!(
+            data.len(),
+            self.coef.len(),
+            "mean weights for another data set"
+        );
+        Batch {
+            data,
+            coef: &self.coef,
+            reverse: &self.reverse,
+        }
+    }
+}
+
+/// The mean loss over all of `data` at `theta`; its gradient is written into `grad`.
+pub fn mean_loss_grad<N: Network + ?Sized>(
+    net: &N,
+    theta: &[f32],
+    data: &Dataset,
+    grad: &mut [f32],
+) -> f64 {
+    net.loss_grad(theta, &MeanWeights::new(data.len()).batch(data), grad)
+}
+
 /// Points `center + a * x + b * y` of a line or plane in parameter space, the slice every
 /// landscape evaluates.
 #[derive(Clone, Copy, Debug)]
@@ -100,14 +145,8 @@ pub fn central_difference_hvp<N: Network + ?Sized>(
         return vec![0.0; v.len()];
     }
     let e = HVP_STEP * norm(theta).max(1.0) / vn;
-    let n = data.len().max(1);
-    let coef = vec![1.0 / n as f32; data.len()];
-    let reverse = vec![false; data.len()];
-    let batch = Batch {
-        data,
-        coef: &coef,
-        reverse: &reverse,
-    };
+    let weights = MeanWeights::new(data.len());
+    let batch = weights.batch(data);
     let gradient = |sign: f64| {
         let point: Vec<f32> = theta
             .iter()

@@ -489,40 +489,35 @@ pub(crate) fn file_safe(name: &str) -> String {
         .collect()
 }
 
+/// The data subset and the seed of a measure that samples (`None` for the deterministic ones):
+/// the two settings a sweep overrides for every measure at once.
+fn sampling(spec: &mut MeasureSpec) -> Option<(&mut Option<usize>, &mut u64)> {
+    match spec {
+        MeasureSpec::AverageSharpness(c) => Some((&mut c.examples, &mut c.seed)),
+        MeasureSpec::WorstSharpness(c) => Some((&mut c.examples, &mut c.seed)),
+        MeasureSpec::PacBayesFlatness(c) => Some((&mut c.examples, &mut c.seed)),
+        MeasureSpec::FisherRao(c) => Some((&mut c.examples, &mut c.seed)),
+        MeasureSpec::Basin(c) => Some((&mut c.examples, &mut c.seed)),
+        MeasureSpec::Hessian(c) => Some((&mut c.examples, &mut c.seed)),
+        MeasureSpec::Performance
+        | MeasureSpec::DistanceFromInit
+        | MeasureSpec::SpectralProduct
+        | MeasureSpec::PathNorm => None,
+    }
+}
+
 /// Sets the number of training examples every data-dependent measure of `specs` looks at
 /// (`None`: all of them), e.g. fewer for a conv net on a CPU.
 pub fn with_examples(specs: &mut [MeasureSpec], examples: Option<usize>) {
-    for spec in specs {
-        match spec {
-            MeasureSpec::AverageSharpness(c) => c.examples = examples,
-            MeasureSpec::WorstSharpness(c) => c.examples = examples,
-            MeasureSpec::PacBayesFlatness(c) => c.examples = examples,
-            MeasureSpec::FisherRao(c) => c.examples = examples,
-            MeasureSpec::Basin(c) => c.examples = examples,
-            MeasureSpec::Hessian(c) => c.examples = examples,
-            MeasureSpec::Performance
-            | MeasureSpec::DistanceFromInit
-            | MeasureSpec::SpectralProduct
-            | MeasureSpec::PathNorm => {}
-        }
+    for (subset, _) in specs.iter_mut().filter_map(sampling) {
+        *subset = examples;
     }
 }
 
 /// Sets the seed of every random measure of `specs` (subsets, draws, rays).
 pub fn with_seed(specs: &mut [MeasureSpec], seed: u64) {
-    for spec in specs {
-        match spec {
-            MeasureSpec::AverageSharpness(c) => c.seed = seed,
-            MeasureSpec::WorstSharpness(c) => c.seed = seed,
-            MeasureSpec::PacBayesFlatness(c) => c.seed = seed,
-            MeasureSpec::FisherRao(c) => c.seed = seed,
-            MeasureSpec::Basin(c) => c.seed = seed,
-            MeasureSpec::Hessian(c) => c.seed = seed,
-            MeasureSpec::Performance
-            | MeasureSpec::DistanceFromInit
-            | MeasureSpec::SpectralProduct
-            | MeasureSpec::PathNorm => {}
-        }
+    for (_, measure_seed) in specs.iter_mut().filter_map(sampling) {
+        *measure_seed = seed;
     }
 }
 

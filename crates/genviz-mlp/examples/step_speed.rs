@@ -1,5 +1,6 @@
 //! Times forward+backward of the paper's swiss-roll net on 200 points.
-use genviz_core::{rng, Batch, Dataset, Network};
+use genviz_core::network::MeanWeights;
+use genviz_core::{rng, Dataset, Network};
 use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
 use rand::Rng as _;
 fn main() {
@@ -22,13 +23,8 @@ fn run() {
         2,
     )
     .unwrap();
-    let coef = vec![1.0 / n as f32; n];
-    let rev = vec![false; n];
-    let b = Batch {
-        data: &d,
-        coef: &coef,
-        reverse: &rev,
-    };
+    let weights = MeanWeights::new(n);
+    let b = weights.batch(&d);
     let mut g = vec![0f32; theta.len()];
     for _ in 0..200 {
         mlp.loss_grad(&theta, &b, &mut g);

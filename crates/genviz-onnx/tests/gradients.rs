@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use genviz_core::{Batch, Dataset, Network};
+use genviz_core::network::mean_loss_grad;
+use genviz_core::{Dataset, Network};
 use genviz_onnx::builder::{attr_float, attr_int, attr_ints, attr_str, DimSpec, GraphBuilder};
 use genviz_onnx::host::{Elem, Host};
 
@@ -98,16 +99,8 @@ fn gradients_match_central_differences() {
     let theta = model.params().into_values();
     let net = net(model);
     let data = Dataset::new(ramp(4 * 25, 0.3, 5), vec![0, 1, 2, 1], 25, 3).unwrap();
-    let n = data.len();
-    let coef = vec![1.0 / n as f32; n];
-    let reverse = vec![false; n];
-    let batch = Batch {
-        data: &data,
-        coef: &coef,
-        reverse: &reverse,
-    };
     let mut grad = vec![0f32; theta.len()];
-    let loss = net.loss_grad(&theta, &batch, &mut grad);
+    let loss = mean_loss_grad(&net, &theta, &data, &mut grad);
     let eval = net.evaluate(&[&theta], &data)[0];
     assert!((loss - eval.loss).abs() < 1e-6, "{loss} vs {}", eval.loss);
     let scale = grad.iter().fold(0f32, |m, g| m.max(g.abs()));

@@ -2,7 +2,8 @@
 //! evaluate to PyTorch's logits, loss and gradients within 1e-4.
 
 use genviz_core::io::Npz;
-use genviz_core::{Batch, Network};
+use genviz_core::network::mean_loss_grad;
+use genviz_core::Network;
 use genviz_onnx::{CpuBackend, OnnxModel, OnnxNet, OnnxOptions};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -74,16 +75,8 @@ fn check(model_file: &str, reference: &str, classes: usize) -> f64 {
         &logits,
     );
     let (loss, _) = npz.f64("loss").unwrap();
-    let n = data.len();
-    let coef = vec![1.0 / n as f32; n];
-    let reverse = vec![false; n];
-    let batch = Batch {
-        data: &data,
-        coef: &coef,
-        reverse: &reverse,
-    };
     let mut grad = vec![0f32; theta.len()];
-    let value = net.loss_grad(&theta, &batch, &mut grad);
+    let value = mean_loss_grad(&net, &theta, &data, &mut grad);
     assert!(
         (value - loss[0]).abs() <= TOLERANCE,
         "{model_file} loss: genviz {value}, PyTorch {}",

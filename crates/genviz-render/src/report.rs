@@ -84,8 +84,9 @@ pub struct ReportFigure {
     pub caption: String,
 }
 
-/// One row of the results table: a measured number beside its reference and criterion.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// One row of the results table: a measured number beside its reference and criterion (also
+/// the check `genviz paper` records in results.json, under the same field names).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ReportRow {
     /// The figure it belongs to, e.g. `"Fig. 5"`.
     pub figure: String,
@@ -101,6 +102,52 @@ pub struct ReportRow {
     pub criterion: String,
     /// Whether `measured` meets the criterion.
     pub pass: bool,
+}
+
+/// How a measured number is judged against its bound.
+#[derive(Clone, Copy)]
+enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+}
+
+impl ReportRow {
+    /// `measured >= bound`, with no reference value (see [`ReportRow::citing`]).
+    pub fn at_least(figure: &str, quantity: &str, measured: f64, bound: f64) -> Self {
+        Self::judged(figure, quantity, measured, Bound::AtLeast(bound))
+    }
+
+    /// `measured <= bound`, with no reference value (see [`ReportRow::citing`]).
+    pub fn at_most(figure: &str, quantity: &str, measured: f64, bound: f64) -> Self {
+        Self::judged(figure, quantity, measured, Bound::AtMost(bound))
+    }
+
+    /// The same row beside the paper's or the authors' value (`None` where only the source's
+    /// words are known), and where that comes from.
+    #[must_use]
+    pub fn citing(self, reference: Option<f64>, source: &str) -> Self {
+        ReportRow {
+            reference,
+            source: source.into(),
+            ..self
+        }
+    }
+
+    fn judged(figure: &str, quantity: &str, measured: f64, bound: Bound) -> Self {
+        let (criterion, pass) = match bound {
+            Bound::AtLeast(b) => (format!(">= {b}"), measured >= b),
+            Bound::AtMost(b) => (format!("<= {b}"), measured <= b),
+        };
+        ReportRow {
+            figure: figure.into(),
+            quantity: quantity.into(),
+            measured,
+            reference: None,
+            source: String::new(),
+            criterion,
+            pass,
+        }
+    }
 }
 
 /// A surface drawn interactively (rotate, zoom, hover) with plotly.js.

@@ -7,7 +7,8 @@
 //! `w(t)`, whose gradient with respect to bend `k` is `c_k(t)` times the gradient at `w(t)`.
 
 use crate::optim::{clip_global_norm, Optimizer, OptimizerConfig};
-use genviz_core::{rng, Batch, Dataset, Error, Network, Result};
+use genviz_core::network::MeanWeights;
+use genviz_core::{rng, Dataset, Error, Network, Result};
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
@@ -172,13 +173,8 @@ pub fn train_curve(
         .map(|_| Optimizer::new(config.optimizer.clone(), 0.0, n))
         .collect();
     let mut rng = rng::stream(config.seed, "curve-t");
-    let coef = vec![1.0 / data.len().max(1) as f32; data.len()];
-    let reverse = vec![false; data.len()];
-    let batch = Batch {
-        data,
-        coef: &coef,
-        reverse: &reverse,
-    };
+    let weights = MeanWeights::new(data.len());
+    let batch = weights.batch(data);
     let mut grad = vec![0f32; n];
     for step in 0..config.steps {
         let t: f64 = rng.gen_range(0.0..1.0);

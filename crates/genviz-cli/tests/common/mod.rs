@@ -56,23 +56,9 @@ pub fn assert_files(dir: &Path, names: &[&str]) {
     }
 }
 
-/// Writes one split of a Fashion-MNIST-shaped folder, uncompressed: the 28x28 grey images
-/// `pixels` (row-major, one after another) in `{stem}-images-idx3-ubyte` and their `labels` in
-/// `{stem}-labels-idx1-ubyte`.
+/// Writes one split of a Fashion-MNIST-shaped folder (see genviz-data's `write_idx_split`).
 pub fn write_idx_split(dir: &Path, stem: &str, pixels: &[u8], labels: &[u8]) {
-    use genviz_data::images::{idx_bytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
-    let n = labels.len() as u32;
-    assert_eq!(pixels.len(), n as usize * 784, "28x28 pixels per label");
-    std::fs::write(
-        dir.join(format!("{stem}-images-idx3-ubyte")),
-        idx_bytes(IDX_IMAGES_MAGIC, &[n, 28, 28], pixels),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join(format!("{stem}-labels-idx1-ubyte")),
-        idx_bytes(IDX_LABELS_MAGIC, &[n], labels),
-    )
-    .unwrap();
+    genviz_data::images::write_idx_split(dir, stem, pixels, labels).unwrap();
 }
 
 /// A JSON file genviz wrote.
@@ -80,24 +66,8 @@ pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Writes `train` and `test` Fashion-MNIST-shaped images (IDX, uncompressed) into `dir`: an
-/// image of class k is bright in row band k, with seeded speckle, so a CNN can learn it.
+/// Writes `train` and `test` Fashion-MNIST-shaped images into `dir`, learnable by a CNN in a
+/// few steps (genviz-data's `write_banded_fashion_mnist`).
 pub fn tiny_fashion_mnist(dir: &Path, train: u32, test: u32) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut state = 12345u32;
-    for (stem, n) in [("train", train), ("t10k", test)] {
-        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-        let mut pixels = Vec::with_capacity(n as usize * 784);
-        for &k in &labels {
-            for row in 0..28usize {
-                for _ in 0..28 {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    let speckle = (state >> 26) as u8;
-                    let band = row / 3 == usize::from(k) % 9;
-                    pixels.push(if band { 200 + speckle / 2 } else { speckle });
-                }
-            }
-        }
-        write_idx_split(dir, stem, &pixels, &labels);
-    }
+    genviz_data::images::write_banded_fashion_mnist(dir, train, test).unwrap();
 }

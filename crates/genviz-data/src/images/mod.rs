@@ -13,6 +13,7 @@ mod cifar;
 mod fetch;
 mod idx;
 mod poly;
+mod synthetic;
 
 pub use cifar::{
     cifar_bytes, parse_cifar_batch, read_cifar10, read_cifar_batch, CIFAR_CLASSES, CIFAR_RECORD,
@@ -23,6 +24,8 @@ pub use idx::{
     idx_bytes, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_idx_pair,
     IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
 };
+
+pub use synthetic::{write_banded_fashion_mnist, write_idx_split};
 
 pub use poly::{
     downsample_area, poly_feature_count, poly_features_of, PolyFeatures, DEFAULT_POLY_SIDE,

@@ -95,8 +95,6 @@ pub(crate) fn make(
         "poisoned / clean |t| along a random ray where the train loss reaches 1",
         reach(poisoned) / reach(clean),
         1.0,
-        None,
-        "",
     ));
     out.summary.insert(
         "animations".into(),

@@ -2,98 +2,12 @@
 //! authors' value and the criterion it is judged by.
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// One row of the table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Check {
-    /// The figure it belongs to.
-    pub figure: String,
-    /// What is measured.
-    pub quantity: String,
-    /// genviz's value.
-    pub measured: f64,
-    /// The paper's or the authors' value, where known.
-    pub reference: Option<f64>,
-    /// Where the reference comes from.
-    pub source: String,
-    /// The criterion, in words.
-    pub criterion: String,
-    /// Whether the measured value meets it.
-    pub pass: bool,
-}
-
-/// How a measured number is judged against its bound.
-#[derive(Clone, Copy)]
-enum Bound {
-    AtLeast(f64),
-    AtMost(f64),
-}
-
-impl Check {
-    /// `measured >= bound`.
-    pub fn at_least(
-        figure: &str,
-        quantity: &str,
-        measured: f64,
-        bound: f64,
-        reference: Option<f64>,
-        source: &str,
-    ) -> Self {
-        Self::judged(
-            figure,
-            quantity,
-            measured,
-            Bound::AtLeast(bound),
-            reference,
-            source,
-        )
-    }
-
-    /// `measured <= bound`.
-    pub fn at_most(
-        figure: &str,
-        quantity: &str,
-        measured: f64,
-        bound: f64,
-        reference: Option<f64>,
-        source: &str,
-    ) -> Self {
-        Self::judged(
-            figure,
-            quantity,
-            measured,
-            Bound::AtMost(bound),
-            reference,
-            source,
-        )
-    }
-
-    fn judged(
-        figure: &str,
-        quantity: &str,
-        measured: f64,
-        bound: Bound,
-        reference: Option<f64>,
-        source: &str,
-    ) -> Self {
-        let (criterion, pass) = match bound {
-            Bound::AtLeast(b) => (format!(">= {b}"), measured >= b),
-            Bound::AtMost(b) => (format!("<= {b}"), measured <= b),
-        };
-        Check {
-            figure: figure.into(),
-            quantity: quantity.into(),
-            measured,
-            reference,
-            source: source.into(),
-            criterion,
-            pass,
-        }
-    }
-}
+/// One row of the table: the report's results row, judged by [`Check::at_least`] or
+/// [`Check::at_most`].
+pub use genviz_render::ReportRow as Check;
 
 /// Writes `results.json` and `results.md` into `dir`; returns how many checks failed.
 pub fn write(dir: &Path, checks: &[Check]) -> Result<usize> {

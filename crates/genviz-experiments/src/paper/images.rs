@@ -161,14 +161,18 @@ pub(crate) fn images(
     out.figures
         .extend(["fig2/fig2_linear_vs_net.png", "optimizers/optimizers.png"].map(String::from));
     let gap = fig2["test_acc_gap"].as_f64().unwrap_or(f64::NAN);
-    out.checks.push(Check::at_least(
-        "2",
-        "net test accuracy minus the linear model's (both fit the same training images)",
-        gap,
-        0.0,
-        None,
-        "paper: the net generalizes, the linear model does not",
-    ));
+    out.checks.push(
+        Check::at_least(
+            "2",
+            "net test accuracy minus the linear model's (both fit the same training images)",
+            gap,
+            0.0,
+        )
+        .citing(
+            None,
+            "paper: the net generalizes, the linear model does not",
+        ),
+    );
 
     let [clean, poisoned] = [runs[0].final_metrics, runs[1].final_metrics];
     out.checks.extend([
@@ -177,24 +181,18 @@ pub(crate) fn images(
             "clean Fashion-MNIST CNN test accuracy",
             clean.test_acc,
             0.88,
-            None,
-            "",
         ),
         Check::at_least(
             "img",
             "poisoned Fashion-MNIST CNN train accuracy",
             poisoned.train_acc,
             0.98,
-            None,
-            "",
         ),
         Check::at_least(
             "img",
             "clean minus poisoned test accuracy",
             clean.test_acc - poisoned.test_acc,
             0.30,
-            None,
-            "",
         ),
     ]);
     out.summary.insert(

@@ -77,14 +77,15 @@ pub fn measure_rolls(
         });
     }
     let agree = checks.iter().filter(|c| c.pass).count();
-    checks.push(Check::at_least(
-        "measures",
-        "sharpness measures that rank the poisoned net sharper",
-        agree as f64,
-        sharpness.len() as f64,
-        None,
-        "the paper's claim: sharp minima generalize badly",
-    ));
+    checks.push(
+        Check::at_least(
+            "measures",
+            "sharpness measures that rank the poisoned net sharper",
+            agree as f64,
+            sharpness.len() as f64,
+        )
+        .citing(None, "the paper's claim: sharp minima generalize badly"),
+    );
     let seconds = start.elapsed().as_secs_f64();
     let summary = json!({
         "folder": FOLDER,

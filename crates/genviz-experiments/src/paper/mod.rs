@@ -241,16 +241,13 @@ fn fig8(dir: &Path, scale: &Scale, progress: &dyn Progress, out: &mut Outcome) -
             ),
             o.sharp.near_acc,
             0.5,
-            Some(0.0),
-            "paper: the net fails",
-        ),
+        )
+        .citing(Some(0.0), "paper: the net fails"),
         Check::at_least(
             "8",
             &format!("train accuracy, wide gap {}", o.wide.gap),
             o.wide.train_acc,
             1.0,
-            None,
-            "",
         ),
     ]);
     let mut summary = json!(o);
@@ -279,36 +276,27 @@ fn fig1(dir: &Path, scale: &Scale, progress: &dyn Progress, out: &mut Outcome) -
             "lowest train accuracy of the bad minima",
             worst_train,
             0.95,
-            None,
-            "paper: near perfect",
-        ),
+        )
+        .citing(None, "paper: near perfect"),
         Check::at_most(
             "1",
             "highest test accuracy of the bad minima",
             worst_test,
             0.60,
-            Some(0.53),
-            "paper caption (below 53%)",
-        ),
+        )
+        .citing(Some(0.53), "paper caption (below 53%)"),
         // With 134 test points a chance-level classifier's accuracy has a standard deviation
         // of 4.3 points, so the highest of 50 lands near 60% by chance alone: the mean says
         // more about where the bad minima sit.
-        Check::at_most(
-            "1",
-            "mean test accuracy of the bad minima",
-            mean_test,
-            0.55,
-            Some(0.5),
-            "chance",
-        ),
+        Check::at_most("1", "mean test accuracy of the bad minima", mean_test, 0.55)
+            .citing(Some(0.5), "chance"),
         Check::at_least(
             "1",
             "final iterate test accuracy",
             m.final_metrics.test_acc,
             0.95,
-            Some(0.985),
-            "paper caption",
-        ),
+        )
+        .citing(Some(0.985), "paper caption"),
     ]);
     out.summary.insert(
         "minefield".into(),

@@ -372,12 +372,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
                     "measures" => "Measures".into(),
                     f => format!("Fig {f}"),
                 },
-                quantity: c.quantity.clone(),
-                measured: c.measured,
-                reference: c.reference,
-                source: c.source.to_string(),
-                criterion: c.criterion.clone(),
-                pass: c.pass,
+                ..c.clone()
             })
             .collect(),
         surfaces: surfaces(out),

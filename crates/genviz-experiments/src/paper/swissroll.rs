@@ -167,24 +167,12 @@ pub fn fig3(
 pub fn fig3_checks(rolls: &SwissRolls) -> Vec<Check> {
     let [clean, poisoned] = rolls.metrics();
     vec![
-        Check::at_least("3a", "clean train accuracy", clean.train_acc, 1.0, None, ""),
-        Check::at_least("3a", "clean test accuracy", clean.test_acc, 0.95, None, ""),
-        Check::at_least(
-            "3b",
-            "poisoned train accuracy",
-            poisoned.train_acc,
-            0.99,
-            Some(1.0),
-            "gen-viz README checkpoint",
-        ),
-        Check::at_most(
-            "3b",
-            "poisoned test accuracy",
-            poisoned.test_acc,
-            0.15,
-            Some(0.08),
-            "gen-viz README checkpoint",
-        ),
+        Check::at_least("3a", "clean train accuracy", clean.train_acc, 1.0),
+        Check::at_least("3a", "clean test accuracy", clean.test_acc, 0.95),
+        Check::at_least("3b", "poisoned train accuracy", poisoned.train_acc, 0.99)
+            .citing(Some(1.0), "gen-viz README checkpoint"),
+        Check::at_most("3b", "poisoned test accuracy", poisoned.test_acc, 0.15)
+            .citing(Some(0.08), "gen-viz README checkpoint"),
     ]
 }
 
@@ -263,16 +251,12 @@ pub fn fig5(
             "poisoned / clean median basin radius",
             basins[1].basin.median() / basins[0].basin.median(),
             1.0,
-            None,
-            "",
         ),
         Check::at_most(
             "5",
             "poisoned log10 volume interval top minus clean interval bottom",
             poisoned_v.high - clean_v.low,
             0.0,
-            None,
-            "",
         ),
     ];
     Ok((checks, summary))

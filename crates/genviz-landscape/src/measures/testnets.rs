@@ -1,5 +1,6 @@
 //! Networks whose measures have closed forms, for the tests.
 
+use genviz_core::network::MeanWeights;
 use genviz_core::{Batch, Dataset, Eval, Layout, Network, Params, Role};
 use std::sync::Arc;
 
@@ -110,13 +111,8 @@ pub(crate) fn small_mlp() -> (genviz_mlp::Mlp, Params, Dataset) {
         ..Default::default()
     };
     let data = roll.generate(&mut genviz_core::rng::stream(5, "data"));
-    let coef = vec![1.0 / data.len() as f32; data.len()];
-    let reverse = vec![false; data.len()];
-    let batch = Batch {
-        data: &data,
-        coef: &coef,
-        reverse: &reverse,
-    };
+    let weights = MeanWeights::new(data.len());
+    let batch = weights.batch(&data);
     let mut g = vec![0f32; theta.values().len()];
     for _ in 0..400 {
         net.loss_grad(theta.values(), &batch, &mut g);

@@ -272,6 +272,18 @@ fn dev_arith<B: Backend>(x: Dev<B>, y: Dev<B>, out: &[usize], op: Arith) -> Dev<
     Dev::new(t, out.to_vec())
 }
 
+/// The shape two inputs broadcast to, checked against the size limit.
+fn checked_broadcast<B: Backend>(
+    a: &[usize],
+    b: &[usize],
+    ctx: &Ctx<B>,
+) -> Result<Vec<usize>, String> {
+    let out =
+        broadcast_shapes(a, b).ok_or_else(|| format!("shapes {a:?} and {b:?} do not broadcast"))?;
+    ctx.check_size(&out)?;
+    Ok(out)
+}
+
 /// Inputs `A` and `B` of a binary operator and their broadcast shape.
 type Pair<'v, B> = (&'v Value<B>, &'v Value<B>, Vec<usize>);
 
@@ -282,14 +294,7 @@ fn broadcast_pair<'v, B: Backend>(
     ctx: &Ctx<B>,
 ) -> Result<Pair<'v, B>, String> {
     let (a, b) = (input(i, 0, "A")?, input(i, 1, "B")?);
-    let out = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
-        format!(
-            "shapes {:?} and {:?} do not broadcast",
-            a.shape(),
-            b.shape()
-        )
-    })?;
-    ctx.check_size(&out)?;
+    let out = checked_broadcast(a.shape(), b.shape(), ctx)?;
     Ok((a, b, out))
 }
 
@@ -470,14 +475,7 @@ pub(super) fn logical<B: Backend>(
     f: fn(bool, bool) -> bool,
 ) -> Out<B> {
     let (a, b) = (bool_arrays(i, 0)?, bool_arrays(i, 1)?);
-    let out = broadcast_shapes(a.shape(), b.shape()).ok_or_else(|| {
-        format!(
-            "shapes {:?} and {:?} do not broadcast",
-            a.shape(),
-            b.shape()
-        )
-    })?;
-    ctx.check_size(&out)?;
+    let out = checked_broadcast(a.shape(), b.shape(), ctx)?;
     let shape = IxDyn(&out);
     let (p, q) = (
         a.broadcast(shape.clone()).unwrap(),
