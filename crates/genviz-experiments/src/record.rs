@@ -16,17 +16,20 @@ use std::path::Path;
 /// The record's file name in a run folder.
 pub const RECORD_FILE: &str = "run.json";
 
-static INVOCATION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static INVOCATION: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
-/// Tells the library how this process was started (`genviz surface RUN --x -1:1:51`, or a
-/// Python call), so that records and pages show the exact command. The first call wins.
+/// Tells the library what started the jobs that follow (`genviz surface RUN --x -1:1:51`, or a
+/// Python call), so that records and pages show the exact command. The latest call wins: the
+/// command line calls it once, the Python package before every job.
 pub fn set_invocation(command: impl Into<String>) {
-    let _ = INVOCATION.set(command.into());
+    if let Ok(mut invocation) = INVOCATION.lock() {
+        *invocation = Some(command.into());
+    }
 }
 
 /// The invocation given to [`set_invocation`], if any.
 pub fn invocation() -> Option<String> {
-    INVOCATION.get().cloned()
+    INVOCATION.lock().ok().and_then(|i| i.clone())
 }
 
 /// What a run did, with the configuration that makes it again: `command` and `config` in
