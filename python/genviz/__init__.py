@@ -258,8 +258,12 @@ class Surface(Run):
         self.test_acc: np.ndarray = arrays["test_acc"]
 
     def plot(self, path: Optional[PathLike] = None) -> Path:
-        if self.ys is None or len(self.ys) == 0:
-            self.FIGURE = "surface_1d.png"
+        """The contour plot of a 2-D surface (``surface_contour.png``, ``plane_contour.png``,
+        ``trajectory_contour.png``) or the curve of a 1-D one, as the command draws it."""
+        one_d = self.ys is None or len(self.ys) == 0
+        drawn = sorted(self.dir.glob("*_1d.png" if one_d else "*_contour.png"))
+        if drawn:
+            self.FIGURE = drawn[0].name
         return super().plot(path)
 
 
@@ -511,6 +515,8 @@ def train(
     preset: str = "swiss-roll-clean",
     steps: Optional[int] = None,
     seed: Optional[int] = None,
+    log_every: Optional[int] = None,
+    checkpoint_every: Optional[int] = None,
     out: Optional[PathLike] = None,
     progress: Union[bool, Callable[..., None]] = True,
 ) -> Training:
@@ -519,8 +525,9 @@ def train(
     ``config`` is a full experiment configuration (the ``config`` of a training run's
     ``run.json``); without it, the preset (``swiss-roll-clean``, ``swiss-roll-poisoned``,
     ``fashion-mnist-clean`` or ``fashion-mnist-poisoned``: the settings and step counts
-    ``genviz paper`` trains with) is used. ``steps`` and ``seed`` override it. Training into an ``out`` that holds an interrupted run
-    resumes it."""
+    ``genviz paper`` trains with) is used. ``steps``, ``seed``, ``log_every`` (metrics rows)
+    and ``checkpoint_every`` (checkpoints, which are also the points of ``trajectory.npz``)
+    override it. Training into an ``out`` that holds an interrupted run resumes it."""
     if config is None:
         cfg = json.loads(_genviz.preset(preset, None if steps is None else int(steps)))
     else:
@@ -529,8 +536,11 @@ def train(
             cfg.setdefault("train", {})["steps"] = int(steps)
     if seed is not None:
         cfg["seed"] = int(seed)
+    for key, value in (("log_every", log_every), ("checkpoint_every", checkpoint_every)):
+        if value is not None:
+            cfg.setdefault("train", {})[key] = int(value)
     folder = _out(out, "train")
-    record = _run("train", cfg, folder, _call("train", {"preset": preset if config is None else None, "steps": steps, "seed": seed, "out": out}), progress)
+    record = _run("train", cfg, folder, _call("train", {"preset": preset if config is None else None, "steps": steps, "seed": seed, "checkpoint_every": checkpoint_every, "out": out}), progress)
     return Training(folder, record)
 
 
@@ -721,9 +731,7 @@ def trajectory(
         "grid": _grid(data, folder, seed, eval_train, eval_test, save_every, vmin, vmax, vlevel, log, zmax, _options(device, params, head, bn)),
     }
     invocation = _call("trajectory", {"run": config["run"], "out": out})
-    result = Surface(folder, _run("trajectory", config, folder, invocation, progress))
-    result.FIGURE = "trajectory.png"
-    return result
+    return Surface(folder, _run("trajectory", config, folder, invocation, progress))
 
 
 def basin(
@@ -857,11 +865,19 @@ def paper(
     only: Optional[Sequence[str]] = None,
     out: Optional[PathLike] = None,
     progress: Union[bool, Callable[..., None]] = True,
+    **scale: Any,
 ) -> Run:
     """Reproduces the paper's figures and checks (``genviz paper``): the quick preset, or
     ``full=True``; ``only`` names figures (``'1'``, ``'3'``, ``'5'``, ...) as ``--only`` does.
-    The results table is ``.results['checks']``; the report is ``report.html`` in ``.dir``."""
+    Further keywords override fields of the preset's scale, e.g. ``clean_steps=2000,
+    poisoned_steps=2000, basin_rays=50`` (``--clean-steps`` ...; the ``scale`` of the run's
+    ``run.json`` lists them). The results table is ``.results['checks']``; the report is
+    ``report.html`` in ``.dir``."""
     cfg = json.loads(_genviz.paper_config(bool(full)))
+    for key, value in scale.items():
+        if key not in cfg["scale"]:
+            raise ValueError(f"paper: no scale setting `{key}`; expected one of {', '.join(sorted(cfg['scale']))}")
+        cfg["scale"][key] = value
     if only is not None:
         cfg["figures"] = ["fig" + str(f) if str(f).isdigit() else str(f).lower() for f in only]
     folder = _out(out, "paper")

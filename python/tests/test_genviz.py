@@ -88,6 +88,7 @@ def test_an_interpolation_between_two_runs_equals_the_command_line(trained: genv
     cli("interpolate", trained.dir, other.dir, "--x", "-0.5:1.5:21", "--out", tmp_path / "cli")
     assert filecmp.cmp(tmp_path / "py" / "surface.npz", tmp_path / "cli" / "surface.npz", shallow=False)
     assert line.train_loss.shape == (21,)
+    assert line.plot().name == "interpolate_1d.png"
 
 
 def test_numpy_data_gives_the_same_surface_as_the_same_data_in_a_file(trained: genviz.Training, tmp_path: Path) -> None:
@@ -220,3 +221,62 @@ def test_from_torch_exports_a_module_genviz_evaluates(tmp_path: Path) -> None:
     e = genviz.eval(model, data=(x.numpy(), y.numpy(), x.numpy(), y.numpy()))
     expected = torch.nn.functional.cross_entropy(net(x), y).item()
     assert abs(e["train"]["loss"] - expected) < 1e-4
+
+
+def test_plane_trajectory_and_connect_equal_the_command_line(trained: genviz.Training, tmp_path: Path) -> None:
+    a = genviz.train(steps=300, seed=3, checkpoint_every=50, out=tmp_path / "a", progress=False)
+    b = genviz.train(steps=300, seed=4, out=tmp_path / "b", progress=False)
+    plane = genviz.plane(trained.dir, a.dir, b.dir, grid=7, out=tmp_path / "plane-py", progress=False)
+    cli("plane", trained.dir, a.dir, b.dir, "--grid", 7, "--out", tmp_path / "plane-cli")
+    assert filecmp.cmp(tmp_path / "plane-py" / "surface.npz", tmp_path / "plane-cli" / "surface.npz", shallow=False)
+    assert plane.train_loss.shape == (7, 7) and plane.plot().name == "plane_contour.png"
+    path = genviz.trajectory(a.dir, num=9, out=tmp_path / "traj-py", progress=False)
+    cli("trajectory", a.dir, "--num", 9, "--out", tmp_path / "traj-cli")
+    assert filecmp.cmp(tmp_path / "traj-py" / "surface.npz", tmp_path / "traj-cli" / "surface.npz", shallow=False)
+    assert path.train_loss.shape == (9, 9) and path.plot().name == "trajectory_contour.png"
+    curve = genviz.connect(a.dir, b.dir, config={"points": 5, "grid": 0, "training": {"steps": 40}}, out=tmp_path / "conn-py", progress=False)
+    cli("connect", a.dir, b.dir, "--points", 5, "--grid", 0, "--steps", 40, "--out", tmp_path / "conn-cli")
+    assert filecmp.cmp(tmp_path / "conn-py" / "curve.npz", tmp_path / "conn-cli" / "curve.npz", shallow=False)
+    assert curve.results["curve_max_train_loss"] > 0
+
+
+def test_a_paper_figure_from_python_has_the_command_line_numbers(tmp_path: Path) -> None:
+    run = genviz.paper(only=["3"], clean_steps=3000, poisoned_steps=3000, out=tmp_path / "py", progress=False)
+    cli("paper", "--only", "fig3", "--clean-steps", 3000, "--poisoned-steps", 3000, "--out", tmp_path / "cli")
+    ours = [(c["quantity"], c["measured"]) for c in run.results["checks"]]
+    theirs = [(c["quantity"], c["measured"]) for c in json.loads((tmp_path / "cli" / "results.json").read_text())["checks"]]
+    assert ours == theirs and ours
+    assert (run.dir / "report.html").is_file()
+    with pytest.raises(ValueError, match="no scale setting `clean_stpes`"):
+        genviz.paper(only=["3"], clean_stpes=10, out=tmp_path / "bad")
+
+
+def test_progress_bars_follow_the_job_stages() -> None:
+    class FakeBar:
+        made: list = []
+
+        def __init__(self, total: int, desc: str, unit: str, leave: bool) -> None:
+            self.total, self.desc, self.n, self.closed, self.postfix = total, desc, 0, False, ""
+            FakeBar.made.append(self)
+
+        def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+            self.postfix = text
+
+        def refresh(self) -> None:
+            pass
+
+        def close(self) -> None:
+            self.closed = True
+
+        @staticmethod
+        def write(text: str) -> None:
+            FakeBar.made.append(text)
+
+    bars = genviz._Bars(FakeBar)
+    bars("stage", "surface", 100, "points")
+    bars("update", "surface", 40, "train 99%")
+    bar = FakeBar.made[0]
+    assert (bar.total, bar.desc, bar.n, bar.postfix) == (100, "surface", 40, "train 99%")
+    bars("note", "", 0, "resumed 40 points")
+    bars("finish", "surface", 0, "done")
+    assert bar.closed and bar.postfix == "done" and "resumed 40 points" in FakeBar.made
