@@ -593,8 +593,20 @@ def surface(
     progress: Union[bool, Callable[..., None]] = True,
 ) -> Surface:
     """A 1-D or 2-D loss surface around a model along filter-normalised random directions
-    (Li et al.; ``genviz surface``). ``x`` and ``y`` are ``'min:max:num'`` or
-    ``(min, max, num)``; without ``y`` the surface is a curve."""
+    (Li et al.; ``genviz surface``).
+
+    Args:
+        model: a :class:`Model`, a run folder, a ``.safetensors`` or an ``.onnx`` file.
+        x, y: coordinates, ``'min:max:num'`` or ``(min, max, num)``; without ``y`` the surface
+            is a curve.
+        spacing: ``'linear'``, ``'pow5'`` or ``'pow2'`` (dense near the model).
+        norm: direction normalisation: ``'filter'`` (Li et al.), ``'layer'``, ``'weight'``,
+            ``'dfilter'``, ``'dlayer'`` or ``'none'``.
+        bias: biases in random directions: ``'ignore'`` (zero) or ``'copy-theta'``.
+        same_dir: use the x direction for y too. orthogonal: make y orthogonal to x.
+        directions: directions from a file (safetensors or npz with ``x.<name>``/``y.<name>``).
+        model2, model3: x = model2 - model, y = model3 - model instead of random directions.
+        direction_seed: seed of the random directions."""
     folder = _out(out, "surface")
     if bias not in ("ignore", "copy-theta"):
         raise ValueError(f"bias={bias!r}: expected 'ignore' or 'copy-theta'")
@@ -757,7 +769,15 @@ def basin(
 ) -> Basin:
     """Basin radii along random filter-normalised rays and the basin's volume (Huang et al.,
     Fig. 5; ``genviz basin``). ``mode`` is ``'exact'`` (bisection) or ``'gen-viz'`` (the
-    authors' sampling)."""
+    authors' sampling).
+
+    Args:
+        rays: random filter-normalised rays (each gives two radii).
+        threshold: the training loss that bounds the basin (the authors: 1).
+        max_radius, tolerance: exact mode: the largest distance searched and the bisection's
+            relative width.
+        span, samples: gen-viz mode: twice the largest distance and samples per side.
+        direction_seed: seed of the rays. norm: ``'filter'`` or ``'none'``."""
     folder = _out(out, "basin")
     if mode == "exact":
         radius = {"kind": "exact", "max_radius": float(max_radius), "tolerance": float(tolerance), "bracket": 6}
@@ -801,7 +821,14 @@ def hessian(
     progress: Union[bool, Callable[..., None]] = True,
 ) -> Hessian:
     """Top eigenvalues, trace and spectral density of the loss Hessian, optionally the map of
-    ``|lambda_min / lambda_max|`` over a random plane (``genviz hessian``)."""
+    ``|lambda_min / lambda_max|`` over a random plane (``genviz hessian``).
+
+    Args:
+        top_k: number of top eigenvalues. lanczos: Lanczos steps of the spectral density (0:
+            none). runs: Lanczos runs averaged.
+        filter_normalised: the filter-normalised Hessian D H D of the authors' code.
+        ratio_map: points per side of the eigenvalue-ratio map (0: none); ratio_extent: its
+            coordinates' extent. hessian_seed: seed of the random vectors."""
     folder = _out(out, "hessian")
     config = {
         "model": _model_path("model", model),
@@ -885,3 +912,43 @@ def paper(
     result = Run(folder, _run("paper", cfg, folder, invocation, progress))
     result.FIGURE = None
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The arguments every job shares, explained once and appended to each function's docstring so
+# that editors and help() show them.
+
+_MODEL_DOC = """
+    Model and data arguments (as the command's flags):
+        data: what ``--data`` takes (a built-in set's name such as ``'swiss-roll'`` or
+            ``'fashion-mnist'``, a ``.npz`` file, ``'csv:PATH'``, ``'npz:PATH'``), or numpy
+            arrays ``(x_train, y_train, x_test, y_test)`` / a mapping with those keys. Default:
+            the run folder's own data.
+        seed: seed of a built-in data set and of evaluation subsets (``--seed``, 1237).
+        device: ``'cpu'`` or ``'cuda'`` (a build with the ``cuda`` feature), for conv nets and
+            ONNX models.
+        params: ONNX models: a regular expression; only initializers whose names match are
+            parameters.
+        head: ONNX models: the loss head, ``'softmax'`` or ``'sigmoid'``.
+        bn: ONNX models: BatchNorm statistics, ``'running'`` (stored) or ``'recompute'``.
+        out: the run folder (default: a new folder under ``runs/``); an interrupted job in it
+            resumes.
+        progress: ``True`` for tqdm bars (when tqdm is installed), ``False`` for none, or a
+            callable ``f(event, label, value, text)``.
+"""
+
+_GRID_DOC = """
+    Grid arguments (as the command's flags):
+        eval_train, eval_test: evaluate on a fixed subset of this many training / test
+            examples (``--eval-train``, ``--eval-test``).
+        save_every: seconds between saves of the partial grid (what an interrupted call
+            resumes from).
+        vmin, vmax, vlevel, log, zmax: the contour plot's range, level spacing, log scale and
+            the 3-D plot's clip, as ``--vmin`` ... ``--zmax``.
+"""
+
+for _job in (surface, interpolate, plane, trajectory):
+    _job.__doc__ = (_job.__doc__ or "") + "\n" + _GRID_DOC + _MODEL_DOC
+for _job in (basin, hessian):
+    _job.__doc__ = (_job.__doc__ or "") + "\n" + _MODEL_DOC
+del _job
