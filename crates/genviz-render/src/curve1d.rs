@@ -48,6 +48,9 @@ pub fn draw_curve_1d_along(
         losses,
         accuracies,
         log_loss,
+        // Above the plot, where it cannot cover a curve (inside, it hid the accuracy peak of a
+        // surface's 1-D cut at alpha = 0).
+        legend_above: true,
         ..CurveChart::new(xs)
     };
     chart.validate(path)?;
