@@ -115,18 +115,11 @@ fn fixture() -> &'static Fixture {
                 )
             })
             .collect();
-        let group = ExplorerGroup {
-            heading: "Explore the landscapes".into(),
-            text: "Both minima on one colour scale.".into(),
+        let group = models::linked_minima(
+            "Explore the landscapes",
+            "Both minima on one colour scale.",
             explorers,
-            style: ContourStyle {
-                vmin: 0.1,
-                vmax: 30.0,
-                vlevel: 0.25,
-                log: true,
-            },
-            linked: true,
-        };
+        );
         Fixture { minima, group }
     })
 }
