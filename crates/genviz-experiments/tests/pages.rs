@@ -27,10 +27,7 @@ use genviz_landscape::direction::read_directions;
 use genviz_landscape::{Plane, Surface};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
-
-/// One browser at a time: the machines running these tests have two cores.
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
+use std::sync::OnceLock;
 
 /// A copy of a page open in headless Chromium, with the browser lock held until it closes.
 struct Shown {
@@ -45,10 +42,9 @@ struct Shown {
 /// wrote them) and opens the copy in a `width` x `height` Chromium logging to `<name>.log`;
 /// `None`, and `test` skipped with a notice, without Chromium.
 fn show(test: &str, page: &Path, name: &str, (width, height): (u32, u32)) -> Option<Shown> {
-    let chromium = chromium::chromium_or_skip(test)?;
+    let (chromium, _lock) = chromium::browser_turn(test)?;
     let shown = output_dir().join(format!("{name}.html"));
     std::fs::copy(page, &shown).unwrap();
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut browser = Browser::launch(
         &chromium,
         &output_dir().join(format!("{name}.log")),
@@ -241,10 +237,9 @@ fn a_folder_of_runs_gets_an_index_with_a_comparison_table() {
         assert!(html.contains(&format!(">{column}</th>")), "{column}");
     }
     assert!(!html.contains(">top eigenvalue</th>"), "no run has one");
-    let Some(chromium) = chromium::chromium_or_skip("a_folder_of_runs_gets_an_index") else {
+    let Some((chromium, _lock)) = chromium::browser_turn("a_folder_of_runs_gets_an_index") else {
         return;
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut browser = Browser::launch(&chromium, &output_dir().join("index.log"), 1200, 800);
     browser.open(&index);
     assert_eq!(
