@@ -126,28 +126,13 @@ impl Raster {
         if area.abs() < 1e-12 {
             return;
         }
-        let min_x = v
-            .iter()
-            .map(|p| p.x)
-            .fold(f64::INFINITY, f64::min)
-            .floor()
-            .max(0.0) as usize;
-        let max_x = v
-            .iter()
-            .map(|p| p.x)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil();
-        let min_y = v
-            .iter()
-            .map(|p| p.y)
-            .fold(f64::INFINITY, f64::min)
-            .floor()
-            .max(0.0) as usize;
-        let max_y = v
-            .iter()
-            .map(|p| p.y)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil();
+        // The pixel rows and columns the triangle's bounding box covers.
+        let span = |coord: fn(&Vert) -> f64| {
+            let lo = v.iter().map(coord).fold(f64::INFINITY, f64::min);
+            let hi = v.iter().map(coord).fold(f64::NEG_INFINITY, f64::max);
+            (lo.floor().max(0.0) as usize, hi.ceil())
+        };
+        let ((min_x, max_x), (min_y, max_y)) = (span(|p| p.x), span(|p| p.y));
         if max_x < 0.0 || max_y < 0.0 {
             return;
         }
