@@ -560,23 +560,7 @@ fn conv_training_augments_batches_only_when_asked() {
     tiny_fashion_mnist(&data, 64, 20);
     let run = |name: &str, extra: &[&str]| {
         let out = dir.path().join(name);
-        let mut args = vec![
-            "train",
-            "--data",
-            "fashion-mnist",
-            "--data-dir",
-            data.to_str().unwrap(),
-            "--model",
-            "cnn",
-            "--steps",
-            "3",
-            "--batch-size",
-            "16",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        ok(genviz(&args));
+        common::train_tiny_cnn(&data, &out, extra);
         json(&out.join("run.json"))
     };
     let plain = run("plain", &[]);

@@ -186,21 +186,7 @@ fn a_built_in_image_set_feeds_an_onnx_conv_net_whose_input_fits() {
     let fashion = dir.path().join("data").join("fashion-mnist");
     common::tiny_fashion_mnist(&fashion, 64, 20);
     let run = dir.path().join("cnn");
-    ok(genviz(&[
-        "train",
-        "--data",
-        "fashion-mnist",
-        "--data-dir",
-        s(&fashion),
-        "--model",
-        "cnn",
-        "--steps",
-        "3",
-        "--batch-size",
-        "16",
-        "--out",
-        s(&run),
-    ]));
+    common::train_tiny_cnn(&fashion, &run, &[]);
     let onnx = dir.path().join("cnn.onnx");
     ok(genviz(&["export", s(&run), "--onnx", s(&onnx)]));
 

@@ -550,12 +550,7 @@ pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
 
 /// Parses `.npy` bytes as `f32` values (float32 or float64 data); `path` names them in errors.
 pub fn parse_npy_f32(bytes: &[u8], path: &Path) -> Result<(Vec<f32>, Vec<usize>)> {
-    npy_f32(bytes).map_err(|e| {
-        Error::bad_file(
-            path,
-            format!("expected a float32 or float64 .npy array: {e}"),
-        )
-    })
+    parse_npy(bytes, path, npy_f32, "a float32 or float64 .npy array")
 }
 
 /// Reads a standalone `.npy` file of integers as `i64` values with their shape.
@@ -565,12 +560,23 @@ pub fn read_npy_i64(path: &Path) -> Result<(Vec<i64>, Vec<usize>)> {
 
 /// Parses `.npy` bytes of integers as `i64` values; `path` names them in errors.
 pub fn parse_npy_i64(bytes: &[u8], path: &Path) -> Result<(Vec<i64>, Vec<usize>)> {
-    npy_i64(bytes).map_err(|e| {
-        Error::bad_file(
-            path,
-            format!("expected an .npy array of integer labels (int8..int64 or uint8..uint64): {e}"),
-        )
-    })
+    parse_npy(
+        bytes,
+        path,
+        npy_i64,
+        "an .npy array of integer labels (int8..int64 or uint8..uint64)",
+    )
+}
+
+/// `.npy` bytes decoded by `decode`, its complaint turned into a bad-file error naming `path`
+/// and what was `expected`.
+fn parse_npy<T>(
+    bytes: &[u8],
+    path: &Path,
+    decode: impl FnOnce(&[u8]) -> std::result::Result<(Vec<T>, Vec<usize>), String>,
+    expected: &str,
+) -> Result<(Vec<T>, Vec<usize>)> {
+    decode(bytes).map_err(|e| Error::bad_file(path, format!("expected {expected}: {e}")))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod network;
 pub mod params;
 pub mod rng;
+pub mod wrapper;
 
 pub use dataset::Dataset;
 pub use error::{Error, Result};
@@ -24,6 +25,7 @@ pub use fingerprint::Fingerprint;
 pub use layout::{Layout, Role, TensorSpec};
 pub use network::{Affine, Batch, Eval, Network};
 pub use params::Params;
+pub use wrapper::{Call, Wrapper};
 
 /// The version of genviz, recorded in every run folder.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -159,43 +159,64 @@ fn onnx_vs_native(repeats: usize) -> Result<serde_json::Value> {
 /// Forward GFLOP/s of evaluating a wide MLP at many parameter vectors (best of `repeats`).
 fn w256_gflops(repeats: usize) -> Result<(f64, f64)> {
     use genviz_core::Network;
+    let (spec, net, data) = random_mlp(2, vec![256; 4], 2, 2000, -1.0..1.0, "bench-data")?;
+    let thetas: Vec<Vec<f32>> = (0..64).map(|k| pytorch_init(&spec, k)).collect();
+    let refs: Vec<&[f32]> = thetas.iter().map(|t| t.as_slice()).collect();
+    let weights: usize = spec.widths().windows(2).map(|w| w[0] * w[1]).sum();
+    let flops = 2.0 * weights as f64 * data.len() as f64 * refs.len() as f64;
+    let best = fastest(repeats, || {
+        net.evaluate(&refs, &data);
+        Ok(())
+    })?;
+    Ok((flops / best / 1e9, best))
+}
+
+/// A ReLU softmax MLP `input_dim`-`hidden`-`num_classes` and `n` examples uniform in `range`
+/// (labels cycling through the classes) from stream `stream`: a benchmark's workload.
+fn random_mlp(
+    input_dim: usize,
+    hidden: Vec<usize>,
+    num_classes: usize,
+    n: usize,
+    range: std::ops::Range<f32>,
+    stream: &str,
+) -> Result<(genviz_mlp::MlpSpec, Mlp, genviz_core::Dataset)> {
     use rand::Rng as _;
     let spec = genviz_mlp::MlpSpec {
-        input_dim: 2,
-        hidden: vec![256; 4],
-        num_classes: 2,
+        input_dim,
+        hidden,
+        num_classes,
         activation: genviz_mlp::Activation::Relu,
         head: genviz_mlp::Head::Softmax,
     };
     let net = Mlp::new(spec.clone())?;
-    let mut r = rng::stream(0, "bench-data");
-    let n = 2000;
+    let mut r = rng::stream(0, stream);
     let data = genviz_core::Dataset::new(
-        (0..2 * n).map(|_| r.gen_range(-1.0..1.0)).collect(),
-        (0..n).map(|i| (i % 2) as u32).collect(),
-        2,
-        2,
+        (0..input_dim * n)
+            .map(|_| r.gen_range(range.clone()))
+            .collect(),
+        (0..n).map(|i| (i % num_classes) as u32).collect(),
+        input_dim,
+        num_classes,
     )?;
-    let thetas: Vec<Vec<f32>> = (0..64)
-        .map(|k| {
-            init_params(
-                &spec,
-                genviz_mlp::Init::Pytorch,
-                &mut rng::stream(k, "init"),
-            )
-            .into_values()
-        })
-        .collect();
-    let refs: Vec<&[f32]> = thetas.iter().map(|t| t.as_slice()).collect();
-    let weights: usize = spec.widths().windows(2).map(|w| w[0] * w[1]).sum();
-    let flops = 2.0 * weights as f64 * n as f64 * refs.len() as f64;
+    Ok((spec, net, data))
+}
+
+/// PyTorch-initialised parameters of `spec` from seed `k`.
+fn pytorch_init(spec: &genviz_mlp::MlpSpec, k: u64) -> Vec<f32> {
+    init_params(spec, genviz_mlp::Init::Pytorch, &mut rng::stream(k, "init")).into_values()
+}
+
+/// The fastest of `repeats + 1` runs of `f`, in seconds (the extra run lets one warm caches
+/// and thread pools without being reported).
+fn fastest(repeats: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     let mut best = f64::INFINITY;
     for _ in 0..repeats.max(1) + 1 {
         let start = std::time::Instant::now();
-        net.evaluate(&refs, &data);
+        f()?;
         best = best.min(start.elapsed().as_secs_f64());
     }
-    Ok((flops / best / 1e9, best))
+    Ok(best)
 }
 
 /// Times 200 exact radii at a briefly trained swiss-roll minimum, and Hessian-vector products
@@ -228,12 +249,10 @@ fn basin_and_hessian(
     };
     let theta = train(request, &mut |_| {})?.params;
     let rays = RayConfig::filter_normalised(200, 0);
-    let mut best = f64::INFINITY;
-    for _ in 0..repeats.max(1) + 1 {
-        let start = std::time::Instant::now();
+    let best = fastest(repeats, || {
         radii(net, &theta, train_set, &rays)?;
-        best = best.min(start.elapsed().as_secs_f64());
-    }
+        Ok(())
+    })?;
     let h = genviz_landscape::hessian::Hessian::new(net, theta.values(), train_set);
     let v = vec![1.0; theta.values().len()];
     let count = 200;
@@ -248,32 +267,12 @@ fn basin_and_hessian(
 /// and without it (best of `repeats`).
 fn affine_first_layer(repeats: usize) -> Result<(f64, f64)> {
     use genviz_core::{Affine, Network};
-    use rand::Rng as _;
-    let spec = genviz_mlp::MlpSpec {
-        input_dim: 784,
-        hidden: vec![128],
-        num_classes: 10,
-        activation: genviz_mlp::Activation::Relu,
-        head: genviz_mlp::Head::Softmax,
-    };
-    let net = Mlp::new(spec.clone())?;
-    let mut r = rng::stream(0, "bench-affine");
-    let n = 1000;
-    let data = genviz_core::Dataset::new(
-        (0..784 * n).map(|_| r.gen_range(0.0..1.0)).collect(),
-        (0..n).map(|i| (i % 10) as u32).collect(),
-        784,
-        10,
-    )?;
-    let p = |k| {
-        init_params(
-            &spec,
-            genviz_mlp::Init::Pytorch,
-            &mut rng::stream(k, "init"),
-        )
-        .into_values()
-    };
-    let (c, x, y) = (p(0), p(1), p(2));
+    let (spec, net, data) = random_mlp(784, vec![128], 10, 1000, 0.0..1.0, "bench-affine")?;
+    let (c, x, y) = (
+        pytorch_init(&spec, 0),
+        pytorch_init(&spec, 1),
+        pytorch_init(&spec, 2),
+    );
     let plane = Affine {
         center: &c,
         x: &x,
@@ -282,21 +281,14 @@ fn affine_first_layer(repeats: usize) -> Result<(f64, f64)> {
     let coords: Vec<(f64, f64)> = (0..64)
         .map(|k| ((k % 8) as f64 / 8.0, (k / 8) as f64 / 8.0))
         .collect();
-    let time = |f: &dyn Fn()| {
-        let mut best = f64::INFINITY;
-        for _ in 0..repeats.max(1) + 1 {
-            let start = std::time::Instant::now();
-            f();
-            best = best.min(start.elapsed().as_secs_f64());
-        }
-        best
-    };
-    let fast = time(&|| {
+    let fast = fastest(repeats, || {
         net.evaluate_affine(plane, &coords, &data);
-    });
-    let plain = time(&|| {
+        Ok(())
+    })?;
+    let plain = fastest(repeats, || {
         genviz_core::network::evaluate_affine_points(&net, plane, &coords, &data);
-    });
+        Ok(())
+    })?;
     Ok((fast, plain))
 }
 

@@ -135,6 +135,21 @@ pub struct HessianRun {
     pub record: RunRecord,
 }
 
+impl HessianRun {
+    /// What a non-root MPI rank returns once its share is done: the record of the job, no
+    /// results (rank 0 gathers them and writes the files).
+    fn off_root(config: &HessianConfig) -> Result<Self> {
+        Ok(HessianRun {
+            results: None,
+            record: RunRecord::new(
+                Job::Hessian(config.clone()),
+                Some(config.seed),
+                &None::<HessianResults>,
+            )?,
+        })
+    }
+}
+
 /// Runs [`HessianConfig`] into `dir`: `hessian.npz` (eigenvalues, trace, and where asked
 /// the density on its grid, the Lanczos nodes and weights, the ratio map with its
 /// coordinates), `hessian_density.png`, `hessian_ratio_map.png` and `run.json`. Rerunning
@@ -150,15 +165,7 @@ pub fn run(config: &HessianConfig, dir: &Path, progress: &dyn Progress) -> Resul
     let side = config.side();
     if side == 0 && !ranks.is_root() {
         // Only a ratio map splits over ranks; rank 0 computes the rest alone.
-        let record = RunRecord::new(
-            Job::Hessian(config.clone()),
-            Some(config.seed),
-            &None::<HessianResults>,
-        )?;
-        return Ok(HessianRun {
-            results: None,
-            record,
-        });
+        return HessianRun::off_root(config);
     }
     crate::run_dir::create(dir)?;
     let start = Instant::now();
@@ -246,15 +253,7 @@ pub fn run(config: &HessianConfig, dir: &Path, progress: &dyn Progress) -> Resul
             // Rank 0 holds this rank's points now.
             std::fs::remove_file(&state_path)
                 .with_context(|| format!("removing {}", state_path.display()))?;
-            let record = RunRecord::new(
-                Job::Hessian(config.clone()),
-                Some(config.seed),
-                &None::<HessianResults>,
-            )?;
-            return Ok(HessianRun {
-                results: None,
-                record,
-            });
+            return HessianRun::off_root(config);
         };
         for part in &all {
             for (i, pair) in part.chunks(2).enumerate() {

@@ -5,7 +5,7 @@ use crate::config::DataConfig;
 use crate::record::RunRecord;
 use anyhow::{bail, Context, Result};
 use genviz_conv::{Device, DeviceNet};
-use genviz_core::{rng, Affine, Batch, Dataset, Eval, Layout, Network, Params};
+use genviz_core::{rng, Dataset, Network, Params, Wrapper};
 use genviz_mlp::Mlp;
 pub use genviz_onnx::{BnMode, Head};
 use genviz_onnx::{OnnxModel, OnnxNet, OnnxOptions};
@@ -187,32 +187,10 @@ impl AnyNet {
     }
 }
 
-impl Network for AnyNet {
-    fn layout(&self) -> &Arc<Layout> {
-        self.net().layout()
-    }
-    fn num_classes(&self) -> usize {
-        self.net().num_classes()
-    }
-    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
-        self.net().evaluate(thetas, data)
-    }
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
-        self.net().evaluate_affine(plane, coords, data)
-    }
-    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
-        self.net().hvp(theta, v, data)
-    }
-    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
-        self.net().loss_grad(theta, batch, grad)
-    }
-    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
-        self.net().logits(theta, inputs, n)
+/// Every call goes to the family's own network, its fast paths included.
+impl Wrapper for AnyNet {
+    fn inner(&self) -> &dyn Network {
+        self.net()
     }
 }
 

@@ -27,10 +27,37 @@ use genviz_landscape::direction::read_directions;
 use genviz_landscape::{Plane, Surface};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
-/// One browser at a time: the machines running these tests have two cores.
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
+/// A copy of a page open in headless Chromium, with the browser lock held until it closes.
+struct Shown {
+    browser: Browser,
+    /// The copy.
+    page: PathBuf,
+    // Dropped after the browser: fields drop in order.
+    _lock: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Copies `page` to `<output_dir>/<name>.html` (so the other tests' pages stay as the jobs
+/// wrote them) and opens the copy in a `width` x `height` Chromium logging to `<name>.log`;
+/// `None`, and `test` skipped with a notice, without Chromium.
+fn show(test: &str, page: &Path, name: &str, (width, height): (u32, u32)) -> Option<Shown> {
+    let (chromium, _lock) = chromium::browser_turn(test)?;
+    let shown = output_dir().join(format!("{name}.html"));
+    std::fs::copy(page, &shown).unwrap();
+    let mut browser = Browser::launch(
+        &chromium,
+        &output_dir().join(format!("{name}.log")),
+        width,
+        height,
+    );
+    browser.open(&shown);
+    Some(Shown {
+        browser,
+        page: shown,
+        _lock,
+    })
+}
 
 /// Half-width of the test surfaces, in filter-normalised units: wide enough that a briefly
 /// trained swiss-roll net's accuracy drops well inside it.
@@ -210,10 +237,9 @@ fn a_folder_of_runs_gets_an_index_with_a_comparison_table() {
         assert!(html.contains(&format!(">{column}</th>")), "{column}");
     }
     assert!(!html.contains(">top eigenvalue</th>"), "no run has one");
-    let Some(chromium) = chromium::chromium_or_skip("a_folder_of_runs_gets_an_index") else {
+    let Some((chromium, _lock)) = chromium::browser_turn("a_folder_of_runs_gets_an_index") else {
         return;
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut browser = Browser::launch(&chromium, &output_dir().join("index.log"), 1200, 800);
     browser.open(&index);
     assert_eq!(
@@ -291,19 +317,19 @@ fn check_grid_point(browser: &mut Browser, i: usize, s: &Surface, k: usize, what
 
 #[test]
 fn the_surface_page_works_offline_and_its_explorer_agrees_with_surface_npz() {
-    let Some(chromium) = chromium::chromium_or_skip("the_surface_page_works_offline") else {
+    let r = runs();
+    let Some(mut shown) = show(
+        "the_surface_page_works_offline",
+        &r.surface.join("report.html"),
+        "surface",
+        (1500, 1000),
+    ) else {
         return;
     };
-    let r = runs();
     let s = Surface::load(&r.surface.join("surface.npz")).unwrap();
-    // Work on a copy, so that the other tests' pages stay as the jobs wrote them.
+    let (path, browser) = (shown.page.clone(), &mut shown.browser);
     let out = output_dir();
-    let path = out.join("surface.html");
-    std::fs::copy(r.surface.join("report.html"), &path).unwrap();
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut browser = Browser::launch(&chromium, &out.join("surface.log"), 1500, 1000);
-    browser.open(&path);
-    wait_first_frames(&mut browser);
+    wait_first_frames(browser);
     browser.wait_for("document.body.dataset.plotsRendered !== undefined");
     assert_eq!(
         browser.eval("document.body.dataset.plotsRendered"),
@@ -311,8 +337,8 @@ fn the_surface_page_works_offline_and_its_explorer_agrees_with_surface_npz() {
     );
     let last = POINTS * POINTS - 1;
     for k in [POINTS * POINTS / 2, 0, last, 3 * POINTS + 7, POINTS - 1] {
-        move_to(&mut browser, 0, s.coords(k));
-        check_grid_point(&mut browser, 0, &s, k, "surface page");
+        move_to(browser, 0, s.coords(k));
+        check_grid_point(browser, 0, &s, k, "surface page");
     }
     browser.eval("genvizExplorer.set(0, 0, 0, 0)");
 
@@ -438,14 +464,15 @@ fn an_image_model_page_shows_genviz_numbers_and_predictions_on_hover() {
     }
     assert_eq!(strip["predictions"], json!(expected));
 
-    let Some(chromium) = chromium::chromium_or_skip("an_image_model_page_shows_predictions") else {
+    let Some(mut shown) = show(
+        "an_image_model_page_shows_predictions",
+        &path,
+        "image-surface",
+        (1300, 1000),
+    ) else {
         return;
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let shown = output_dir().join("image-surface.html");
-    std::fs::copy(&path, &shown).unwrap();
-    let mut browser = Browser::launch(&chromium, &output_dir().join("image.log"), 1300, 1000);
-    browser.open(&shown);
+    let (shown, browser) = (shown.page.clone(), &mut shown.browser);
     browser.wait_for("document.body.dataset.hoverViews === '1'");
     // A real pointer over the map's top-right cell: grid point (2, 2).
     browser.scroll_to("section.hover-view canvas.hover-map");
@@ -526,15 +553,16 @@ fn the_paper_report_explores_both_minima_on_both_planes() {
     let explorer = html.find("Explore both minima").unwrap();
     assert!(fig3 < explorer && explorer < html.find("Interactive 3-D surfaces").unwrap());
 
-    let Some(chromium) = chromium::chromium_or_skip("the_paper_report_explores_both_minima") else {
+    let Some(mut shown) = show(
+        "the_paper_report_explores_both_minima",
+        &path,
+        "paper-report",
+        (1500, 1000),
+    ) else {
         return;
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let shown = output_dir().join("paper-report.html");
-    std::fs::copy(&path, &shown).unwrap();
-    let mut browser = Browser::launch(&chromium, &output_dir().join("paper.log"), 1500, 1000);
-    browser.open(&shown);
-    wait_first_frames(&mut browser);
+    let (shown, browser) = (shown.page.clone(), &mut shown.browser);
+    wait_first_frames(browser);
     for plane in [0, 1] {
         if plane == 1 {
             browser.eval("document.querySelector('.plane-toggle input[value=\"1\"]').click()");
@@ -550,19 +578,13 @@ fn the_paper_report_explores_both_minima_on_both_planes() {
         let [clean, poisoned] = [0, 1].map(|i| &grids[i][plane]);
         assert_eq!((&clean.xs, &clean.ys), (&poisoned.xs, &poisoned.ys));
         for k in [0, 7, 12, 19, 24] {
-            move_to(&mut browser, 0, clean.coords(k));
+            move_to(browser, 0, clean.coords(k));
             for (i, s) in [clean, poisoned].into_iter().enumerate() {
-                check_grid_point(
-                    &mut browser,
-                    i,
-                    s,
-                    k,
-                    &format!("explorer {i} plane {plane}"),
-                );
+                check_grid_point(browser, i, s, k, &format!("explorer {i} plane {plane}"));
             }
         }
-        move_to(&mut browser, 0, (0.125, -0.125));
-        wait_fine(&mut browser);
+        move_to(browser, 0, (0.125, -0.125));
+        wait_fine(browser);
         browser.scroll_to("section.explorers .explorer-row");
         browser.screenshot(
             &output_dir().join(format!("paper-plane-{plane}.png")),

@@ -5,6 +5,10 @@ use crate::*;
 use genviz_core::{io, rng, Batch, Dataset, Network, Params};
 use rand::Rng as _;
 
+#[path = "reference.rs"]
+mod reference;
+use reference::{reference_logits, reference_loss};
+
 fn data(n: usize, dim: usize, classes: usize, seed: u64) -> Dataset {
     let mut r = rng::stream(seed, "test-data");
     let x = (0..n * dim).map(|_| r.gen_range(-2.0..2.0)).collect();
@@ -27,81 +31,6 @@ fn mlp_spec(
         activation,
         head,
     }
-}
-
-/// A plain, one-example-at-a-time forward pass in f64.
-fn reference_logits(spec: &MlpSpec, theta: &[f32], x: &[f32]) -> Vec<f64> {
-    let widths = spec.widths();
-    let mut a: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-    let mut off = 0;
-    for l in 1..widths.len() {
-        let (n_in, n_out) = (widths[l - 1], widths[l]);
-        let w = &theta[off..off + n_in * n_out];
-        let b = &theta[off + n_in * n_out..off + n_in * n_out + n_out];
-        off += n_in * n_out + n_out;
-        let mut z: Vec<f64> = (0..n_out)
-            .map(|o| {
-                b[o] as f64
-                    + (0..n_in)
-                        .map(|i| w[o * n_in + i] as f64 * a[i])
-                        .sum::<f64>()
-            })
-            .collect();
-        if l < widths.len() - 1 {
-            for v in &mut z {
-                *v = match spec.activation {
-                    Activation::Relu => v.max(0.0),
-                    Activation::Tanh => v.tanh(),
-                    Activation::LeakyRelu { slope } => {
-                        if *v < 0.0 {
-                            *v * slope as f64
-                        } else {
-                            *v
-                        }
-                    }
-                };
-            }
-        }
-        a = z;
-    }
-    a
-}
-
-fn reference_loss(
-    spec: &MlpSpec,
-    theta: &[f32],
-    d: &Dataset,
-    coef: &[f32],
-    reverse: &[bool],
-) -> f64 {
-    (0..d.len())
-        .map(|i| {
-            let z = reference_logits(spec, theta, d.row(i));
-            let y = d.labels()[i] as usize;
-            let l = match spec.head {
-                Head::Sigmoid => {
-                    let p1 = 1.0 / (1.0 + (-z[0]).exp());
-                    let p_y = if y == 1 { p1 } else { 1.0 - p1 };
-                    if reverse[i] {
-                        -(1.0 - p_y).ln()
-                    } else {
-                        -p_y.ln()
-                    }
-                }
-                Head::Softmax => {
-                    let m = z.iter().cloned().fold(f64::MIN, f64::max);
-                    let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
-                    let p_y = (z[y] - m).exp() / s;
-                    if reverse[i] {
-                        -(1.0 - p_y).ln()
-                    } else {
-                        -p_y.ln()
-                    }
-                }
-            };
-            coef[i] as f64 * l
-        })
-        .sum()
 }
 
 fn check_gradient(spec: MlpSpec) {

@@ -3,17 +3,13 @@
 
 #[path = "../tests/scenes/mod.rs"]
 mod scenes;
+mod support;
 
 use genviz_render::{draw_path_gif, draw_wiggle_gif, read_gif, write_rgb_png};
 use scenes::{path_animation, wiggle};
 
 fn main() -> genviz_core::Result<()> {
-    let dir = std::path::PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "animation-demo".into()),
-    );
-    std::fs::create_dir_all(&dir).map_err(|e| genviz_core::Error::io(&dir, e))?;
+    let dir = support::output_dir("animation-demo")?;
     let gifs = [
         ("wiggle", {
             let p = dir.join("wiggle.gif");

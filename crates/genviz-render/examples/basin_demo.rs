@@ -5,11 +5,13 @@
 //!
 //! Run with `cargo run -p genviz-render --example basin_demo`.
 
-use std::path::PathBuf;
+mod support;
+#[path = "../tests/support/surfaces.rs"]
+mod surfaces;
 
-use genviz_render::{
-    draw_radius_histograms, draw_spectral_density, draw_volume_bars, RadiusGroup, VolumeBar,
-};
+use surfaces::{linspace, radius_groups, volume_bars};
+
+use genviz_render::{draw_radius_histograms, draw_spectral_density, draw_volume_bars};
 
 /// A small deterministic generator (SplitMix64) so the demo needs no extra dependencies.
 struct Rng(u64);
@@ -39,13 +41,6 @@ impl Rng {
     }
 }
 
-/// `n` evenly spaced points from `a` to `b`.
-fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
-        .collect()
-}
-
 /// A normal density with mean `mu` and standard deviation `sd`, scaled by `weight`.
 fn bump(x: f64, mu: f64, sd: f64, weight: f64) -> f64 {
     let z = (x - mu) / sd;
@@ -53,11 +48,7 @@ fn bump(x: f64, mu: f64, sd: f64, weight: f64) -> f64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/genviz-basin-demo"));
-    std::fs::create_dir_all(&dir)?;
+    let dir = support::output_dir("/tmp/genviz-basin-demo")?;
     let mut rng = Rng(2019);
 
     // Basin radii along 400 random rays from each minimum.
@@ -67,51 +58,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for r in poisoned.iter_mut().take(3) {
         *r = f64::INFINITY;
     }
-    let groups = [
-        RadiusGroup {
-            label: "clean".into(),
-            radii: clean.clone(),
-        },
-        RadiusGroup {
-            label: "poisoned".into(),
-            radii: poisoned,
-        },
-    ];
+    let groups = radius_groups([("clean", clean.clone()), ("poisoned", poisoned)]);
     let p = dir.join("radii.png");
     draw_radius_histograms(&p, "Basin radii of good and bad minima", &groups, "radius")?;
     println!("{}", p.display());
 
     // Radii within one order of magnitude: linear bins.
-    let close = [
-        RadiusGroup {
-            label: "SGD, batch 128".into(),
-            radii: clean,
-        },
-        RadiusGroup {
-            label: "SGD, batch 4096".into(),
-            radii: rng.lognormal(400, 0.18, 0.25),
-        },
-    ];
+    let close = radius_groups([
+        ("SGD, batch 128", clean),
+        ("SGD, batch 4096", rng.lognormal(400, 0.18, 0.25)),
+    ]);
     let p = dir.join("radii_linear.png");
     draw_radius_histograms(&p, "Basin radii (linear bins)", &close, "radius")?;
     println!("{}", p.display());
 
-    let bars = [
-        VolumeBar {
-            label: "clean".into(),
-            log10_volume: -1500.0,
-            low: -1520.0,
-            high: -1480.0,
-        },
-        VolumeBar {
-            label: "poisoned".into(),
-            log10_volume: -7100.0,
-            low: -7150.0,
-            high: -7060.0,
-        },
-    ];
     let p = dir.join("volumes.png");
-    draw_volume_bars(&p, "Basin volumes", &bars)?;
+    draw_volume_bars(&p, "Basin volumes", &volume_bars())?;
     println!("{}", p.display());
 
     // Hessian eigenvalue densities: a bulk at 0 and an outlier group at 40.

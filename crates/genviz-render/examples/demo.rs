@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run -p genviz-render --example demo`.
 
-use std::path::PathBuf;
+mod support;
 
 use genviz_render::{
     draw_decision_boundaries, draw_training_curves, BoundaryPanel, Curve, PlotPoint,
@@ -61,11 +61,7 @@ fn nearest_grid(
 }
 
 fn main() -> genviz_core::Result<()> {
-    let dir = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/genviz-render-demo"));
-    std::fs::create_dir_all(&dir).map_err(|e| genviz_core::Error::io(&dir, e))?;
+    let dir = support::output_dir("/tmp/genviz-render-demo")?;
 
     let data = spirals(120);
     let range = (-18.0, 18.0);

@@ -11,7 +11,7 @@
 #[path = "../tests/support/models.rs"]
 mod models;
 
-use std::path::PathBuf;
+mod support;
 
 use genviz_core::{rng, Network, Params};
 use genviz_landscape::direction::random_direction;
@@ -19,8 +19,7 @@ use genviz_landscape::hessian::{self, Hessian};
 use genviz_landscape::{BiasPolicy, Normalization, Plane};
 use genviz_mlp::MlpSpec;
 use genviz_render::{
-    write_run_page, ContourStyle, ExplorerGroup, InteractiveSurface, PageBlock, RunPage,
-    SurfaceBlock, TextBlock,
+    write_run_page, InteractiveSurface, PageBlock, RunPage, SurfaceBlock, TextBlock,
 };
 use genviz_train::{LrSchedule, OptimizerConfig, PoisonConfig, TrainConfig};
 
@@ -89,11 +88,7 @@ fn eigen_direction(t: &models::Trained, seed: u64) -> Params {
 }
 
 fn main() {
-    let dir = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/genviz-explorer-demo"));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = support::output_dir("/tmp/genviz-explorer-demo").unwrap();
     let seed = 0;
     let data = || models::swiss_roll(seed);
     let runs = [
@@ -172,20 +167,12 @@ fn main() {
                      fresh poison points with flipped labels."
                 ),
             }),
-            PageBlock::Explorers(ExplorerGroup {
-                heading: "Explore the two minima".into(),
-                text: "Both loss maps share one colour scale: the clean basin is wide and deep, \
-                       the poisoned one narrow."
-                    .into(),
+            PageBlock::Explorers(models::linked_minima(
+                "Explore the two minima",
+                "Both loss maps share one colour scale: the clean basin is wide and deep, the \
+                 poisoned one narrow.",
                 explorers,
-                style: ContourStyle {
-                    vmin: 0.1,
-                    vmax: 30.0,
-                    vlevel: 0.25,
-                    log: true,
-                },
-                linked: true,
-            }),
+            )),
             PageBlock::Surfaces(SurfaceBlock {
                 heading: "The two landscapes in 3-D".into(),
                 text: String::new(),

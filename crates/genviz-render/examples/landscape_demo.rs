@@ -4,55 +4,22 @@
 //!
 //! Run with `cargo run -p genviz-render --example landscape_demo`.
 
-use std::path::PathBuf;
+mod support;
+#[path = "../tests/support/surfaces.rs"]
+mod surfaces;
+
+use surfaces::{fine, good, linspace, log_scale, sharp, surface};
 
 use genviz_render::{
     draw_contour, draw_curve_1d, draw_heatmap, draw_surface_3d, ContourStyle, Marker, PathOverlay,
-    Series1d, SurfaceGrid,
+    Series1d,
 };
 
-/// `n` evenly spaced points from `a` to `b`.
-fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
-        .collect()
-}
-
-/// A 51x51 surface over [-1, 1]^2 from `f`, clipped at 10.
-fn surface(title: &str, f: impl Fn(f64, f64) -> f64) -> SurfaceGrid {
-    let xs = linspace(-1.0, 1.0, 51);
-    let ys = xs.clone();
-    let values = ys
-        .iter()
-        .flat_map(|&y| xs.iter().map(move |&x| (x, y)))
-        .map(|(x, y)| f(x, y).min(10.0))
-        .collect();
-    SurfaceGrid {
-        xs,
-        ys,
-        values,
-        title: title.into(),
-        value_label: "train loss".into(),
-    }
-}
-
-fn good(x: f64, y: f64) -> f64 {
-    0.05 + 0.5 * (x * x + y * y)
-}
-
-fn sharp(x: f64, y: f64) -> f64 {
-    0.05 + 12.0 * (x * x + 0.5 * y * y) + 0.3 * (8.0 * x).sin().powi(2)
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args()
-        .nth(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/genviz-landscape-demo"));
-    std::fs::create_dir_all(&dir)?;
+    let dir = support::output_dir("/tmp/genviz-landscape-demo")?;
 
-    let good_s = surface("good minimum (clean)", good);
-    let sharp_s = surface("sharp minimum (poisoned)", sharp);
+    let good_s = surface("good minimum (clean)", 51, good);
+    let sharp_s = surface("sharp minimum (poisoned)", 51, sharp);
 
     // A spiralling trajectory into the good minimum, as a PCA projection would show it.
     let trajectory: Vec<(f64, f64)> = (0..30)
@@ -63,19 +30,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (r * a.cos(), r * a.sin())
         })
         .collect();
-    let fine = ContourStyle {
-        vmin: 0.1,
-        vmax: 1.2,
-        vlevel: 0.1,
-        log: false,
-    };
     let contour = dir.join("contour.png");
     draw_contour(
         &contour,
         &[
             (
                 good_s.clone(),
-                fine,
+                fine(),
                 vec![PathOverlay {
                     points: trajectory,
                     label: "SGD trajectory".into(),
@@ -90,12 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     )?;
     let contour_log = dir.join("contour_log.png");
-    let log_style = ContourStyle {
-        vmin: 0.05,
-        vmax: 10.0,
-        vlevel: 0.25,
-        log: true,
-    };
+    let log_style = log_scale(0.25);
     draw_contour(
         &contour_log,
         &[
@@ -104,12 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ],
     )?;
 
-    let heat_style = ContourStyle {
-        vmin: 0.05,
-        vmax: 10.0,
-        vlevel: 0.5,
-        log: true,
-    };
+    let heat_style = log_scale(0.5);
     let heatmap = dir.join("heatmap.png");
     draw_heatmap(
         &heatmap,
@@ -123,7 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
 
     // A surface with unfilled (NaN) points, as a half-finished Li et al. run leaves it.
-    let mut partial = surface("partially computed", good);
+    let mut partial = surface("partially computed", 51, good);
     for (k, v) in partial.values.iter_mut().enumerate() {
         if k > 51 * 38 || (k % 51 > 30 && k / 51 > 20) {
             *v = f64::NAN;

@@ -339,13 +339,7 @@ pub(crate) fn value_text(v: f64) -> String {
     } else {
         3
     };
-    let s = format!("{v:.decimals$}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
+    crate::style::trimmed(v, decimals)
 }
 
 /// A "nice" step (1, 2 or 5 times a power of ten) of about `raw`.

@@ -73,27 +73,22 @@ pub(crate) fn draw(path: &Path, f: &MinefieldFigure) -> Result<()> {
     if !all_finite {
         return Err(invalid("a point's coordinate or value is not finite"));
     }
-    let xs = f
-        .good
-        .iter()
-        .chain(&f.bad)
-        .map(|p| p.x)
-        .chain([f.final_iterate.0]);
-    let ys = f
-        .good
-        .iter()
-        .chain(&f.bad)
-        .map(|p| p.y)
-        .chain([f.final_iterate.1]);
-    let range = |it: &mut dyn Iterator<Item = f64>| {
-        let (lo, hi) = it.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(v), b.max(v))
-        });
+    // One axis's range over every point and the final iterate (`last`), padded by 6%.
+    let range = |coord: fn(&EmbeddedPoint) -> f64, last: f64| {
+        let (lo, hi) = f
+            .good
+            .iter()
+            .chain(&f.bad)
+            .map(coord)
+            .chain([last])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
         let pad = ((hi - lo) * 0.06).max(1e-6);
         (lo - pad, hi + pad)
     };
-    let (x0, x1) = range(&mut xs.into_iter());
-    let (y0, y1) = range(&mut ys.into_iter());
+    let (x0, x1) = range(|p| p.x, f.final_iterate.0);
+    let (y0, y1) = range(|p| p.y, f.final_iterate.1);
     // Room at the top for the legend, so that it covers no point.
     let y1 = y1 + LEGEND_ROOM * (y1 - y0);
     let epoch_scale = scale_of(&f.good, (0.0, 1.0));

@@ -75,7 +75,12 @@ pub(crate) fn bold(size: f64) -> TextStyle<'static> {
 
 /// A tick label for a linear axis: at most three decimals, no trailing zeros, no "-0".
 pub(crate) fn linear_tick(v: f64) -> String {
-    let s = format!("{v:.3}");
+    trimmed(v, 3)
+}
+
+/// `v` with at most `decimals` decimals, without trailing zeros or a "-0".
+pub(crate) fn trimmed(v: f64, decimals: usize) -> String {
+    let s = format!("{v:.decimals$}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" {
         "0".to_string()

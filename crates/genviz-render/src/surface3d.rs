@@ -126,28 +126,13 @@ impl Raster {
         if area.abs() < 1e-12 {
             return;
         }
-        let min_x = v
-            .iter()
-            .map(|p| p.x)
-            .fold(f64::INFINITY, f64::min)
-            .floor()
-            .max(0.0) as usize;
-        let max_x = v
-            .iter()
-            .map(|p| p.x)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil();
-        let min_y = v
-            .iter()
-            .map(|p| p.y)
-            .fold(f64::INFINITY, f64::min)
-            .floor()
-            .max(0.0) as usize;
-        let max_y = v
-            .iter()
-            .map(|p| p.y)
-            .fold(f64::NEG_INFINITY, f64::max)
-            .ceil();
+        // The pixel rows and columns the triangle's bounding box covers.
+        let span = |coord: fn(&Vert) -> f64| {
+            let lo = v.iter().map(coord).fold(f64::INFINITY, f64::min);
+            let hi = v.iter().map(coord).fold(f64::NEG_INFINITY, f64::max);
+            (lo.floor().max(0.0) as usize, hi.ceil())
+        };
+        let ((min_x, max_x), (min_y, max_y)) = (span(|p| p.x), span(|p| p.y));
         if max_x < 0.0 || max_y < 0.0 {
             return;
         }
@@ -302,22 +287,14 @@ fn panel(area: &Area, g: &SurfaceGrid, zmax: f64) -> DrawResult {
             if iy + 1 < ny { at(ix, iy + 1) } else { 0.0 },
             if iy + 1 < ny { wy[iy + 1] } else { 0.0 },
         );
-        let here_x = Some((c.0, wx[ix]));
-        let here_y = Some((c.0, wy[iy]));
-        let dzdx = if l.is_some() && r.is_some() {
-            slope(l, r)
-        } else if r.is_some() {
-            slope(here_x, r)
-        } else {
-            slope(l, here_x)
+        // Central differences inside the grid, one-sided at its edges and beside gaps.
+        let derivative = |before, here, after| match (before, after) {
+            (Some(_), Some(_)) => slope(before, after),
+            (None, Some(_)) => slope(here, after),
+            _ => slope(before, here),
         };
-        let dzdy = if d.is_some() && u.is_some() {
-            slope(d, u)
-        } else if u.is_some() {
-            slope(here_y, u)
-        } else {
-            slope(d, here_y)
-        };
+        let dzdx = derivative(l, Some((c.0, wx[ix])), r);
+        let dzdy = derivative(d, Some((c.0, wy[iy])), u);
         normalize([-dzdx, -dzdy, 1.0])
     };
     let vert = |ix: usize, iy: usize| -> Vert {

@@ -3,8 +3,10 @@
 
 mod support {
     pub mod files;
+    pub mod surfaces;
 }
 use support::files::{assert_invalid, assert_no_files, files_in};
+use support::surfaces::{radius_groups, volume_bars};
 
 use genviz_render::{
     draw_radius_histograms, draw_spectral_density, draw_volume_bars, RadiusGroup, VolumeBar,
@@ -18,33 +20,7 @@ fn spread(centre: f64, n: usize) -> Vec<f64> {
 }
 
 fn groups() -> Vec<RadiusGroup> {
-    vec![
-        RadiusGroup {
-            label: "clean".into(),
-            radii: spread(0.3, 200),
-        },
-        RadiusGroup {
-            label: "poisoned".into(),
-            radii: spread(0.01, 200),
-        },
-    ]
-}
-
-fn bars() -> Vec<VolumeBar> {
-    vec![
-        VolumeBar {
-            label: "clean".into(),
-            log10_volume: -1500.0,
-            low: -1520.0,
-            high: -1480.0,
-        },
-        VolumeBar {
-            label: "poisoned".into(),
-            log10_volume: -7100.0,
-            low: -7150.0,
-            high: -7060.0,
-        },
-    ]
+    radius_groups([("clean", spread(0.3, 200)), ("poisoned", spread(0.01, 200))])
 }
 
 fn grid() -> Vec<f64> {
@@ -116,7 +92,7 @@ fn histogram_skips_rays_that_never_crossed_and_allows_close_groups() {
 fn volume_bars_png_has_expected_size_and_bar_colours() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("volumes.png");
-    draw_volume_bars(&path, "volumes", &bars()).unwrap();
+    draw_volume_bars(&path, "volumes", &volume_bars()).unwrap();
     let img = image::open(&path).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (560, 560));
     let blue = img.pixels().filter(|p| bluish(p.0)).count();
@@ -190,17 +166,17 @@ fn bad_input_is_rejected_before_drawing() {
     );
 
     assert_invalid(draw_volume_bars(&path, "t", &[]), &path, "no volume bars");
-    let mut b = bars();
+    let mut b = volume_bars();
     b[0].low = -1470.0;
     assert_invalid(
         draw_volume_bars(&path, "t", &b),
         &path,
         "low <= log10_volume <= high",
     );
-    let mut b = bars();
+    let mut b = volume_bars();
     (b[1].low, b[1].high) = (-7060.0, -7150.0);
     assert_invalid(draw_volume_bars(&path, "t", &b), &path, "\"poisoned\"");
-    let mut b = bars();
+    let mut b = volume_bars();
     b[0].log10_volume = f64::NAN;
     assert_invalid(draw_volume_bars(&path, "t", &b), &path, "not finite");
 

@@ -13,7 +13,7 @@
 //! tests are skipped with a notice, unless `CI` is set: then they fail.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 mod support {
     pub mod cdp;
@@ -50,10 +50,6 @@ const LOSS_RTOL: f64 = 1e-9;
 /// browser's `tanh` rounded to float32 against the C library's `tanhf`): a relative change of
 /// about 1e-7 per activation, well below this.
 const TANH_LOSS_RTOL: f64 = 1e-5;
-
-/// One browser at a time: the machines running these tests have few cores, and software
-/// WebGL and the explorer's arithmetic are CPU-bound.
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
 
 struct Minimum {
     trained: Trained,
@@ -115,18 +111,11 @@ fn fixture() -> &'static Fixture {
                 )
             })
             .collect();
-        let group = ExplorerGroup {
-            heading: "Explore the landscapes".into(),
-            text: "Both minima on one colour scale.".into(),
+        let group = models::linked_minima(
+            "Explore the landscapes",
+            "Both minima on one colour scale.",
             explorers,
-            style: ContourStyle {
-                vmin: 0.1,
-                vmax: 30.0,
-                vlevel: 0.25,
-                log: true,
-            },
-            linked: true,
-        };
+        );
         Fixture { minima, group }
     })
 }
@@ -463,12 +452,11 @@ fn open_group(
 
 #[test]
 fn chromium_agrees_with_genviz_at_the_grid_points() {
-    let Some(chromium) =
-        chromium::chromium_or_skip("chromium_agrees_with_genviz_at_the_grid_points")
+    let Some((chromium, _lock)) =
+        chromium::browser_turn("chromium_agrees_with_genviz_at_the_grid_points")
     else {
         return;
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let f = fixture();
     let (mut browser, path) = open_group(
         &chromium,
@@ -522,11 +510,11 @@ fn chromium_agrees_with_genviz_at_the_grid_points() {
 
 #[test]
 fn dragging_the_marker_redraws_the_boundary() {
-    let Some(chromium) = chromium::chromium_or_skip("dragging_the_marker_redraws_the_boundary")
+    let Some((chromium, _lock)) =
+        chromium::browser_turn("dragging_the_marker_redraws_the_boundary")
     else {
         return;
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let f = fixture();
     let out = output_dir();
     let (mut browser, path) = open_group(
@@ -700,7 +688,7 @@ fn other_heads_and_activations_agree_with_genviz() {
         linked: false,
         ..Default::default()
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = chromium::browser_lock();
     let out = output_dir();
     let (mut browser, path) = open_group(&chromium, group, ("blobs.html", "blobs.log"), 1000);
     for (i, (t, plane, s, exact)) in minima.iter().enumerate() {

@@ -3,44 +3,19 @@
 
 mod support {
     pub mod files;
+    pub mod surfaces;
 }
 use support::files::{assert_invalid, assert_no_files, files_in, rgb};
+use support::surfaces::{fine, good, linspace, surface};
 
 use genviz_render::{
     draw_contour, draw_curve_1d, draw_heatmap, draw_surface_3d, ContourStyle, Marker, PathOverlay,
     Series1d, SurfaceGrid,
 };
 
-fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
-        .collect()
-}
-
-/// The bowl `0.05 + 0.5 (x^2 + y^2)` on an `n` x `n` grid over [-1, 1]^2.
+/// The bowl [`good`] on an `n` x `n` grid over [-1, 1]^2.
 fn bowl(n: usize) -> SurfaceGrid {
-    let xs = linspace(-1.0, 1.0, n);
-    let ys = xs.clone();
-    let values = ys
-        .iter()
-        .flat_map(|&y| xs.iter().map(move |&x| 0.05 + 0.5 * (x * x + y * y)))
-        .collect();
-    SurfaceGrid {
-        xs,
-        ys,
-        values,
-        title: "bowl".into(),
-        value_label: "loss".into(),
-    }
-}
-
-fn fine() -> ContourStyle {
-    ContourStyle {
-        vmin: 0.1,
-        vmax: 1.2,
-        vlevel: 0.1,
-        log: false,
-    }
+    surface("bowl", n, good)
 }
 
 /// Neither white nor grey: a pixel of some colour map.

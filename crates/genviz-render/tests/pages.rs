@@ -9,7 +9,6 @@
 //! are skipped with a notice, unless `CI` is set: then they fail.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 mod support {
     pub mod cdp;
@@ -32,8 +31,6 @@ use genviz_render::{
 };
 use rand::Rng as _;
 use serde_json::{json, Value};
-
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
 
 /// Where the test leaves its pages and screenshots for a person to look at.
 fn output_dir() -> PathBuf {
@@ -274,11 +271,11 @@ fn runs_with_index(root: &Path) -> PathBuf {
 
 #[test]
 fn chromium_loads_run_pages_and_their_index() {
-    let Some(chromium) = chromium::chromium_or_skip("chromium_loads_run_pages_and_their_index")
+    let Some((chromium, _lock)) =
+        chromium::browser_turn("chromium_loads_run_pages_and_their_index")
     else {
         return;
     };
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let out = output_dir();
     let index = runs_with_index(&out.join("runs"));
     let html = std::fs::read_to_string(&index).unwrap();
@@ -499,7 +496,7 @@ fn hovering_shows_genviz_numbers_and_predictions() {
         return;
     };
     let m = image_model();
-    let _lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = chromium::browser_lock();
     let out = output_dir();
     let path = out.join("hover.html");
     let page = RunPage {

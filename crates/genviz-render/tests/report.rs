@@ -220,48 +220,29 @@ fn bad_inputs_fail_with_the_file_named_and_leave_nothing() {
     let path = dir.path().join("report.html");
     let good = sample_report(dir.path());
 
-    let missing = Report {
+    // The good report with one section showing only `file`.
+    let showing = |file: &str| Report {
         sections: vec![ReportSection {
             heading: "h".into(),
-            text: String::new(),
             figures: vec![ReportFigure {
-                file: "nope.png".into(),
+                file: file.into(),
                 caption: "c".into(),
             }],
+            ..Default::default()
         }],
         ..good.clone()
     };
-    let err = write_report(&path, &missing).unwrap_err();
+    let err = write_report(&path, &showing("nope.png")).unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err}");
     assert!(err.to_string().contains("nope.png"), "{err}");
     assert!(err.to_string().contains("report.html"), "{err}");
 
     std::fs::write(dir.path().join("fake.png"), b"GIF89a not a png").unwrap();
-    let fake = Report {
-        sections: vec![ReportSection {
-            figures: vec![ReportFigure {
-                file: "fake.png".into(),
-                caption: "c".into(),
-            }],
-            ..Default::default()
-        }],
-        ..good.clone()
-    };
-    let err = write_report(&path, &fake).unwrap_err();
+    let err = write_report(&path, &showing("fake.png")).unwrap_err();
     assert!(matches!(err, Error::BadFile { .. }), "{err}");
     assert!(err.to_string().contains("fake.png"), "{err}");
 
-    let wrong_ext = Report {
-        sections: vec![ReportSection {
-            figures: vec![ReportFigure {
-                file: "heatmap.bmp".into(),
-                caption: "c".into(),
-            }],
-            ..Default::default()
-        }],
-        ..good.clone()
-    };
-    let err = write_report(&path, &wrong_ext).unwrap_err();
+    let err = write_report(&path, &showing("heatmap.bmp")).unwrap_err();
     assert!(err.to_string().contains("expected png, gif"), "{err}");
 
     let mut bad_surface = good.clone();

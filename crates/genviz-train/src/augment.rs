@@ -7,9 +7,8 @@
 //! batch's own contents, so a resumed run augments each step exactly as an uninterrupted one,
 //! whatever the thread count, with no state to save.
 
-use genviz_core::{rng, Affine, Batch, Dataset, Eval, Fingerprint, Layout, Network};
+use genviz_core::{rng, Dataset, Fingerprint, Network, Wrapper};
 use genviz_data::{Augment, ImageShape};
-use std::sync::Arc;
 
 /// `inner`, with the training batches augmented.
 pub struct Augmented<'a> {
@@ -81,50 +80,21 @@ impl<'a> Augmented<'a> {
     }
 }
 
-impl Network for Augmented<'_> {
-    fn layout(&self) -> &Arc<Layout> {
-        self.inner.layout()
+/// Only training batches change: evaluations, landscapes and Hessians see the images as they are.
+impl Wrapper for Augmented<'_> {
+    fn inner(&self) -> &dyn Network {
+        self.inner
     }
 
-    fn num_classes(&self) -> usize {
-        self.inner.num_classes()
-    }
-
-    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
-        self.inner.evaluate(thetas, data)
-    }
-
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
-        self.inner.evaluate_affine(plane, coords, data)
-    }
-
-    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
-        self.inner.hvp(theta, v, data)
-    }
-
-    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
-        let data = self.augmented(batch.data);
-        let batch = Batch {
-            data: &data,
-            coef: batch.coef,
-            reverse: batch.reverse,
-        };
-        self.inner.loss_grad(theta, &batch, grad)
-    }
-
-    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
-        self.inner.logits(theta, inputs, n)
+    fn training_examples(&self, data: &Dataset) -> Option<Dataset> {
+        Some(self.augmented(data))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use genviz_core::Batch;
     use genviz_mlp::{init_params, Activation, Head, Init, Mlp, MlpSpec};
 
     fn images() -> (Dataset, ImageShape) {

@@ -71,3 +71,25 @@ pub fn json(path: &Path) -> serde_json::Value {
 pub fn tiny_fashion_mnist(dir: &Path, train: u32, test: u32) {
     genviz_data::images::write_banded_fashion_mnist(dir, train, test).unwrap();
 }
+
+/// Trains the CNN for 3 steps of batches of 16 on the Fashion-MNIST-shaped images in `data`
+/// into `out`, with `extra` arguments.
+pub fn train_tiny_cnn(data: &Path, out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "train",
+        "--data",
+        "fashion-mnist",
+        "--data-dir",
+        s(data),
+        "--model",
+        "cnn",
+        "--steps",
+        "3",
+        "--batch-size",
+        "16",
+        "--out",
+        s(out),
+    ];
+    args.extend(extra);
+    ok(genviz(&args));
+}

@@ -40,14 +40,11 @@ pub mod sweep;
 #[cfg(test)]
 pub(crate) mod testnets;
 
-use genviz_core::{
-    rng, Affine, Batch, Dataset, Error, Eval, Layout, Network, Params, Result, Role,
-};
+use genviz_core::{rng, Call, Dataset, Error, Layout, Network, Params, Result, Role, Wrapper};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 pub use job::{default_measures, Inputs, MeasureJob, MeasureSpec};
 
@@ -215,47 +212,32 @@ impl<'a> Counting<'a> {
             seconds: self.start.elapsed().as_secs_f64(),
         }
     }
-
-    fn forward(&self, points: usize, data: &Dataset) {
-        self.evaluations.fetch_add(points as u64, Ordering::Relaxed);
-        self.examples_forward
-            .fetch_add((points * data.len()) as u64, Ordering::Relaxed);
-    }
 }
 
-impl Network for Counting<'_> {
-    fn layout(&self) -> &Arc<Layout> {
-        self.inner.layout()
+impl Wrapper for Counting<'_> {
+    fn inner(&self) -> &dyn Network {
+        self.inner
     }
-    fn num_classes(&self) -> usize {
-        self.inner.num_classes()
-    }
-    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
-        self.forward(thetas.len(), data);
-        self.inner.evaluate(thetas, data)
-    }
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
-        self.forward(coords.len(), data);
-        self.inner.evaluate_affine(plane, coords, data)
-    }
-    fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
-        self.hvps.fetch_add(1, Ordering::Relaxed);
-        self.inner.hvp(theta, v, data)
-    }
-    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
-        self.gradients.fetch_add(1, Ordering::Relaxed);
-        self.examples_backward
-            .fetch_add(batch.data.len() as u64, Ordering::Relaxed);
-        self.inner.loss_grad(theta, batch, grad)
-    }
-    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
-        self.logits.fetch_add(n as u64, Ordering::Relaxed);
-        self.inner.logits(theta, inputs, n)
+
+    fn observe(&self, call: Call<'_>) {
+        match call {
+            Call::Evaluate { points, data } => {
+                self.evaluations.fetch_add(points as u64, Ordering::Relaxed);
+                self.examples_forward
+                    .fetch_add((points * data.len()) as u64, Ordering::Relaxed);
+            }
+            Call::Hvp { .. } => {
+                self.hvps.fetch_add(1, Ordering::Relaxed);
+            }
+            Call::LossGrad { batch } => {
+                self.gradients.fetch_add(1, Ordering::Relaxed);
+                self.examples_backward
+                    .fetch_add(batch.data.len() as u64, Ordering::Relaxed);
+            }
+            Call::Logits { examples } => {
+                self.logits.fetch_add(examples as u64, Ordering::Relaxed);
+            }
+        }
     }
 }
 

@@ -3,7 +3,10 @@ use crate::direction::{difference, random_direction, BiasPolicy, Normalization};
 use crate::grid::{Axis, Spacing};
 use genviz_core::rng;
 use genviz_data::{train_test_split, SwissRoll};
-use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
+use genviz_mlp::{init_params, Activation, Head, Init, Mlp, MlpSpec};
+
+#[path = "../../../genviz-mlp/src/reference.rs"]
+mod reference;
 
 struct Setup {
     net: Mlp,
@@ -154,37 +157,6 @@ fn bits(s: &Surface) -> Vec<u64> {
         .collect()
 }
 
-/// A plain forward pass, one example and one parameter vector at a time, in f64.
-fn naive_loss(spec: &MlpSpec, theta: &[f32], data: &Dataset) -> f64 {
-    let widths = spec.widths();
-    let mut total = 0.0;
-    for i in 0..data.len() {
-        let mut a: Vec<f64> = data.row(i).iter().map(|&v| f64::from(v)).collect();
-        let mut off = 0;
-        for l in 1..widths.len() {
-            let (n_in, n_out) = (widths[l - 1], widths[l]);
-            let w = &theta[off..off + n_in * n_out];
-            let b = &theta[off + n_in * n_out..off + n_in * n_out + n_out];
-            off += n_in * n_out + n_out;
-            let mut z: Vec<f64> = (0..n_out)
-                .map(|o| {
-                    f64::from(b[o])
-                        + (0..n_in)
-                            .map(|k| f64::from(w[o * n_in + k]) * a[k])
-                            .sum::<f64>()
-                })
-                .collect();
-            if l + 1 < widths.len() {
-                z.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
-            a = z;
-        }
-        let y = f64::from(data.labels()[i]);
-        total += a[0].max(0.0) - y * a[0] + (-a[0].abs()).exp().ln_1p();
-    }
-    total / data.len() as f64
-}
-
 #[test]
 fn fast_path_agrees_with_a_straightforward_evaluation_everywhere() {
     let s = setup();
@@ -200,7 +172,14 @@ fn fast_path_agrees_with_a_straightforward_evaluation_everywhere() {
                 + a * f64::from(p.x.values()[k])
                 + b * f64::from(y.values()[k])) as f32;
         }
-        let want = naive_loss(s.net.spec(), &theta, &s.train);
+        let n = s.train.len();
+        let want = reference::reference_loss(
+            s.net.spec(),
+            &theta,
+            &s.train,
+            &vec![1.0 / n as f32; n],
+            &vec![false; n],
+        );
         let got = surf.train_loss[i];
         assert!(
             (got - want).abs() <= 1e-5 * want.abs().max(1e-3),

@@ -4,7 +4,7 @@
 
 use super::{axis, input, ints, nonempty, optional, scalar, Ctx, Dev, Value};
 use crate::graph::Node;
-use crate::host::{broadcast_shapes, Elem, Host};
+use crate::host::{broadcast_shapes, dims_of, Elem, Host};
 use burn::tensor::backend::Backend;
 use burn::tensor::Slice;
 use ndarray::Axis;
@@ -389,12 +389,7 @@ pub fn gather<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) ->
 pub fn expand<B: Backend>(_: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) -> Out<B> {
     let data = input(i, 0, "input")?;
     let spec = ints(input(i, 1, "shape")?, "shape")?;
-    let target: Vec<usize> = spec
-        .iter()
-        .map(|&d| {
-            usize::try_from(d).map_err(|_| format!("shape {spec:?} has a negative dimension"))
-        })
-        .collect::<Result<_, _>>()?;
+    let target = dims_of(&spec)?;
     let out = broadcast_shapes(data.shape(), &target)
         .ok_or_else(|| format!("shape {:?} does not broadcast to {spec:?}", data.shape()))?;
     ctx.check_size(&out)?;
@@ -495,12 +490,7 @@ pub fn constant<B: Backend>(n: &Node, _: &[Option<Value<B>>], _: &mut Ctx<B>) ->
 
 pub fn constant_of_shape<B: Backend>(n: &Node, i: &[Option<Value<B>>], ctx: &mut Ctx<B>) -> Out<B> {
     let spec = ints(input(i, 0, "input")?, "input")?;
-    let shape: Vec<usize> = spec
-        .iter()
-        .map(|&d| {
-            usize::try_from(d).map_err(|_| format!("shape {spec:?} has a negative dimension"))
-        })
-        .collect::<Result<_, _>>()?;
+    let shape = dims_of(&spec)?;
     ctx.check_size(&shape)?;
     let fill = n
         .tensor("value")?

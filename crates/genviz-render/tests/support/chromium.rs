@@ -5,6 +5,7 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Flags that make Chromium run headless in a container as root, offline, with WebGL drawn in
@@ -147,6 +148,23 @@ pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
          or set GENVIZ_CHROMIUM)"
     );
     None
+}
+
+/// One browser at a time in a test binary: the machines running these tests have few cores,
+/// and software WebGL and the pages' arithmetic are CPU-bound.
+static BROWSER_LOCK: Mutex<()> = Mutex::new(());
+
+/// Waits for this test binary's browser turn; the turn ends when the guard drops (declare it
+/// before the browser, so that the browser closes first). A test that panicked in its turn
+/// does not block the others.
+pub fn browser_lock() -> MutexGuard<'static, ()> {
+    BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`chromium_or_skip`], then [`browser_lock`]: Chromium with the turn held.
+pub fn browser_turn(test: &str) -> Option<(PathBuf, MutexGuard<'static, ()>)> {
+    let chromium = chromium_or_skip(test)?;
+    Some((chromium, browser_lock()))
 }
 
 /// Loads `page` with `--dump-dom`, saves the DOM and log beside `out`, and checks that the

@@ -11,8 +11,8 @@ use genviz_landscape::direction::random_direction;
 use genviz_landscape::{Axis, BiasPolicy, Normalization, Plane, Shard, Spacing, Surface};
 use genviz_mlp::{init_params, Activation, Head, Init, Mlp, MlpSpec};
 use genviz_render::{
-    Explorer, ExplorerActivation, ExplorerHead, ExplorerNet, ExplorerPlane, LabelledPoints,
-    MetricGrid,
+    ContourStyle, Explorer, ExplorerActivation, ExplorerGroup, ExplorerHead, ExplorerNet,
+    ExplorerPlane, LabelledPoints, MetricGrid,
 };
 use genviz_train::{
     train, LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm, PoisonPool, PoisonWeight,
@@ -214,5 +214,22 @@ pub fn explorer(
         test: points(&t.test),
         num_classes: spec.num_classes,
         extent,
+    }
+}
+
+/// Explorers of a clean and a poisoned minimum side by side, linked, on one log colour scale
+/// wide enough for both (the poisoned basin's losses reach 30 inside the paper's span).
+pub fn linked_minima(heading: &str, text: &str, explorers: Vec<Explorer>) -> ExplorerGroup {
+    ExplorerGroup {
+        heading: heading.into(),
+        text: text.into(),
+        explorers,
+        style: ContourStyle {
+            vmin: 0.1,
+            vmax: 30.0,
+            vlevel: 0.25,
+            log: true,
+        },
+        linked: true,
     }
 }
