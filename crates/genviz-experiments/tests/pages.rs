@@ -369,36 +369,9 @@ fn the_surface_page_works_offline_and_its_explorer_agrees_with_surface_npz() {
     browser.assert_clean(&path);
 }
 
-/// Writes `train` and `test` Fashion-MNIST-shaped images (IDX) into `dir`: class k is bright
-/// in row band k, with seeded speckle, so that a CNN learns it in a few steps.
+/// Tiny banded Fashion-MNIST-shaped images (see [`genviz_data::images::write_banded_idx`]).
 fn tiny_fashion_mnist(dir: &Path, train: u32, test: u32) {
-    use genviz_data::images::{idx_bytes, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
-    std::fs::create_dir_all(dir).unwrap();
-    let mut state = 12345u32;
-    for (stem, n) in [("train", train), ("t10k", test)] {
-        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-        let mut pixels = Vec::with_capacity(n as usize * 784);
-        for &k in &labels {
-            for row in 0..28usize {
-                for _ in 0..28 {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    let speckle = (state >> 26) as u8;
-                    let band = row / 3 == usize::from(k) % 9;
-                    pixels.push(if band { 200 + speckle / 2 } else { speckle });
-                }
-            }
-        }
-        std::fs::write(
-            dir.join(format!("{stem}-images-idx3-ubyte")),
-            idx_bytes(IDX_IMAGES_MAGIC, &[n, 28, 28], &pixels),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.join(format!("{stem}-labels-idx1-ubyte")),
-            idx_bytes(IDX_LABELS_MAGIC, &[n], &labels),
-        )
-        .unwrap();
-    }
+    genviz_data::images::write_banded_idx(dir, train, test).unwrap();
 }
 
 #[test]

@@ -80,24 +80,8 @@ pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// Writes `train` and `test` Fashion-MNIST-shaped images (IDX, uncompressed) into `dir`: an
-/// image of class k is bright in row band k, with seeded speckle, so a CNN can learn it.
+/// Writes `train` and `test` tiny banded Fashion-MNIST-shaped images into `dir` (see
+/// [`genviz_data::images::write_banded_idx`]).
 pub fn tiny_fashion_mnist(dir: &Path, train: u32, test: u32) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut state = 12345u32;
-    for (stem, n) in [("train", train), ("t10k", test)] {
-        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-        let mut pixels = Vec::with_capacity(n as usize * 784);
-        for &k in &labels {
-            for row in 0..28usize {
-                for _ in 0..28 {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    let speckle = (state >> 26) as u8;
-                    let band = row / 3 == usize::from(k) % 9;
-                    pixels.push(if band { 200 + speckle / 2 } else { speckle });
-                }
-            }
-        }
-        write_idx_split(dir, stem, &pixels, &labels);
-    }
+    genviz_data::images::write_banded_idx(dir, train, test).unwrap();
 }

@@ -21,7 +21,7 @@ pub use cifar::{
 pub use fetch::{fetch, md5_hex, Download, FetchReport};
 pub use idx::{
     idx_bytes, parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, read_idx_pair,
-    IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
+    write_banded_idx, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC,
 };
 
 pub use poly::{
