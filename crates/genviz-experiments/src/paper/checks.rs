@@ -30,6 +30,7 @@ pub struct Check {
 enum Bound {
     AtLeast(f64),
     AtMost(f64),
+    Above(f64),
 }
 
 impl Check {
@@ -71,6 +72,25 @@ impl Check {
         )
     }
 
+    /// `measured > bound`: for effects that equal numbers do not show.
+    pub fn above(
+        figure: &str,
+        quantity: &str,
+        measured: f64,
+        bound: f64,
+        reference: Option<f64>,
+        source: &str,
+    ) -> Self {
+        Self::judged(
+            figure,
+            quantity,
+            measured,
+            Bound::Above(bound),
+            reference,
+            source,
+        )
+    }
+
     fn judged(
         figure: &str,
         quantity: &str,
@@ -82,6 +102,7 @@ impl Check {
         let (criterion, pass) = match bound {
             Bound::AtLeast(b) => (format!(">= {b}"), measured >= b),
             Bound::AtMost(b) => (format!("<= {b}"), measured <= b),
+            Bound::Above(b) => (format!("> {b}"), measured > b),
         };
         Check {
             figure: figure.into(),
@@ -96,11 +117,21 @@ impl Check {
 }
 
 /// Writes `results.json` and `results.md` into `dir`; returns how many checks failed.
-pub fn write(dir: &Path, checks: &[Check]) -> Result<usize> {
+/// `measured` adds figures' measured numbers that are more than pass/fail (the skip
+/// connections' convexity numbers beside Li et al.'s claim) under their own keys of
+/// `results.json`.
+pub fn write(
+    dir: &Path,
+    checks: &[Check],
+    measured: &serde_json::Map<String, serde_json::Value>,
+) -> Result<usize> {
     let failed = checks.iter().filter(|c| !c.pass).count();
+    let mut results = measured.clone();
+    results.insert("checks".into(), serde_json::json!(checks));
+    results.insert("failed".into(), serde_json::json!(failed));
     genviz_core::io::write_json(
         &dir.join("results.json"),
-        &serde_json::json!({ "checks": checks, "failed": failed }),
+        &serde_json::Value::Object(results),
     )?;
     let mut md = String::from("# genviz paper: results\n\n| figure | quantity | genviz | paper / authors | criterion | |\n| --- | --- | --- | --- | --- | --- |\n");
     for c in checks {
