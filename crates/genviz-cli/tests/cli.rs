@@ -554,6 +554,71 @@ fn paper_images_trains_both_cnns_and_draws_their_landscapes() {
 }
 
 #[test]
+fn paper_skips_draws_both_resnets_and_measures_their_convexity() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fashion-mnist");
+    tiny_fashion_mnist(&data, 120, 40);
+    let out = dir.path().join("paper");
+    let args = [
+        "paper",
+        "--only",
+        "skips",
+        "--skips-data-dir",
+        s(&data),
+        "--skips-depths",
+        "8",
+        "--skips-widths",
+        "2,2,4",
+        "--skips-train",
+        "64",
+        "--skips-epochs",
+        "1",
+        "--skips-points",
+        "4",
+        "--skips-ratio-points",
+        "2",
+        "--skips-eval",
+        "16",
+        "--skips-hessian-train",
+        "16",
+        "--out",
+        s(&out),
+    ];
+    let stdout = ok(genviz(&args));
+    assert!(stdout.contains("[skips]"), "{stdout}");
+    assert_files(
+        &out,
+        &[
+            "skips/skips_resnet8_3d.png",
+            "skips/skips_resnet8_contour.png",
+            "skips/skips_resnet8_ratio.png",
+            "skips/skips_resnet8.npz",
+            "skips/results.json",
+            "report.html",
+        ],
+    );
+    let results = json(&out.join("results.json"));
+    assert_eq!(results["skips"]["pairs"][0]["depth"], 8);
+    assert_eq!(results["skips"]["scale"]["preset"], "cpu");
+    let record = json(&out.join("run.json"));
+    assert_eq!(
+        record["config"]["scale"]["skips"]["widths"],
+        serde_json::json!([2, 2, 4])
+    );
+    // `--device cuda` selects Li et al.'s scale; this build has no CUDA and says so.
+    let err = fails(genviz(&[
+        "paper",
+        "--only",
+        "skips",
+        "--device",
+        "cuda",
+        "--out",
+        s(&dir.path().join("cuda")),
+    ]));
+    assert!(err.contains("cuda"), "{err}");
+}
+
+#[test]
 fn conv_training_augments_batches_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("fashion-mnist");

@@ -347,3 +347,71 @@ fn settings_that_cannot_run_are_refused_before_any_file_is_written() {
     assert!(paper::reproduce(&empty, &out, &Silent).is_err());
     assert!(!out.exists());
 }
+
+#[test]
+fn the_skip_connection_figure_trains_draws_and_measures_both_nets() {
+    use genviz_experiments::paper::skips::SkipsScale;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("fashion-mnist");
+    genviz_data::images::write_banded_fashion_mnist(&data, 120, 40).unwrap();
+    let mut s = SkipsScale::cpu();
+    (s.depths, s.widths, s.data_dir) = (vec![8], vec![2, 2, 4], Some(data));
+    (s.n_train, s.epochs, s.milestones, s.batch_size) = (Some(64), 2, vec![1], 32);
+    (s.surface_points, s.ratio_points) = (5, 3);
+    (s.eval_train, s.eval_test, s.hessian_train) = (Some(32), 16, Some(16));
+    let mut scale = Scale::quick();
+    scale.skips = s;
+    let config = PaperConfig {
+        figures: vec![Figure::Skips],
+        scale,
+    };
+    let dir = tmp.path().join("paper");
+    let run = paper::reproduce(&config, &dir, &Silent).unwrap();
+    assert_eq!(run.results.checks.len(), 3);
+    assert!(run.results.checks.iter().all(|c| c.figure == "skips"));
+    for f in &run.results.figures {
+        let img = image::open(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(img.width() > 600, "{f}: two panels side by side");
+    }
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    let skips = &results["skips"];
+    assert!(skips["claim"].as_str().unwrap().contains("Li et al."));
+    assert_eq!(skips["data"], "fashion-mnist");
+    let nets = skips["pairs"][0]["nets"].as_array().unwrap();
+    assert_eq!(nets[0]["name"], "resnet8");
+    assert_eq!(nets[1]["name"], "resnet8-noshort");
+    for n in nets {
+        for key in ["mean", "fraction_above"] {
+            assert!(n["ratio"][key].as_f64().unwrap().is_finite(), "{key}");
+        }
+        assert_eq!(n["ratio"]["points"], 9);
+        assert!(n["local_minima"].as_u64().is_some());
+        assert!(n["final"]["test_acc"].as_f64().unwrap().is_finite());
+    }
+    for key in ["ratio_mean", "ratio_fraction_above", "local_minima"] {
+        assert!(skips["pairs"][0]["less_convex_without_skips"][key].is_boolean());
+    }
+    let mut npz = genviz_core::io::Npz::open(&dir.join("skips/skips_resnet8.npz")).unwrap();
+    for name in ["train_loss_skip", "train_loss_noshort"] {
+        let (v, shape) = npz.f64(name).unwrap();
+        assert_eq!(shape, [5, 5]);
+        assert!(v.iter().all(|x| x.is_finite()), "{name}");
+    }
+    let (r, shape) = npz.f64("eig_ratio_noshort").unwrap();
+    assert_eq!(shape, [3, 3]);
+    assert!(r.iter().all(|x| x.is_finite()));
+    let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(report.contains("Skip connections: ResNets with and without"));
+    // Every run folder's record parses, and a rerun reuses everything to the same numbers.
+    for net in ["resnet8", "resnet8-noshort"] {
+        RunRecord::read(&dir.join("skips").join(net)).unwrap();
+        RunRecord::read(&dir.join("skips").join(net).join("hessian")).unwrap();
+    }
+    let before = std::fs::read_to_string(dir.join("skips/results.json")).unwrap();
+    paper::reproduce(&config, &dir, &Silent).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("skips/results.json")).unwrap(),
+        before
+    );
+}

@@ -7,10 +7,12 @@
 //! [`genviz_core::Network::evaluate`], many parameter vectors at a time. Grids fill a file as
 //! they go, so an interrupted run resumes, and `--shard k/n` slices merge bit-identically.
 //! [`measures`] computes the generalization measures of Jiang et al. and Andriushchenko et al.
-//! (sharpness, PAC-Bayes flatness, norms) beside the paper's basin radius and volume.
+//! (sharpness, PAC-Bayes flatness, norms) beside the paper's basin radius and volume;
+//! [`convexity`] summarises how far from convex a surface is (ratio maps, local minima).
 //! It never draws: `genviz-render` does.
 
 pub mod basin;
+pub mod convexity;
 pub mod direction;
 pub mod grid;
 pub mod hessian;

@@ -408,6 +408,18 @@ pub fn height_panel(mut grid: SurfaceGrid, zmax: f64, log: bool) -> (SurfaceGrid
     (grid, (zmax.max(0.0) + 0.1).log10())
 }
 
+/// How [`draw_landscapes_styled`] draws a set of landscapes: one contour style and one clip
+/// height for every panel, so that the panels share one colour scale.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LandscapeStyle {
+    /// Levels and colour range of the contour panels.
+    pub contour: ContourStyle,
+    /// Loss at which the 3-D panels are clipped.
+    pub zmax: f64,
+    /// Heights as `log10(loss + 0.1)` (see [`height_panel`]) rather than the loss itself.
+    pub log_heights: bool,
+}
+
 /// Minima's landscapes side by side on one scale: `<dir>/<stem>_3d.png` (log10 heights
 /// clipped at `zmax`) and `<dir>/<stem>_contour.png` (log-spaced levels from `vmin` to
 /// `zmax`, eight to a decade, each minimum marked at the origin).
@@ -421,17 +433,36 @@ pub fn draw_landscapes(
     vmin: f64,
     zmax: f64,
 ) -> Result<()> {
+    let style = LandscapeStyle {
+        contour: ContourStyle {
+            vmin,
+            vmax: zmax,
+            vlevel: 0.125,
+            log: true,
+        },
+        zmax,
+        log_heights: true,
+    };
+    draw_landscapes_styled(dir, stem, grids, &style)
+}
+
+/// Minima's landscapes side by side, every panel drawn with `style`:
+/// `<dir>/<stem>_3d.png` (shaded surfaces clipped at `style.zmax`) and
+/// `<dir>/<stem>_contour.png` (each minimum marked at the origin).
+///
+/// # Errors
+/// As [`draw_surface_3d`] and [`draw_contour`].
+pub fn draw_landscapes_styled(
+    dir: &Path,
+    stem: &str,
+    grids: &[SurfaceGrid],
+    style: &LandscapeStyle,
+) -> Result<()> {
     let panels_3d: Vec<_> = grids
         .iter()
-        .map(|g| height_panel(g.clone(), zmax, true))
+        .map(|g| height_panel(g.clone(), style.zmax, style.log_heights))
         .collect();
     draw_surface_3d(&dir.join(format!("{stem}_3d.png")), &panels_3d)?;
-    let style = ContourStyle {
-        vmin,
-        vmax: zmax,
-        vlevel: 0.125,
-        log: true,
-    };
     let contour_panels: Vec<_> = grids
         .iter()
         .map(|g| {
@@ -440,7 +471,7 @@ pub fn draw_landscapes(
                 y: 0.0,
                 label: "minimum".into(),
             };
-            (g.clone(), style, Vec::new(), vec![minimum])
+            (g.clone(), style.contour, Vec::new(), vec![minimum])
         })
         .collect();
     draw_contour(&dir.join(format!("{stem}_contour.png")), &contour_panels)

@@ -109,6 +109,7 @@ pub struct ReportRow {
 enum Bound {
     AtLeast(f64),
     AtMost(f64),
+    Above(f64),
 }
 
 impl ReportRow {
@@ -120,6 +121,11 @@ impl ReportRow {
     /// `measured <= bound`, with no reference value (see [`ReportRow::citing`]).
     pub fn at_most(figure: &str, quantity: &str, measured: f64, bound: f64) -> Self {
         Self::judged(figure, quantity, measured, Bound::AtMost(bound))
+    }
+
+    /// `measured > bound`, with no reference value: for effects that equal numbers do not show.
+    pub fn above(figure: &str, quantity: &str, measured: f64, bound: f64) -> Self {
+        Self::judged(figure, quantity, measured, Bound::Above(bound))
     }
 
     /// The same row beside the paper's or the authors' value (`None` where only the source's
@@ -137,6 +143,7 @@ impl ReportRow {
         let (criterion, pass) = match bound {
             Bound::AtLeast(b) => (format!(">= {b}"), measured >= b),
             Bound::AtMost(b) => (format!("<= {b}"), measured <= b),
+            Bound::Above(b) => (format!("> {b}"), measured > b),
         };
         ReportRow {
             figure: figure.into(),

@@ -19,6 +19,7 @@ use genviz_experiments::paper::optimizers::{self, OptimizersConfig, OptimizersOp
 use genviz_experiments::paper::sharp::{
     self, Recipe, SharpPlan, AUTHORS_STEPS, SHARP_SEED, WIDE_GAP,
 };
+use genviz_experiments::paper::skips::SkipsScale;
 use genviz_experiments::paper::{self, Figure, PaperConfig, Scale};
 use genviz_experiments::{run_dir, Device, Names};
 use genviz_mlp::Init;
@@ -105,6 +106,39 @@ pub struct PaperArgs {
     /// Only these optimizers in the table, e.g. `sgd,adam` (as `genviz optimizers --only`).
     #[arg(long, value_delimiter = ',', value_parser = parse::<TableOptimizer>)]
     image_table_only: Option<Vec<TableOptimizer>>,
+    /// Where the skip-connection figure's nets compute: `cpu` (its CPU preset: narrow
+    /// ResNet-20s on a Fashion-MNIST subset) or `cuda` (Li et al.'s scale: ResNet-56 on
+    /// CIFAR-10, 300 epochs, 51 x 51 grids; a build with `--features cuda`).
+    #[arg(long, default_value = "cpu", value_parser = parse::<Device>)]
+    device: Device,
+    /// Depths of the skip-connection pairs, e.g. `20,56,110` (overrides the preset).
+    #[arg(long, value_delimiter = ',')]
+    skips_depths: Option<Vec<usize>>,
+    /// Filters of the three ResNet stages, e.g. `16,32,64` (overrides the preset).
+    #[arg(long, value_delimiter = ',')]
+    skips_widths: Option<Vec<usize>>,
+    /// Training images of the skip-connection nets (overrides the preset).
+    #[arg(long)]
+    skips_train: Option<usize>,
+    /// Epochs of the skip-connection nets (overrides the preset; milestones past it drop).
+    #[arg(long)]
+    skips_epochs: Option<u64>,
+    /// Points per side of the skip-connection surfaces (overrides the preset).
+    #[arg(long)]
+    skips_points: Option<usize>,
+    /// Points per side of the skip-connection Hessian ratio maps (overrides the preset).
+    #[arg(long)]
+    skips_ratio_points: Option<usize>,
+    /// Training (and test) images each surface point is evaluated on (overrides the preset).
+    #[arg(long)]
+    skips_eval: Option<usize>,
+    /// Training images the Hessian ratio maps are taken on (overrides the preset).
+    #[arg(long)]
+    skips_hessian_train: Option<usize>,
+    /// Folder of the skip-connection figure's images (default: CIFAR-10 in data/cifar10 when
+    /// present, else Fashion-MNIST in the usual places).
+    #[arg(long)]
+    skips_data_dir: Option<PathBuf>,
 }
 
 /// Reproduce Fig 1 (the "minefield") at a reduced scale.
@@ -357,6 +391,7 @@ pub fn paper(args: PaperArgs, progress: &Terminal) -> Result<()> {
     i.fig2_steps = args.image_fig2_steps;
     i.table_steps = args.image_table_steps;
     i.table_only.clone_from(&args.image_table_only);
+    s.skips = skips_scale(&args);
     let config = PaperConfig {
         figures: if args.only.is_empty() {
             Figure::preset(args.full)
@@ -391,6 +426,29 @@ pub fn paper(args: PaperArgs, progress: &Terminal) -> Result<()> {
         run.record.timings.get("total_s").copied().unwrap_or(0.0)
     );
     Ok(())
+}
+
+/// The skip-connection figure's scale: the preset of `--device`, with the overrides.
+fn skips_scale(args: &PaperArgs) -> SkipsScale {
+    let mut k = match args.device {
+        Device::Cuda => SkipsScale::paper(),
+        Device::Cpu => SkipsScale::cpu(),
+    };
+    k.depths = args.skips_depths.clone().unwrap_or(k.depths);
+    k.widths = args.skips_widths.clone().unwrap_or(k.widths);
+    k.n_train = args.skips_train.or(k.n_train);
+    if let Some(e) = args.skips_epochs {
+        k.epochs = e;
+        k.milestones.retain(|&m| m < e);
+    }
+    k.surface_points = args.skips_points.unwrap_or(k.surface_points);
+    k.ratio_points = args.skips_ratio_points.unwrap_or(k.ratio_points);
+    if let Some(n) = args.skips_eval {
+        (k.eval_train, k.eval_test) = (Some(n), n);
+    }
+    k.hessian_train = args.skips_hessian_train.or(k.hessian_train);
+    k.data_dir = args.skips_data_dir.as_deref().map(crate::args::absolute);
+    k
 }
 
 /// Runs `genviz minefield`.

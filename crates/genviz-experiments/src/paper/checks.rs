@@ -10,11 +10,21 @@ use std::path::Path;
 pub use genviz_render::ReportRow as Check;
 
 /// Writes `results.json` and `results.md` into `dir`; returns how many checks failed.
-pub fn write(dir: &Path, checks: &[Check]) -> Result<usize> {
+/// `measured` adds figures' measured numbers that are more than pass/fail (the skip
+/// connections' convexity numbers beside Li et al.'s claim) under their own keys of
+/// `results.json`.
+pub fn write(
+    dir: &Path,
+    checks: &[Check],
+    measured: &serde_json::Map<String, serde_json::Value>,
+) -> Result<usize> {
     let failed = checks.iter().filter(|c| !c.pass).count();
+    let mut results = measured.clone();
+    results.insert("checks".into(), serde_json::json!(checks));
+    results.insert("failed".into(), serde_json::json!(failed));
     genviz_core::io::write_json(
         &dir.join("results.json"),
-        &serde_json::json!({ "checks": checks, "failed": failed }),
+        &serde_json::Value::Object(results),
     )?;
     let mut md = String::from("# genviz paper: results\n\n| figure | quantity | genviz | paper / authors | criterion | |\n| --- | --- | --- | --- | --- | --- |\n");
     for c in checks {

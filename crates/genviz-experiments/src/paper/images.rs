@@ -101,23 +101,6 @@ pub fn configs(scale: &ImageScale) -> [ExperimentConfig; 2] {
     runs
 }
 
-/// Trains `config` into `dir`, or reads the result of an earlier, finished run of the same
-/// configuration (a full evaluation of 70,000 images costs minutes on a CPU).
-fn train_or_reuse(
-    config: &ExperimentConfig,
-    dir: &Path,
-    label: &str,
-    progress: &dyn Progress,
-) -> Result<FinalMetrics> {
-    if let Some(done) = crate::train::finished(config, dir) {
-        return Ok(done.final_metrics);
-    }
-    Ok(
-        crate::train::run_labelled(config, dir, &format!("Fashion-MNIST {label}"), progress)?
-            .final_metrics,
-    )
-}
-
 /// Trains both CNNs, draws their landscapes (`images_landscapes_3d.png`,
 /// `images_landscapes_contour.png`) and adds the checks of the image experiment.
 pub(crate) fn images(
@@ -130,7 +113,8 @@ pub(crate) fn images(
     let mut runs = Vec::with_capacity(2);
     for (label, config) in LABELS.iter().zip(configs(s)) {
         let sub = dir.join(format!("fmnist-{label}"));
-        let m = train_or_reuse(&config, &sub, label, progress)?;
+        let m =
+            crate::train::run_or_reuse(&config, &sub, &format!("Fashion-MNIST {label}"), progress)?;
         progress.note(&format!(
             "Fashion-MNIST {label}: train {:.1}%, test {:.1}%",
             100.0 * m.train_acc,

@@ -12,6 +12,7 @@ pub mod minefield;
 pub mod optimizers;
 mod report;
 pub mod sharp;
+pub mod skips;
 pub mod swissroll;
 
 use crate::presets;
@@ -49,6 +50,10 @@ pub enum Figure {
     /// (the net against a linear model on polynomial features) and the optimizer table, at
     /// CPU scale (about 45 minutes on 2 cores; in `--full`, or by `--only images`).
     Images,
+    /// Li et al.'s skip-connection figure: ResNets with and without skip connections, their
+    /// surfaces on one colour scale, Hessian ratio maps and local minima (in `--full`, or by
+    /// `--only skips`).
+    Skips,
 }
 
 impl std::str::FromStr for Figure {
@@ -63,8 +68,9 @@ impl std::str::FromStr for Figure {
             "anim" => Figure::Anim,
             "measures" => Figure::Measures,
             "images" => Figure::Images,
+            "skips" => Figure::Skips,
             other => {
-                bail!("figure `{other}`: expected fig1, fig3, fig5, fig6, fig8, anim, measures or images")
+                bail!("figure `{other}`: expected fig1, fig3, fig5, fig6, fig8, anim, measures, images or skips")
             }
         })
     }
@@ -72,7 +78,7 @@ impl std::str::FromStr for Figure {
 
 impl Figure {
     /// Every figure, in the order they are made.
-    pub const ALL: [Figure; 8] = [
+    pub const ALL: [Figure; 9] = [
         Figure::Fig1,
         Figure::Fig3,
         Figure::Fig5,
@@ -81,14 +87,15 @@ impl Figure {
         Figure::Anim,
         Figure::Measures,
         Figure::Images,
+        Figure::Skips,
     ];
 
-    /// The figures of a preset: `--full` adds the image experiment.
+    /// The figures of a preset: `--full` adds the image experiment and the skip connections.
     pub fn preset(full: bool) -> Vec<Figure> {
-        // The quick preset leaves out the image experiment (half an hour on 2 cores).
+        // The quick preset leaves out the conv-net figures (half an hour each on 2 cores).
         Figure::ALL
             .into_iter()
-            .filter(|&f| full || f != Figure::Images)
+            .filter(|&f| full || !matches!(f, Figure::Images | Figure::Skips))
             .collect()
     }
 
@@ -123,6 +130,10 @@ pub struct Scale {
     pub sharp_steps: u64,
     /// The Fashion-MNIST experiment's scale (the same in both presets).
     pub images: images::ImageScale,
+    /// The skip-connection figure's scale (the CPU preset in both; `--device cuda` picks
+    /// Li et al.'s). Records written before it existed read back with the CPU preset.
+    #[serde(default = "skips::SkipsScale::cpu")]
+    pub skips: skips::SkipsScale,
 }
 
 impl Scale {
@@ -141,6 +152,7 @@ impl Scale {
             minefield: MinefieldSettings::quick(),
             sharp_steps: sharp::QUICK_STEPS,
             images: images::ImageScale::cpu(),
+            skips: skips::SkipsScale::cpu(),
         }
     }
 
@@ -157,6 +169,7 @@ impl Scale {
             minefield: MinefieldSettings::full(),
             sharp_steps: sharp::AUTHORS_STEPS,
             images: images::ImageScale::cpu(),
+            skips: skips::SkipsScale::cpu(),
         }
     }
 }
@@ -187,6 +200,9 @@ impl PaperConfig {
         }
         if self.figures.contains(&Figure::Fig1) {
             self.scale.minefield.check()?;
+        }
+        if self.figures.contains(&Figure::Skips) {
+            self.scale.skips.check()?;
         }
         Ok(())
     }
@@ -222,6 +238,10 @@ pub(crate) struct Outcome {
     pub explorers: Option<genviz_render::ExplorerGroup>,
     /// The generalization measures of the swiss-roll nets, when they were trained.
     pub measures: Option<measures::RollMeasures>,
+    /// The skip-connection figure, when made.
+    pub skips: Option<skips::SkipsOutcome>,
+    /// Measured numbers beyond pass/fail, by key of `results.json`.
+    pub measured: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Fig 8 into `dir/sharp`, with its checks.
@@ -428,6 +448,14 @@ pub fn reproduce(config: &PaperConfig, dir: &Path, progress: &dyn Progress) -> R
     if figures.contains(&Figure::Images) {
         images::images(dir, scale, progress, &mut out)?;
     }
+    if figures.contains(&Figure::Skips) {
+        let s = skips::run(&scale.skips, dir, progress)?;
+        out.checks.extend(skips::checks(&s.results));
+        out.figures.extend(s.results.figures.iter().cloned());
+        out.measured.insert("skips".into(), json!(s.results));
+        out.summary.insert("skips".into(), json!(s.results));
+        out.skips = Some(s);
+    }
 
     let mut summary = out.summary.clone();
     summary.insert("version".into(), json!(genviz_core::VERSION));
@@ -438,7 +466,7 @@ pub fn reproduce(config: &PaperConfig, dir: &Path, progress: &dyn Progress) -> R
         &dir.join("summary.json"),
         &serde_json::Value::Object(summary),
     )?;
-    let failed = checks::write(dir, &out.checks)?;
+    let failed = checks::write(dir, &out.checks, &out.measured)?;
     report::write(dir, scale, &figures, &out)?;
     let results = PaperResults {
         checks: out.checks.clone(),

@@ -1,7 +1,7 @@
 //! `report.html` of `genviz paper`: every figure with a caption saying what to see, the results
 //! table, the interactive landscapes, and the command and configuration that made them.
 
-use super::{images, swissroll, Figure, Outcome, Scale};
+use super::{images, skips, swissroll, Figure, Outcome, Scale};
 use anyhow::Result;
 use genviz_render::{
     InteractiveSurface, PageBlock, Report, ReportFigure, ReportRow, ReportSection, RunPage,
@@ -285,23 +285,110 @@ fn fig2_section(out: &Outcome) -> Option<ReportSection> {
     })
 }
 
-/// The 3-D landscapes, interactive, with the PNG's heights: log10(loss + 0.1), clipped.
+/// The skip-connection section: per depth both surfaces (3-D and contour) and both ratio
+/// maps, with the measured numbers in the captions.
+fn skips_section(out: &Outcome) -> Option<ReportSection> {
+    let s = out.skips.as_ref()?;
+    let r = &s.results;
+    let sc = &r.scale;
+    let eval = sc
+        .eval_train
+        .map_or("all the".to_string(), |n| format!("a fixed subset of {n}"));
+    let hess = sc
+        .hessian_train
+        .map_or("all the".to_string(), |n| format!("a fixed subset of {n}"));
+    let mut text = format!(
+        "Li et al.'s Fig. 5-6 at the {} preset: CIFAR-style ResNets (stage widths {:?}) trained with and without skip connections on the same {} images ({}), {} epochs of SGD (lr {}, momentum {}, weight decay {}, batch {}), from the same seed. Each surface is the train loss on a filter-normalised random plane (BatchNorm parameters ignored) over [-1, 1]^2, {} x {} points on {} training images; the ratio maps are |lambda_min / lambda_max| of the Hessian at {} x {} points of the same plane and range, on {} training images. Li et al.: {}.",
+        sc.preset,
+        sc.widths,
+        r.data,
+        sc.n_train.map_or("all of them".to_string(), |n| format!("{n} of them")),
+        sc.epochs,
+        sc.lr,
+        sc.momentum,
+        sc.weight_decay,
+        sc.batch_size,
+        sc.surface_points,
+        sc.surface_points,
+        eval,
+        sc.ratio_points,
+        sc.ratio_points,
+        hess,
+        skips::CLAIM
+    );
+    let mut figures = Vec::new();
+    for p in &r.pairs {
+        let [w, n] = &p.nets;
+        let d = p.depth;
+        let l = p.less_convex_without_skips;
+        let verdict = if l.ratio_mean && l.ratio_fraction_above && l.local_minima {
+            "By all three measures the net without skips is less convex, as Li et al. found."
+        } else if !l.ratio_mean && !l.ratio_fraction_above && !l.local_minima {
+            "By none of the three measures is the net without skips less convex here: the effect does not show at this scale."
+        } else {
+            "The measures disagree: the effect shows only partly at this scale."
+        };
+        text.push_str(&format!(
+            " ResNet-{d}: with skips test {}, mean ratio {:.3}, {} of points above {}, {} local minima; without skips test {}, mean ratio {:.3}, {} above, {} local minima. {verdict}",
+            pct(w.final_metrics.test_acc),
+            w.ratio.mean,
+            pct(w.ratio.fraction_above),
+            w.ratio.threshold,
+            w.local_minima,
+            pct(n.final_metrics.test_acc),
+            n.ratio.mean,
+            pct(n.ratio.fraction_above),
+            n.local_minima,
+        ));
+        let stem = format!("skips/skips_resnet{d}");
+        figures.extend([
+            figure(&format!("{stem}_3d.png"), format!(
+                "ResNet-{d} with (left) and without (right) skip connections: train loss over [-1, 1]^2, clipped at {} on one colour scale. Lowest loss on the grid: {:.3} and {:.3}.",
+                skips::ZMAX, w.surface_min_loss, n.surface_min_loss
+            )),
+            figure(&format!("{stem}_contour.png"), format!(
+                "The same surfaces as contours at Li et al.'s levels ({} to {} every {}): {} and {} local minima inside the grid.",
+                skips::CONTOUR.vmin, skips::CONTOUR.vmax, skips::CONTOUR.vlevel, w.local_minima, n.local_minima
+            )),
+            figure(&format!("{stem}_ratio.png"), format!(
+                "|lambda_min / lambda_max| over the same plane (0: convex, 1: as much negative as positive curvature): mean {:.3} with skips, {:.3} without; {} and {} of the points above {}.",
+                w.ratio.mean, n.ratio.mean, pct(w.ratio.fraction_above), pct(n.ratio.fraction_above), w.ratio.threshold
+            )),
+        ]);
+    }
+    Some(ReportSection {
+        heading: "Skip connections: ResNets with and without (Li et al.)".into(),
+        text,
+        figures,
+    })
+}
+
+/// The 3-D landscapes, interactive, with the PNG's heights: log10(loss + 0.1), clipped (the
+/// skip-connection surfaces: the loss itself, clipped, as Li et al. draw them).
 fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
     let swiss = out
         .landscapes
         .iter()
-        .map(|g| (g, swissroll::LANDSCAPE_ZMAX));
+        .map(|g| (g, swissroll::LANDSCAPE_ZMAX, true));
     let image = out
         .images
         .iter()
-        .map(|r| (&r.landscape, images::IMAGE_LANDSCAPE_ZMAX));
+        .map(|r| (&r.landscape, images::IMAGE_LANDSCAPE_ZMAX, true));
+    let skip = out
+        .skips
+        .iter()
+        .flat_map(|s| s.surfaces.iter().flatten())
+        .map(|g| (g, skips::ZMAX, false));
     swiss
         .chain(image)
-        .map(|(g, zmax)| InteractiveSurface {
+        .chain(skip)
+        .map(|(g, zmax, log)| InteractiveSurface {
             title: g.title.clone(),
-            caption: format!(
-                "Drag to turn it. Heights are log10(train loss + 0.1), the loss clipped at {zmax}, as in the PNG."
-            ),
+            caption: if log {
+                format!("Drag to turn it. Heights are log10(train loss + 0.1), the loss clipped at {zmax}, as in the PNG.")
+            } else {
+                format!("Drag to turn it. Heights are the train loss, clipped at {zmax}, as in the PNG.")
+            },
             xs: g.xs.clone(),
             ys: g.ys.clone(),
             z: g.values
@@ -310,14 +397,16 @@ fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
                     // -1 marks a point that was not computed (Li et al.'s convention).
                     if v < 0.0 {
                         f64::NAN
-                    } else {
+                    } else if log {
                         (v.min(zmax) + 0.1).log10()
+                    } else {
+                        v.min(zmax)
                     }
                 })
                 .collect(),
             x_label: "x (filter-normalised)".into(),
             y_label: "y (filter-normalised)".into(),
-            z_label: "log10(train loss + 0.1)".into(),
+            z_label: if log { "log10(train loss + 0.1)" } else { "train loss" }.into(),
         })
         .collect()
 }
@@ -336,6 +425,16 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
         config["fashion_mnist_clean"] = serde_json::json!(clean);
         config["fashion_mnist_poisoned"] = serde_json::json!(poisoned);
     }
+    if figures.contains(&Figure::Skips) {
+        let mut runs = serde_json::Map::new();
+        for &d in &scale.skips.depths {
+            for skip in [true, false] {
+                let name = format!("resnet{d}{}", if skip { "" } else { "-noshort" });
+                runs.insert(name, serde_json::json!(scale.skips.experiment(d, skip)?));
+            }
+        }
+        config["skips"] = serde_json::Value::Object(runs);
+    }
     let config = serde_json::to_string_pretty(&config)?;
     genviz_core::io::write_atomic(&dir.join("paper.json"), config.as_bytes())?;
     let command = crate::record::invocation().unwrap_or_else(|| "genviz paper".into());
@@ -349,6 +448,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
         animation_section(out),
         images_section(out),
         fig2_section(out),
+        skips_section(out),
     ]
     .into_iter()
     .flatten()
@@ -370,6 +470,7 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
                 figure: match c.figure.as_str() {
                     "img" => "Images".into(),
                     "measures" => "Measures".into(),
+                    "skips" => "Skips".into(),
                     f => format!("Fig {f}"),
                 },
                 ..c.clone()
