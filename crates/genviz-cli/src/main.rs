@@ -68,7 +68,7 @@ enum Command {
     /// Write a genviz model as ONNX (opset 17, PyTorch's names, BatchNorm kept).
     Export(commands::export::ExportArgs),
     /// Reproduce the paper's figures: clean and poisoned swiss-roll nets, side by side.
-    Paper(commands::paper::PaperArgs),
+    Paper(Box<commands::paper::PaperArgs>),
     /// Reproduce Fig 1, the "minefield": SGD iterates among nearby bad minima (t-SNE).
     ///
     /// Trains the good minefield net (SPEC 1.8; 500 epochs instead of the authors' 2,000),
@@ -287,7 +287,7 @@ impl Command {
             Command::Report(args) => commands::report::run(args),
             Command::Eval(args) => commands::eval::run(args),
             Command::Export(args) => commands::export::run(args),
-            Command::Paper(args) => commands::paper::paper(args, &p),
+            Command::Paper(args) => commands::paper::paper(*args, &p),
             Command::Minefield(args) => commands::paper::minefield(args, &p),
             Command::Sharp(args) => commands::paper::sharp(args, &p),
             Command::LinearVsNet(args) => commands::paper::linear_vs_net(args, &p),
