@@ -387,6 +387,15 @@ impl<B: AutodiffBackend> Network for ConvNet<B> {
             .collect()
     }
 
+    /// The running statistics recomputed ([`ConvNet::recompute_bn`]) for a net with
+    /// BatchNorm; `None` without.
+    fn estimate_statistics(&self, theta: &[f32], data: &Dataset, batch: usize) -> Option<Vec<f32>> {
+        self.spec
+            .arch
+            .has_batch_norm()
+            .then(|| self.recompute_bn(theta, data, batch))
+    }
+
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         let data = batch.data;
         grad.fill(0.0);

@@ -198,6 +198,22 @@ pub trait Network: Send + Sync {
         central_difference_hvp(self, theta, v, data)
     }
 
+    /// `theta` with the values the family estimates from data rather than trains (BatchNorm's
+    /// running statistics) estimated at `theta` from `data`, in batches of `batch` examples
+    /// as training normalised them; `None` when it has no such values (the default).
+    ///
+    /// Training never moves these values (`loss_grad` normalises with each batch's own
+    /// statistics), so the trainer asks for them before it evaluates or saves a net: a
+    /// ResNet evaluated with the statistics it started with scores chance.
+    fn estimate_statistics(
+        &self,
+        _theta: &[f32],
+        _data: &Dataset,
+        _batch: usize,
+    ) -> Option<Vec<f32>> {
+        None
+    }
+
     /// The loss of `batch` at `theta`, with its gradient written into `grad`.
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64;
 

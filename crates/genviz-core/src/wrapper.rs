@@ -88,6 +88,10 @@ impl<W: Wrapper> Network for W {
         self.inner().hvp(theta, v, data)
     }
 
+    fn estimate_statistics(&self, theta: &[f32], data: &Dataset, batch: usize) -> Option<Vec<f32>> {
+        self.inner().estimate_statistics(theta, data, batch)
+    }
+
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         self.observe(Call::LossGrad { batch });
         match self.training_examples(batch.data) {

@@ -707,10 +707,14 @@ mod tests {
 
     #[test]
     fn crossings_read_with_two_digits() {
-        assert_eq!(two_digits(0.002_24), "0.0022");
-        assert_eq!(two_digits(0.1052), "0.11");
-        assert_eq!(two_digits(1.52), "1.5");
-        assert_eq!(two_digits(12.3), "12");
+        for (t, shown) in [
+            (0.002_24, "0.0022"),
+            (0.1052, "0.11"),
+            (1.52, "1.5"),
+            (12.3, "12"),
+        ] {
+            assert_eq!(two_digits(t), shown);
+        }
     }
 }
 

@@ -97,8 +97,10 @@ impl HessianConfig {
         Fingerprint::new()
             .f32s(theta.values())
             .dataset(data)
+            // The ratio map's method: a state saved by the power iterations it replaced
+            // does not resume.
             .text(&format!(
-                "{} {} {} {} {} {} {}",
+                "{} {} {} {} {} {} {} lanczos-ratio",
                 self.top_k,
                 self.lanczos,
                 self.runs,

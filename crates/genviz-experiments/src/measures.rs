@@ -629,12 +629,16 @@ mod tests {
 
     #[test]
     fn values_read_well() {
-        assert_eq!(format_value(4.7912), "4.791");
-        assert_eq!(format_value(2621.4), "2621");
-        assert_eq!(format_value(0.0963), "0.09630");
-        assert_eq!(format_value(1.62e9), "1.620e9");
-        assert_eq!(format_value(-1430.2), "-1430");
-        assert_eq!(format_value(0.0), "0");
+        for (value, shown) in [
+            (4.7912, "4.791"),
+            (2621.4, "2621"),
+            (0.0963, "0.09630"),
+            (1.62e9, "1.620e9"),
+            (-1430.2, "-1430"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(format_value(value), shown);
+        }
     }
 
     #[test]

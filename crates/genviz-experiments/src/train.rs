@@ -13,7 +13,7 @@ use crate::record::{DataRecord, Job, RunRecord};
 use anyhow::{bail, Context, Result};
 use genviz_conv::{ConvSpec, DeviceNet};
 use genviz_core::io::write_safetensors;
-use genviz_core::{rng, Dataset, Network, Params, Role};
+use genviz_core::{rng, Dataset, Network, Params};
 use genviz_mlp::Mlp;
 use genviz_train::{train, Augmented, FinalMetrics, MetricRow, TrainRequest};
 use serde::{Deserialize, Serialize};
@@ -221,30 +221,6 @@ pub fn run_labelled(
         report_row(stage.as_ref(), label, all, row, log_rows)
     })
     .with_context(|| format!("training {label} (run folder {})", dir.display()))?;
-    let mut outcome = outcome;
-    if let AnyNet::Conv(c) = &net {
-        if net
-            .layout()
-            .tensors()
-            .iter()
-            .any(|t| t.role == Role::RunningStat)
-        {
-            // The trainer sees a conv net only through `loss_grad`, which normalises with
-            // batch statistics and leaves the running statistics where `init` put them (mean
-            // 0, variance 1): evaluated with those, a trained ResNet scores chance. So the
-            // trained net's statistics are recomputed from the training set (PyTorch's
-            // `update_bn`, batches of the training batch size) before it is evaluated and
-            // saved, as PyTorch's running averages would hold them.
-            let batch = config
-                .train
-                .batch_size
-                .unwrap_or(crate::model::BN_RECOMPUTE_BATCH);
-            let theta = c.recompute_bn(outcome.params.values(), &loaded.train, batch);
-            outcome.params = Params::from_vec(net.layout().clone(), theta)?;
-            outcome.final_metrics =
-                metrics(&net, outcome.params.values(), &loaded.train, &loaded.test);
-        }
-    }
     let m = outcome.final_metrics;
     stage.finish(&status(m.train_acc, m.test_acc));
     write_safetensors(&dir.join("model.safetensors"), &outcome.params, metadata)?;

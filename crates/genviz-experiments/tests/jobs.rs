@@ -1,6 +1,8 @@
 //! The experiments as a library: each job runs from its typed configuration without the
 //! command line, writes one record, and reruns from that record alone.
 
+mod support;
+
 use genviz_experiments::basin::{self, BasinConfig};
 use genviz_experiments::landscape::{self, Directions, GridSettings, PlotStyle, SurfaceConfig};
 use genviz_experiments::model::DataSource;
@@ -248,15 +250,7 @@ fn basin_shards_join_to_the_whole_and_a_rerun_casts_nothing_new() {
 fn a_small_reproduction_checks_fig3_and_fig5_and_every_record_parses() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("paper");
-    let mut scale = Scale::quick();
-    scale.clean_steps = 600;
-    scale.poisoned_steps = 600;
-    scale.basin_rays = 6;
-    scale.landscape_points = 5;
-    let config = PaperConfig {
-        figures: vec![Figure::Fig5, Figure::Fig3],
-        scale,
-    };
+    let config = support::small_paper(vec![Figure::Fig5, Figure::Fig3]);
     let recorder = Recorder::default();
     let done = paper::reproduce(&config, &dir, &recorder).unwrap();
     let figures: Vec<&str> = done
@@ -404,8 +398,22 @@ fn the_skip_connection_figure_trains_draws_and_measures_both_nets() {
     let report = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(report.contains("Skip connections: ResNets with and without"));
     // Every run folder's record parses, and a rerun reuses everything to the same numbers.
-    for net in ["resnet8", "resnet8-noshort"] {
+    for (net, n) in ["resnet8", "resnet8-noshort"].iter().zip(nets) {
         RunRecord::read(&dir.join("skips").join(net)).unwrap();
+        // The last logged row is the saved net, BatchNorm statistics estimated as for it.
+        let csv = std::fs::read_to_string(dir.join("skips").join(net).join("metrics.csv")).unwrap();
+        let last: Vec<f64> = csv
+            .lines()
+            .last()
+            .unwrap()
+            .split(',')
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(
+            last[8],
+            n["final"]["test_acc"].as_f64().unwrap(),
+            "{net}: {csv}"
+        );
         RunRecord::read(&dir.join("skips").join(net).join("hessian")).unwrap();
     }
     let before = std::fs::read_to_string(dir.join("skips/results.json")).unwrap();

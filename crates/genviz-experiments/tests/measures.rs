@@ -1,6 +1,8 @@
 //! `genviz measures` and `genviz sweep` as library calls: measures of trained nets through the
 //! resumable job, and a small sweep end to end.
 
+mod support;
+
 use genviz_experiments::measures::{self, MeasuresConfig, MeasuresResults};
 use genviz_experiments::model::{self, DataSource};
 use genviz_experiments::progress::Recorder;
@@ -489,16 +491,10 @@ fn the_tiny_sweep_preset_runs_end_to_end_and_writes_its_csv() {
 
 #[test]
 fn the_paper_measures_both_swiss_roll_nets_and_reports_the_table() {
-    use genviz_experiments::paper::{self, Figure, PaperConfig, Scale};
+    use genviz_experiments::paper::{self, Figure};
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("paper");
-    let mut scale = Scale::quick();
-    scale.clean_steps = 600;
-    scale.poisoned_steps = 600;
-    let config = PaperConfig {
-        figures: vec![Figure::Measures],
-        scale,
-    };
+    let config = support::small_paper(vec![Figure::Measures]);
     let done = paper::reproduce(&config, &dir, &Silent).unwrap();
     let checks: Vec<_> = done
         .results

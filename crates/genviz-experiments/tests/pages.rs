@@ -13,6 +13,8 @@ mod cdp;
 #[path = "../../genviz-render/tests/support/chromium.rs"]
 mod chromium;
 
+mod support;
+
 use cdp::Browser;
 use genviz_core::Network;
 use genviz_experiments::basin::{self, BasinConfig};
@@ -20,7 +22,7 @@ use genviz_experiments::config::DataConfig;
 use genviz_experiments::landscape::{self, Directions, GridSettings, SurfaceConfig};
 use genviz_experiments::model::{self, DataSource};
 use genviz_experiments::pages;
-use genviz_experiments::paper::{self, Figure, PaperConfig, Scale};
+use genviz_experiments::paper::{self, Figure};
 use genviz_experiments::{presets, train, Silent};
 use genviz_landscape::basin::RayConfig;
 use genviz_landscape::direction::read_directions;
@@ -516,14 +518,7 @@ fn browser_pct(v: f64) -> String {
 fn the_paper_report_explores_both_minima_on_both_planes() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("paper");
-    let mut scale = Scale::quick();
-    scale.clean_steps = 600;
-    scale.poisoned_steps = 600;
-    scale.landscape_points = 5;
-    let config = PaperConfig {
-        figures: vec![Figure::Fig3],
-        scale,
-    };
+    let config = support::small_paper(vec![Figure::Fig3]);
     paper::reproduce(&config, &dir, &Silent).unwrap();
     let path = dir.join("report.html");
     let html = std::fs::read_to_string(&path).unwrap();

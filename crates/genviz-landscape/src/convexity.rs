@@ -10,14 +10,16 @@ use serde::{Deserialize, Serialize};
 
 /// A ratio above this counts as "markedly non-convex" at a point: the most negative eigenvalue
 /// is at least a tenth of the largest one. Li et al. give no number (their maps are coloured
-/// from 0 to a clipped top); a tenth is well above the noise of the power iterations'
-/// tolerance of 1e-2 and well below the ratios near 1 of a saddle-filled region.
+/// from 0 to a clipped top); a tenth is well above the error of the Lanczos estimates of the
+/// extreme eigenvalues and well below the ratios near 1 of a saddle-filled region.
 pub const RATIO_THRESHOLD: f64 = 0.1;
 
 /// The summary of one ratio map.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RatioSummary {
-    /// Mean of `|lambda_min / lambda_max|` over the map's finite points.
+    /// Mean of `|lambda_min / lambda_max|` over the map's finite points, each clipped at 1
+    /// (negative curvature at least as strong as the positive), so that a few points where
+    /// the top eigenvalue is nearly 0 do not swamp it; the map keeps the raw ratios.
     pub mean: f64,
     /// Share of the finite points whose ratio exceeds `threshold`.
     pub fraction_above: f64,
@@ -27,8 +29,8 @@ pub struct RatioSummary {
     pub points: usize,
 }
 
-/// Mean and share above `threshold` of the finite entries of `ratios` (each
-/// `|lambda_min / lambda_max|`); NaN numbers when none is finite.
+/// Mean (each clipped at 1) and share above `threshold` of the finite entries of `ratios`
+/// (each `|lambda_min / lambda_max|`); NaN numbers when none is finite.
 pub fn ratio_summary(ratios: &[f64], threshold: f64) -> RatioSummary {
     let finite: Vec<f64> = ratios.iter().copied().filter(|r| r.is_finite()).collect();
     let n = finite.len();
@@ -36,7 +38,7 @@ pub fn ratio_summary(ratios: &[f64], threshold: f64) -> RatioSummary {
         (f64::NAN, f64::NAN)
     } else {
         (
-            finite.iter().sum::<f64>() / n as f64,
+            finite.iter().map(|r| r.min(1.0)).sum::<f64>() / n as f64,
             finite.iter().filter(|&&r| r > threshold).count() as f64 / n as f64,
         )
     };
@@ -123,6 +125,9 @@ mod tests {
         assert_eq!(s.points, 4);
         assert!((s.mean - 0.1875).abs() < 1e-12);
         assert!((s.fraction_above - 0.5).abs() < 1e-12);
+        // A ratio above 1 counts as 1 in the mean.
+        let s = ratio_summary(&[0.0, 40.0], RATIO_THRESHOLD);
+        assert_eq!((s.mean, s.fraction_above), (0.5, 0.5));
         assert!(ratio_summary(&[f64::NAN], 0.1).mean.is_nan());
     }
 }

@@ -46,10 +46,11 @@ pub(crate) fn draw(path: &Path, panels: &[(SurfaceGrid, f64)]) -> Result<()> {
         }
     }
     let n = panels.len() as u32;
+    let range = shared_range(panels);
     write_png(path, (PANEL_W * n, PANEL_H), |root| {
         root.fill(&WHITE)?;
         for (area, (g, zmax)) in root.split_evenly((1, panels.len())).iter().zip(panels) {
-            panel(area, g, *zmax)?;
+            panel(area, g, *zmax, range)?;
         }
         Ok(())
     })
@@ -167,8 +168,27 @@ impl Raster {
     }
 }
 
-/// One panel: title, the rendered surface, a colour bar.
-fn panel(area: &Area, g: &SurfaceGrid, zmax: f64) -> DrawResult {
+/// The heights every panel's box and colour bar span, so that side-by-side landscapes compare
+/// at a glance: from the lowest value of any panel to the highest one below its `zmax` (a
+/// flat surface gets a box of height 1). `None` when no panel has a finite value.
+fn shared_range(panels: &[(SurfaceGrid, f64)]) -> Option<(f64, f64)> {
+    let clipped = || {
+        panels.iter().flat_map(|(g, zmax)| {
+            g.values
+                .iter()
+                .filter(|v| v.is_finite())
+                .map(move |v| v.min(*zmax))
+        })
+    };
+    let lo = clipped().fold(f64::INFINITY, f64::min);
+    let hi = clipped().fold(f64::NEG_INFINITY, f64::max);
+    lo.is_finite()
+        .then_some((lo, if hi > lo { hi } else { lo + 1.0 }))
+}
+
+/// One panel: title, the rendered surface, a colour bar spanning `range`
+/// ([`shared_range`]).
+fn panel(area: &Area, g: &SurfaceGrid, zmax: f64, range: Option<(f64, f64)>) -> DrawResult {
     let (w, h) = area.dim_in_pixel();
     let (title_area, rest) = area.split_vertically(TITLE_H);
     draw_title(&title_area, &g.title)?;
@@ -176,21 +196,17 @@ fn panel(area: &Area, g: &SurfaceGrid, zmax: f64) -> DrawResult {
     let (vw, vh) = view.dim_in_pixel();
     let _ = h;
 
-    let finite = g.values.iter().copied().filter(|v| v.is_finite());
-    let zmin = finite.clone().fold(f64::INFINITY, f64::min).min(zmax);
-    if !zmin.is_finite() {
+    let has_data = g.values.iter().any(|v| v.is_finite());
+    let Some((zmin, ztop)) = range.filter(|_| has_data) else {
         let style = font(18.0)
             .color(&RGBColor(120, 120, 120))
             .pos(Pos::new(HPos::Center, VPos::Center));
         view.draw_text("no data", &style, (vw as i32 / 2, vh as i32 / 2))?;
         return Ok(());
-    }
-    let ztop = finite.fold(f64::NEG_INFINITY, f64::max).min(zmax);
-    // A flat surface still gets a box of some height.
-    let zspan = if ztop > zmin { ztop - zmin } else { 1.0 };
+    };
     let scale = Scale {
         lo: zmin,
-        hi: zmin + zspan,
+        hi: ztop,
         log: false,
     };
 
@@ -448,4 +464,29 @@ fn min_max(v: impl Iterator<Item = f64>) -> (f64, f64) {
     v.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
         (a.min(x), b.max(x))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(values: [f64; 4]) -> SurfaceGrid {
+        SurfaceGrid {
+            xs: vec![0.0, 1.0],
+            ys: vec![0.0, 1.0],
+            values: values.to_vec(),
+            title: String::new(),
+            value_label: "loss".into(),
+        }
+    }
+
+    #[test]
+    fn side_by_side_panels_share_one_height_scale() {
+        let deep = (grid([0.5, 2.0, 3.0, f64::NAN]), 10.0);
+        let shallow = (grid([4.0, 6.0, 30.0, 5.0]), 10.0);
+        assert_eq!(shared_range(&[deep.clone(), shallow]), Some((0.5, 10.0)));
+        assert_eq!(shared_range(&[deep]), Some((0.5, 3.0)));
+        assert_eq!(shared_range(&[(grid([2.0; 4]), 10.0)]), Some((2.0, 3.0)));
+        assert_eq!(shared_range(&[(grid([f64::NAN; 4]), 10.0)]), None);
+    }
 }

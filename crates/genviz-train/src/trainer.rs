@@ -227,7 +227,7 @@ pub fn train(
             w.reload(first_step)?;
         }
     } else if let Some(w) = writer.as_mut() {
-        w.checkpoint(0, &theta)?;
+        w.checkpoint(0, &settled(network, &theta, request.train, config))?;
     }
     for step in first_step..config.steps {
         let lr = config.schedule.at(step);
@@ -291,9 +291,13 @@ pub fn train(
         }
         let done = step + 1;
         let last = done == config.steps;
-        if done % config.log_every == 0 || last {
-            let evals = network.evaluate(&[theta.values()], request.train);
-            let tests = network.evaluate(&[theta.values()], request.test);
+        let logs = done % config.log_every == 0 || last;
+        let saves = writer.is_some()
+            && (last || (config.checkpoint_every > 0 && done % config.checkpoint_every == 0));
+        let shown = (logs || saves).then(|| settled(network, &theta, request.train, config));
+        if let (true, Some(shown)) = (logs, &shown) {
+            let evals = network.evaluate(&[shown.values()], request.train);
+            let tests = network.evaluate(&[shown.values()], request.test);
             let row = MetricRow {
                 step: done,
                 lr,
@@ -308,32 +312,31 @@ pub fn train(
             progress(&row);
             history.push(row);
         }
-        if let Some(w) = writer.as_mut() {
-            if last || (config.checkpoint_every > 0 && done % config.checkpoint_every == 0) {
-                w.checkpoint(done, &theta)?;
-                w.write_metrics(&history)?;
-                // Last, so the state never points past what was written before it.
-                let optimizer_state = optimizer.state();
-                let snapshot = crate::resume::Snapshot {
-                    state: crate::resume::LoopState {
-                        step: done,
-                        optimizer_step: optimizer_state.step,
-                        optimizer_scalars: optimizer_state.scalars.clone(),
-                        batch_rng: batches.rng.get_word_pos().to_string(),
-                        poison_rng: poison_rng.get_word_pos().to_string(),
-                        order: batches.order.clone(),
-                        cursor: batches.cursor,
-                        history: history.clone(),
-                        config: config.clone(),
-                        seed: request.seed,
-                    },
-                    params: theta.values().to_vec(),
-                    optimizer: optimizer_state,
-                };
-                crate::resume::save(&w.dir, &snapshot)?;
-            }
+        if let (Some(w), true, Some(shown)) = (writer.as_mut(), saves, &shown) {
+            w.checkpoint(done, shown)?;
+            w.write_metrics(&history)?;
+            // Last, so the state never points past what was written before it.
+            let optimizer_state = optimizer.state();
+            let snapshot = crate::resume::Snapshot {
+                state: crate::resume::LoopState {
+                    step: done,
+                    optimizer_step: optimizer_state.step,
+                    optimizer_scalars: optimizer_state.scalars.clone(),
+                    batch_rng: batches.rng.get_word_pos().to_string(),
+                    poison_rng: poison_rng.get_word_pos().to_string(),
+                    order: batches.order.clone(),
+                    cursor: batches.cursor,
+                    history: history.clone(),
+                    config: config.clone(),
+                    seed: request.seed,
+                },
+                params: theta.values().to_vec(),
+                optimizer: optimizer_state,
+            };
+            crate::resume::save(&w.dir, &snapshot)?;
         }
     }
+    let theta = settled(network, &theta, request.train, config).into_owned();
     let train_eval = network.evaluate(&[theta.values()], request.train)[0];
     let test_eval = network.evaluate(&[theta.values()], request.test)[0];
     Ok(TrainOutcome {
@@ -343,6 +346,27 @@ pub fn train(
         seconds: start.elapsed().as_secs_f64(),
         gradient_evaluations: optimizer.evaluations(),
     })
+}
+
+/// `theta` as it is evaluated and saved: with what the network estimates from data rather
+/// than trains (BatchNorm's running statistics, [`Network::estimate_statistics`]) estimated
+/// from the training set in batches of the training batch size. The optimizer's own vector,
+/// and so the resume state, keeps the values it started with, which no step reads.
+fn settled<'t>(
+    network: &dyn Network,
+    theta: &'t Params,
+    train: &Dataset,
+    config: &TrainConfig,
+) -> std::borrow::Cow<'t, Params> {
+    let batch = config.batch_size.unwrap_or(train.len());
+    match network.estimate_statistics(theta.values(), train, batch) {
+        Some(values) => {
+            let mut settled = theta.clone();
+            settled.values_mut().copy_from_slice(&values);
+            std::borrow::Cow::Owned(settled)
+        }
+        None => std::borrow::Cow::Borrowed(theta),
+    }
 }
 
 /// What is not finite, the loss or the gradient norm, with its value.

@@ -527,9 +527,13 @@ mod tests {
 
     #[test]
     fn counts_get_thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(20_090), "20,090");
-        assert_eq!(thousands(1_234_567), "1,234,567");
+        for (count, shown) in [
+            (0, "0"),
+            (999, "999"),
+            (20_090, "20,090"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(thousands(count), shown);
+        }
     }
 }

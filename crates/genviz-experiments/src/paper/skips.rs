@@ -106,7 +106,9 @@ impl SkipsScale {
     /// The CPU preset, sized by measurement on this project's 2-core machine (see
     /// docs/skips.md): ResNet-20 pairs a quarter as wide as He et al.'s, 2,000 training
     /// images, 8 epochs of SGD (lr 0.05, /10 at epoch 6), 21 x 21 surfaces on 500 training
-    /// images and 7 x 7 ratio maps on 128.
+    /// images and 5 x 5 ratio maps on 32 (a ratio-map point, two eigenvalue searches over finite-
+    /// difference Hessian products, costs about 30 s on 32 images there: 7 x 7 on 128 would
+    /// take an hour and a half a net).
     pub fn cpu() -> Self {
         SkipsScale {
             preset: "cpu".into(),
@@ -127,8 +129,8 @@ impl SkipsScale {
             surface_points: 21,
             eval_train: Some(500),
             eval_test: 200,
-            ratio_points: 7,
-            hessian_train: Some(128),
+            ratio_points: 5,
+            hessian_train: Some(32),
             ratio_threshold: convexity::RATIO_THRESHOLD,
         }
     }

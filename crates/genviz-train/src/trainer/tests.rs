@@ -342,3 +342,76 @@ fn lbfgs_takes_several_evaluations_a_step_and_lowers_the_loss() {
     let e = bad.validate().unwrap_err().to_string();
     assert!(e.contains("weight_decay is 0.0001, expected 0"), "{e}");
 }
+
+/// An MLP whose output bias stands for values a net estimates from data rather than trains
+/// (BatchNorm's running statistics): it is set to the mean label of the data asked about.
+struct Estimating {
+    inner: Mlp,
+    batches: std::sync::Mutex<Vec<usize>>,
+}
+
+impl Network for Estimating {
+    fn layout(&self) -> &Arc<genviz_core::Layout> {
+        self.inner.layout()
+    }
+    fn num_classes(&self) -> usize {
+        2
+    }
+    fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
+        self.inner.evaluate(thetas, data)
+    }
+    fn estimate_statistics(&self, theta: &[f32], data: &Dataset, batch: usize) -> Option<Vec<f32>> {
+        self.batches.lock().unwrap().push(batch);
+        let mean = data.labels().iter().map(|&l| l as f32).sum::<f32>() / data.len() as f32;
+        let mut out = theta.to_vec();
+        *out.last_mut().unwrap() = mean;
+        Some(out)
+    }
+    fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
+        self.inner.loss_grad(theta, batch, grad)
+    }
+    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
+        self.inner.logits(theta, inputs, n)
+    }
+}
+
+#[test]
+fn estimated_statistics_are_what_is_logged_and_saved_but_never_trained() {
+    let (train_set, test_set) = swiss_roll(8);
+    let mlp = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let net = Estimating {
+        inner: mlp.clone(),
+        batches: Default::default(),
+    };
+    let mut cfg = config(200);
+    cfg.batch_size = Some(50);
+    let dir = tempfile::tempdir().unwrap();
+    let mut req = request(&mlp, &train_set, &test_set, &cfg);
+    req.network = &net;
+    req.out_dir = Some(dir.path());
+    let out = train(req, &mut |_| {}).unwrap();
+    let plain = train(request(&mlp, &train_set, &test_set, &cfg), &mut |_| {}).unwrap();
+
+    let mean = train_set.labels().iter().map(|&l| l as f32).sum::<f32>() / train_set.len() as f32;
+    let n = plain.params.values().len();
+    // Training never reads the estimated value: every trained one is the plain run's.
+    assert_eq!(out.params.values()[..n - 1], plain.params.values()[..n - 1]);
+    assert_ne!(plain.params.values()[n - 1], mean);
+    assert_eq!(out.params.values()[n - 1], mean);
+    // Each checkpoint (steps 0, 100, 200) and each logged row (100, 200) is the net with the
+    // estimate in place.
+    let mut npz = genviz_core::io::Npz::open(&dir.path().join("trajectory.npz")).unwrap();
+    let (trajectory, _) = npz.f32("params").unwrap();
+    let checkpoints: Vec<&[f32]> = trajectory.chunks(n).collect();
+    assert_eq!(checkpoints.len(), 3);
+    assert!(checkpoints.iter().all(|theta| theta[n - 1] == mean));
+    assert_eq!(out.history.len(), 2);
+    for (row, theta) in out.history.iter().zip(&checkpoints[1..]) {
+        let eval = mlp.evaluate(&[theta], &train_set)[0];
+        assert_eq!((row.train_loss, row.train_acc), (eval.loss, eval.accuracy));
+    }
+    let eval = mlp.evaluate(&[out.params.values()], &test_set)[0];
+    assert_eq!(out.final_metrics.test_loss, eval.loss);
+    // Estimated in batches of the training batch size: at the start, steps 100 and 200, the end.
+    assert_eq!(*net.batches.lock().unwrap(), vec![50; 4]);
+}
