@@ -667,6 +667,7 @@ fn surface_3d(title: &str, s: &Surface, (z, label): (Vec<f64>, String)) -> Inter
         x_label: "x".into(),
         y_label: "y".into(),
         z_label: label,
+        z_range: None,
     }
 }
 

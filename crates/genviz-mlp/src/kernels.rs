@@ -446,6 +446,48 @@ mod tests {
         );
     }
 
+    /// Values whose sums depend on their order: magnitudes from 2^-12 to 2^12, so a kernel
+    /// that paired its eight partial sums differently from [`tree_sum`] would round
+    /// differently.
+    fn order_sensitive(n: usize, seed: u32) -> Vec<f32> {
+        values(n, seed)
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v * 2f32.powi((k * 7 % 25) as i32 - 12))
+            .collect()
+    }
+
+    #[test]
+    fn weight_gradients_keep_the_portable_summation_order_for_every_tile() {
+        // Every tile shape of the AVX2 kernel (4, 3, 2, 1 rows by 2, 1 inputs), on the
+        // paper's 200 columns and on one vector of them.
+        for (n_in, n_out, cols) in [(23, 16, 200), (16, 26, 200), (5, 7, 8), (1, 3, 16)] {
+            let dz = order_sensitive(n_out * cols, 21);
+            let a = order_sensitive(n_in * cols, 22);
+            let mut fast = vec![0.0; n_out * n_in];
+            let mut db = vec![0.0; n_out];
+            grad_weights(&dz, &a, &mut fast, &mut db, n_in, cols);
+            let mut slow = vec![0.0; n_out * n_in];
+            portable_grad_weights(&dz, &a, &mut slow, n_in, cols);
+            assert_same_bits(&fast, &slow);
+            // The order matters for these values: summing the lanes left to right instead
+            // changes some results.
+            let sequential: Vec<f32> = (0..n_out * n_in)
+                .map(|k| {
+                    let (o, i) = (k / n_in, k % n_in);
+                    let mut acc = [0f32; VEC];
+                    for b in 0..cols {
+                        acc[b % VEC] = dz[o * cols + b].mul_add(a[i * cols + b], acc[b % VEC]);
+                    }
+                    acc.iter().sum()
+                })
+                .collect();
+            if cols == 200 {
+                assert!(fast.iter().zip(&sequential).any(|(x, y)| x != y));
+            }
+        }
+    }
+
     #[test]
     fn weight_gradient_matches_naive() {
         let (n_in, n_out, cols) = (7, 6, 48);

@@ -182,6 +182,10 @@ pub struct InteractiveSurface {
     pub y_label: String,
     /// What the values are, e.g. `"log10 train loss"`; labels the z axis and the colour bar.
     pub z_label: String,
+    /// The heights and colours the plot spans, `[low, high]`; `None`: the values' own range.
+    /// Surfaces meant to be compared (Li et al.'s nets with and without skips) pass one range,
+    /// so that the same colour is the same loss in both.
+    pub z_range: Option<[f64; 2]>,
 }
 
 /// Writes `report` as one self-contained HTML file at `path`, atomically.
@@ -610,6 +614,7 @@ pub(crate) fn surfaces_json(surfaces: &[InteractiveSurface]) -> String {
                 "x_label": s.x_label,
                 "y_label": s.y_label,
                 "z_label": s.z_label,
+                "z_range": s.z_range.filter(|[lo, hi]| lo.is_finite() && hi.is_finite() && lo < hi),
             })
         })
         .collect();
@@ -853,12 +858,21 @@ const SURFACE_JS: &str = r#"
       return { title: { text: title }, backgroundcolor: '#f5f7fa', showbackground: true,
                gridcolor: '#d0d5dd', zerolinecolor: '#9aa3b2' };
     };
+    var zaxis = axis(s.z_label);
+    if (s.z_range) {
+      trace.cmin = s.z_range[0];
+      trace.cmax = s.z_range[1];
+      // A little room above and below: a surface lying on the box's edge (the clipped top)
+      // would be cut by it and show speckled.
+      var pad = 0.02 * (s.z_range[1] - s.z_range[0]);
+      zaxis.range = [s.z_range[0] - pad, s.z_range[1] + pad];
+    }
     var layout = {
       font: { family: FONT, size: 12, color: '#1d2330' },
       margin: { l: 0, r: 0, t: 10, b: 0 },
       paper_bgcolor: '#ffffff',
       scene: {
-        xaxis: axis(s.x_label), yaxis: axis(s.y_label), zaxis: axis(s.z_label),
+        xaxis: axis(s.x_label), yaxis: axis(s.y_label), zaxis: zaxis,
         aspectmode: 'manual', aspectratio: { x: 1, y: 1, z: 0.7 },
         // About 30 degrees above the plane, 45 degrees round: the view of the static figures.
         camera: { eye: { x: 1.45, y: -1.45, z: 1.2 } }
@@ -967,6 +981,20 @@ mod tests {
         assert_eq!(back[0]["title"], "</script><b>");
         assert_eq!(back[0]["z"], serde_json::json!([[1.0, null], [null, -1.0]]));
         assert_eq!(back[0]["z_label"], "a & b");
+        assert!(back[0]["z_range"].is_null());
+        let shared = InteractiveSurface {
+            z_range: Some([0.5, 10.0]),
+            ..s.clone()
+        };
+        let empty = InteractiveSurface {
+            z_range: Some([2.0, 2.0]),
+            ..s
+        };
+        let back: serde_json::Value =
+            serde_json::from_str(&surfaces_json(&[shared, empty])).unwrap();
+        assert_eq!(back[0]["z_range"], serde_json::json!([0.5, 10.0]));
+        // An empty range would hide the surface: the plot's own range instead.
+        assert!(back[1]["z_range"].is_null());
     }
 
     #[test]

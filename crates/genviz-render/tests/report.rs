@@ -146,6 +146,7 @@ fn sample_report(dir: &Path) -> Report {
             x_label: "w1".into(),
             y_label: "w2".into(),
             z_label: "log10 loss".into(),
+            z_range: None,
         }],
     }
 }

@@ -34,11 +34,11 @@ pub fn write(
         let _ = writeln!(
             md,
             "| {} | {} | {:.4} | {} | {} | {} |",
-            c.figure,
-            c.quantity,
+            cell(&c.figure),
+            cell(&c.quantity),
             c.measured,
-            reference,
-            c.criterion,
+            cell(&reference),
+            cell(&c.criterion),
             if c.pass { "pass" } else { "FAIL" }
         );
     }
@@ -50,4 +50,27 @@ pub fn write(
     );
     genviz_core::io::write_atomic(&dir.join("results.md"), md.as_bytes())?;
     Ok(failed)
+}
+
+/// `text` as one Markdown table cell: its pipes (`|lambda_min / lambda_max|`) escaped, which
+/// would otherwise split the cell in two.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipes_in_a_quantity_stay_inside_their_cell() {
+        let dir = tempfile::tempdir().unwrap();
+        let check = Check::at_least("skips", "mean |a/b|, no skips minus skips", 0.5, 0.0);
+        write(dir.path(), &[check], &Default::default()).unwrap();
+        let md = std::fs::read_to_string(dir.path().join("results.md")).unwrap();
+        let row = md.lines().find(|l| l.starts_with("| skips")).unwrap();
+        // Seven unescaped pipes: six cells.
+        assert_eq!(row.replace("\\|", "").matches('|').count(), 7, "{row}");
+        assert!(row.contains("mean \\|a/b\\|"), "{row}");
+    }
 }

@@ -5,6 +5,7 @@ use super::{images, skips, swissroll, Figure, Outcome, Scale};
 use anyhow::Result;
 use genviz_render::{
     InteractiveSurface, PageBlock, Report, ReportFigure, ReportRow, ReportSection, RunPage,
+    SurfaceGrid,
 };
 use std::path::Path;
 
@@ -374,15 +375,18 @@ fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
         .images
         .iter()
         .map(|r| (&r.landscape, images::IMAGE_LANDSCAPE_ZMAX, true));
-    let skip = out
-        .skips
-        .iter()
-        .flat_map(|s| s.surfaces.iter().flatten())
-        .map(|g| (g, skips::ZMAX, false));
+    // Each pair of skip-connection nets on one range, as in its PNG.
+    let skip = out.skips.iter().flat_map(|s| {
+        s.surfaces.iter().flat_map(|pair| {
+            let range = shared_range(pair, skips::ZMAX);
+            pair.iter().map(move |g| (g, skips::ZMAX, false, range))
+        })
+    });
     swiss
-        .chain(image)
+        .map(|(g, zmax, log)| (g, zmax, log, None))
+        .chain(image.map(|(g, zmax, log)| (g, zmax, log, None)))
         .chain(skip)
-        .map(|(g, zmax, log)| InteractiveSurface {
+        .map(|(g, zmax, log, z_range)| InteractiveSurface {
             title: g.title.clone(),
             caption: if log {
                 format!("Drag to turn it. Heights are log10(train loss + 0.1), the loss clipped at {zmax}, as in the PNG.")
@@ -407,8 +411,23 @@ fn surfaces(out: &Outcome) -> Vec<InteractiveSurface> {
             x_label: "x (filter-normalised)".into(),
             y_label: "y (filter-normalised)".into(),
             z_label: if log { "log10(train loss + 0.1)" } else { "train loss" }.into(),
+            z_range,
         })
         .collect()
+}
+
+/// The heights `grids` span together, from their lowest computed loss (`-1` marks a point
+/// not computed) to the highest, clipped at `zmax`; `None` when none has a value.
+fn shared_range(grids: &[SurfaceGrid], zmax: f64) -> Option<[f64; 2]> {
+    let values = grids
+        .iter()
+        .flat_map(|g| &g.values)
+        .filter(|v| v.is_finite() && **v >= 0.0)
+        .map(|v| v.min(zmax));
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    (lo < hi).then_some([lo, hi])
 }
 
 /// Writes `dir/report.html` and `dir/paper.json` (the configuration it shows).
