@@ -345,7 +345,7 @@ fn paper_runs_every_figure_end_to_end() {
         assert!(report.contains(heading), "report lacks {heading}");
     }
     // The page in a browser: no errors, both landscapes drawn; a screenshot to look at.
-    if let Some(chromium) = chromium::chromium_or_skip("paper_runs_every_figure_end_to_end") {
+    if let Some(chromium) = chromium::chromium_or_skip() {
         let seen = Path::new(env!("CARGO_TARGET_TMPDIR")).join("paper-report");
         std::fs::create_dir_all(&seen).unwrap();
         chromium::check_page(&chromium, &out.join("report.html"), &seen, 2);
@@ -367,20 +367,15 @@ fn paper_runs_every_figure_end_to_end() {
     );
     // Every run.json in the folder is the one record type: the paper's own, every training,
     // every landscape, Fig 1 and Fig 8.
-    let mut records = Vec::new();
-    let mut folders = vec![out.clone()];
-    while let Some(d) = folders.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.file_name().unwrap() == "run.json" {
-                let record = genviz_experiments::RunRecord::read_file(&path)
-                    .unwrap_or_else(|e| panic!("{e:#}"));
-                records.push(record.job.command());
-            }
-        }
-    }
+    let mut records: Vec<&str> = genviz_experiments::pages::run_folders(&out)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let path = out.join(r).join("run.json");
+            let record = genviz_experiments::RunRecord::read_file(&path);
+            record.unwrap_or_else(|e| panic!("{e:#}")).job.command()
+        })
+        .collect();
     records.sort_unstable();
     assert_eq!(
         records,

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod network;
 pub mod params;
 pub mod rng;
+pub mod threads;
 pub mod wrapper;
 
 pub use dataset::Dataset;

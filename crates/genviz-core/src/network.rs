@@ -113,15 +113,15 @@ impl Affine<'_> {
 pub fn evaluate_affine_points<N: Network + ?Sized>(
     net: &N,
     plane: Affine<'_>,
-    coords: &[(f64, f64)],
+    ab: &[(f64, f64)],
     data: &Dataset,
 ) -> Vec<Eval> {
     use rayon::prelude::*;
     let p = plane.center.len();
-    let mut thetas = vec![0f32; coords.len() * p];
+    let mut thetas = vec![0f32; ab.len() * p];
     thetas
         .par_chunks_mut(p.max(1))
-        .zip(coords)
+        .zip(ab)
         .for_each(|(out, &(a, b))| plane.point(a, b, out));
     let refs: Vec<&[f32]> = thetas.chunks(p.max(1)).collect();
     net.evaluate(&refs, data)
@@ -179,16 +179,11 @@ pub trait Network: Send + Sync {
     /// landscape. Implementations batch and parallelise over the vectors.
     fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval>;
 
-    /// Loss and accuracy at `center + a * x + b * y` for each `(a, b)` in `coords`: a batch of
+    /// Loss and accuracy at `center + a * x + b * y` for each `(a, b)` in `ab`: a batch of
     /// landscape points. Families may exploit the structure (an MLP's first layer is linear
     /// in `(a, b)`); results must not depend on which points are evaluated together.
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
-        evaluate_affine_points(self, plane, coords, data)
+    fn evaluate_affine(&self, plane: Affine<'_>, ab: &[(f64, f64)], data: &Dataset) -> Vec<Eval> {
+        evaluate_affine_points(self, plane, ab, data)
     }
 
     /// `H v`: the Hessian of the mean loss over `data` at `theta` times `v`. The default is

@@ -72,15 +72,10 @@ impl<W: Wrapper> Network for W {
         self.inner().evaluate(thetas, data)
     }
 
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
-        let points = coords.len();
+    fn evaluate_affine(&self, plane: Affine<'_>, ab: &[(f64, f64)], data: &Dataset) -> Vec<Eval> {
+        let points = ab.len();
         self.observe(Call::Evaluate { points, data });
-        self.inner().evaluate_affine(plane, coords, data)
+        self.inner().evaluate_affine(plane, ab, data)
     }
 
     fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {

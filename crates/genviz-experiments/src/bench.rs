@@ -156,6 +156,51 @@ fn onnx_vs_native(repeats: usize) -> Result<serde_json::Value> {
     }))
 }
 
+/// The small CNN (`--model cnn`, 28x28 grey images, 10 classes) on the CPU: seconds for one
+/// landscape point on 20,000 images (best of `repeats`, at most 3, after a warm-up), and
+/// training images per second, from the time of one forward and backward pass over a
+/// 128-image batch (what a training step computes; the update itself is microseconds).
+/// Random pixels: the speed does not depend on what the images show.
+fn conv_speed(repeats: usize) -> Result<(f64, f64)> {
+    use genviz_core::Batch;
+    use rand::Rng as _;
+    let spec = genviz_conv::ConvSpec {
+        arch: genviz_conv::Arch::small_cnn(),
+        input: [1, 28, 28],
+        num_classes: 10,
+    };
+    let cnn = genviz_conv::DeviceNet::new(spec, genviz_conv::Device::Cpu)?;
+    let theta = genviz_conv::init_params(cnn.layout(), &mut rng::stream(4, "init")).into_values();
+    let images = |n: usize, stream: &str| {
+        let mut r = rng::stream(5, stream);
+        genviz_core::Dataset::new(
+            (0..n * 784).map(|_| r.gen_range(0.0f32..1.0)).collect(),
+            (0..n as u32).map(|i| i % 10).collect(),
+            784,
+            10,
+        )
+    };
+    let many = images(20_000, "bench-20k")?;
+    let point_s = per_point(&*cnn, &[theta.clone()], &many, repeats.clamp(1, 3));
+    let batch_images = images(128, "bench-batch")?;
+    let coef = vec![1.0 / 128.0; 128];
+    let reverse = vec![false; 128];
+    let batch = Batch {
+        data: &batch_images,
+        coef: &coef,
+        reverse: &reverse,
+    };
+    let mut grad = vec![0f32; theta.len()];
+    cnn.loss_grad(&theta, &batch, &mut grad);
+    let step_s = fastest(repeats, || {
+        for _ in 0..4 {
+            cnn.loss_grad(&theta, &batch, &mut grad);
+        }
+        Ok(())
+    })? / 4.0;
+    Ok((point_s, 128.0 / step_s))
+}
+
 /// Forward GFLOP/s of evaluating a wide MLP at many parameter vectors (best of `repeats`).
 fn w256_gflops(repeats: usize) -> Result<(f64, f64)> {
     use genviz_core::Network;
@@ -361,6 +406,7 @@ pub fn run(args: BenchOptions) -> Result<serde_json::Value> {
     let (gflops, w256_s) = w256_gflops(args.repeats)?;
     let (affine_fast, affine_plain) = affine_first_layer(args.repeats)?;
     let onnx = onnx_vs_native(args.repeats)?;
+    let (conv_point_s, conv_images_per_s) = conv_speed(args.repeats)?;
     let (radii_s, hvp_per_s) =
         basin_and_hessian(&net, &spec, &loaded.train, &config, args.repeats)?;
     let out = json!({
@@ -381,6 +427,10 @@ pub fn run(args: BenchOptions) -> Result<serde_json::Value> {
         "affine_784_s": affine_fast,
         "affine_784_plain_s": affine_plain,
         "affine_784_workload": "784-128-10 MLP, 64 points of a 2-D grid on 1,000 examples: first layer precomputed (linear in a, b) vs every point built and evaluated",
+        "conv_point_20k_s": conv_point_s,
+        "conv_point_workload": "the small CNN (`--model cnn`: 5x5 convolutions of 16 and 32 filters, a 128-unit hidden layer; 28x28 grey images, 10 classes) on the CPU backend: loss and accuracy at one parameter vector over 20,000 images, best of up to 3",
+        "conv_train_images_per_s": conv_images_per_s,
+        "conv_train_workload": "the same CNN: forward and backward over a batch of 128 images (a training step without its update, which takes microseconds), images per second, best of the repeats",
         "onnx": onnx,
         "peers_measured_elsewhere": peers(),
     });

@@ -624,13 +624,23 @@ pub fn read_experiment(path: &Path) -> Result<ExperimentConfig> {
 /// only names it in errors (this is what the fuzzer runs on arbitrary text).
 pub fn parse_experiment(text: &str, json: bool, path: &Path) -> Result<ExperimentConfig> {
     if json {
-        let value: serde_json::Value = serde_json::from_str(text)
-            .with_context(|| format!("{}: invalid JSON", path.display()))?;
-        let config = value.get("config").cloned().unwrap_or(value);
-        return serde_json::from_value(config)
-            .with_context(|| format!("{}: not an experiment", path.display()));
+        return config_from_json(text, path, "an experiment");
     }
     toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// A configuration from JSON text: a previous run's whole `run.json` (its `config` is taken)
+/// or the configuration alone, so any run folder's record can be fed back as a config file.
+/// `what` names the expected kind in errors, e.g. `"a sweep"`.
+pub(crate) fn config_from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    what: &str,
+) -> Result<T> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).with_context(|| format!("{}: invalid JSON", path.display()))?;
+    let config = value.get("config").cloned().unwrap_or(value);
+    serde_json::from_value(config).with_context(|| format!("{}: not {what}", path.display()))
 }
 
 /// A fresh poison source from a generator of `k` points per class: each step takes `n` of

@@ -919,6 +919,21 @@ fn strip_image(row: &[f32], shape: genviz_data::ImageShape, label: u32) -> Strip
     }
 }
 
+/// The run folders at and below `dir`, relative to it: `dir` itself first (as the empty path)
+/// when it has a `run.json`, then [`runs_below`]. What [`write_index`] lists, and what a
+/// reader walks to parse every record of a paper's folder.
+///
+/// # Errors
+/// When a folder cannot be read.
+pub fn run_folders(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut folders = Vec::new();
+    if dir.join(RECORD_FILE).is_file() {
+        folders.push(PathBuf::new());
+    }
+    folders.extend(runs_below(dir)?);
+    Ok(folders)
+}
+
 /// The run folders below `dir` (not `dir` itself), at most [`INDEX_DEPTH`] levels deep,
 /// relative to it and sorted; hidden folders and checkpoints are not looked into.
 ///
@@ -975,11 +990,7 @@ const COLUMNS: &[(&str, &str)] = &[
 /// When there is no run, or the index cannot be written. A run whose `run.json` cannot be
 /// read is listed with the reason instead of numbers.
 pub fn write_index(dir: &Path) -> Result<PathBuf> {
-    let mut folders = Vec::new();
-    if dir.join(RECORD_FILE).is_file() {
-        folders.push(PathBuf::new());
-    }
-    folders.extend(runs_below(dir)?);
+    let folders = run_folders(dir)?;
     if folders.is_empty() {
         bail!(
             "{}: no run folders (with a {RECORD_FILE}) in it or below it",

@@ -331,11 +331,7 @@ impl SweepConfig {
     /// Parses the text of a sweep file (JSON when `json` is set); `path` names it in errors.
     pub fn parse(text: &str, json: bool, path: &Path) -> Result<Self> {
         if json {
-            let value: serde_json::Value = serde_json::from_str(text)
-                .with_context(|| format!("{}: invalid JSON", path.display()))?;
-            let config = value.get("config").cloned().unwrap_or(value);
-            return serde_json::from_value(config)
-                .with_context(|| format!("{}: not a sweep", path.display()));
+            return crate::config::config_from_json(text, path, "a sweep");
         }
         let mut table: toml::Table =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

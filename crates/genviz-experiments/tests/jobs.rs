@@ -283,18 +283,16 @@ fn a_small_reproduction_checks_fig3_and_fig5_and_every_record_parses() {
 
     // Every run.json in the folder is a record: the paper's own, each training's, each
     // landscape's.
-    let mut records = Vec::new();
-    let mut stack = vec![dir.clone()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.file_name().unwrap() == "run.json" {
-                records.push(RunRecord::read_file(&path).unwrap().job.command());
-            }
-        }
-    }
+    let mut records: Vec<&str> = genviz_experiments::pages::run_folders(&dir)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            RunRecord::read_file(&dir.join(r).join("run.json"))
+                .unwrap()
+                .job
+                .command()
+        })
+        .collect();
     records.sort_unstable();
     assert_eq!(
         records,

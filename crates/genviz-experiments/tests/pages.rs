@@ -42,9 +42,9 @@ struct Shown {
 
 /// Copies `page` to `<output_dir>/<name>.html` (so the other tests' pages stay as the jobs
 /// wrote them) and opens the copy in a `width` x `height` Chromium logging to `<name>.log`;
-/// `None`, and `test` skipped with a notice, without Chromium.
-fn show(test: &str, page: &Path, name: &str, (width, height): (u32, u32)) -> Option<Shown> {
-    let (chromium, _lock) = chromium::browser_turn(test)?;
+/// `None`, and the test skipped with a notice, without Chromium.
+fn show(page: &Path, name: &str, (width, height): (u32, u32)) -> Option<Shown> {
+    let (chromium, _lock) = chromium::browser_turn()?;
     let shown = output_dir().join(format!("{name}.html"));
     std::fs::copy(page, &shown).unwrap();
     let mut browser = Browser::launch(
@@ -239,7 +239,7 @@ fn a_folder_of_runs_gets_an_index_with_a_comparison_table() {
         assert!(html.contains(&format!(">{column}</th>")), "{column}");
     }
     assert!(!html.contains(">top eigenvalue</th>"), "no run has one");
-    let Some((chromium, _lock)) = chromium::browser_turn("a_folder_of_runs_gets_an_index") else {
+    let Some((chromium, _lock)) = chromium::browser_turn() else {
         return;
     };
     let mut browser = Browser::launch(&chromium, &output_dir().join("index.log"), 1200, 800);
@@ -320,12 +320,7 @@ fn check_grid_point(browser: &mut Browser, i: usize, s: &Surface, k: usize, what
 #[test]
 fn the_surface_page_works_offline_and_its_explorer_agrees_with_surface_npz() {
     let r = runs();
-    let Some(mut shown) = show(
-        "the_surface_page_works_offline",
-        &r.surface.join("report.html"),
-        "surface",
-        (1500, 1000),
-    ) else {
+    let Some(mut shown) = show(&r.surface.join("report.html"), "surface", (1500, 1000)) else {
         return;
     };
     let s = Surface::load(&r.surface.join("surface.npz")).unwrap();
@@ -466,12 +461,7 @@ fn an_image_model_page_shows_genviz_numbers_and_predictions_on_hover() {
     }
     assert_eq!(strip["predictions"], json!(expected));
 
-    let Some(mut shown) = show(
-        "an_image_model_page_shows_predictions",
-        &path,
-        "image-surface",
-        (1300, 1000),
-    ) else {
+    let Some(mut shown) = show(&path, "image-surface", (1300, 1000)) else {
         return;
     };
     let (shown, browser) = (shown.page.clone(), &mut shown.browser);
@@ -548,12 +538,7 @@ fn the_paper_report_explores_both_minima_on_both_planes() {
     let explorer = html.find("Explore both minima").unwrap();
     assert!(fig3 < explorer && explorer < html.find("Interactive 3-D surfaces").unwrap());
 
-    let Some(mut shown) = show(
-        "the_paper_report_explores_both_minima",
-        &path,
-        "paper-report",
-        (1500, 1000),
-    ) else {
+    let Some(mut shown) = show(&path, "paper-report", (1500, 1000)) else {
         return;
     };
     let (shown, browser) = (shown.page.clone(), &mut shown.browser);

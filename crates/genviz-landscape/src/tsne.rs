@@ -39,18 +39,14 @@ pub fn tsne(rows: &[Vec<f32>], perplexity: f64, seed: u64) -> Result<Vec<[f64; 2
             INIT_STD * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
         })
         .collect();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .map_err(|e| Error::invalid(format!("t-SNE's thread: {e}")))?;
-    let y = pool.install(|| {
+    let y = genviz_core::threads::with_threads(1, || {
         let mut t: bhtsne::tSNE<f64, Vec<f64>> = bhtsne::tSNE::new(&data);
         t.perplexity(perplexity)
             .epochs(TSNE_EPOCHS)
             .initial_embedding(init)
             .exact(|a, b| a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum());
         t.embedding()
-    });
+    })?;
     Ok(y.chunks(2).map(|c| [c[0], c[1]]).collect())
 }
 

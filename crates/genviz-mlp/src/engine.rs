@@ -359,14 +359,9 @@ impl Network for Mlp {
     /// `P0`, `P1`, `P2` are the first layers of `center`, `x` and `y` applied to the data: computed
     /// once per batch of points, they replace each point's first layer when it is wide enough
     /// to pay ([`AFFINE_MIN_INPUTS`]).
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
+    fn evaluate_affine(&self, plane: Affine<'_>, ab: &[(f64, f64)], data: &Dataset) -> Vec<Eval> {
         if self.widths[0] < AFFINE_MIN_INPUTS || self.num_layers() < 2 {
-            return evaluate_affine_points(self, plane, coords, data);
+            return evaluate_affine_points(self, plane, ab, data);
         }
         let (h1, d) = (self.widths[1], self.widths[0]);
         let (wo, bo) = self.offsets[0];
@@ -400,8 +395,7 @@ impl Network for Mlp {
             })
             .collect();
         let len = plane.center.len();
-        coords
-            .par_iter()
+        ab.par_iter()
             .map(|&(a, b)| {
                 let mut theta = scratch::take(len);
                 plane.point(a, b, &mut theta);

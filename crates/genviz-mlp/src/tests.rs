@@ -123,11 +123,7 @@ fn results_do_not_depend_on_thread_count() {
     let coef = vec![1e-3f32; d.len()];
     let reverse = vec![false; d.len()];
     let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        genviz_core::threads::with_threads(threads, || {
             let mut g = vec![0f32; theta.len()];
             let l = mlp.loss_grad(
                 &theta,
@@ -140,6 +136,7 @@ fn results_do_not_depend_on_thread_count() {
             );
             (l, g, mlp.evaluate(&[&theta], &d)[0])
         })
+        .unwrap()
     };
     let (l1, g1, e1) = run(1);
     let (l2, g2, e2) = run(2);

@@ -62,64 +62,49 @@ fn value_info(name: &str, elem: Elem, dims: &[DimSpec]) -> ValueInfoProto {
     }
 }
 
+/// An attribute named `name` of type `kind` (an [`attribute_type`] code), its value set by
+/// `set`: the one place that fills the name and type, so the helpers below only say which
+/// field holds the value.
+fn attribute(name: &str, kind: i32, set: impl FnOnce(&mut AttributeProto)) -> AttributeProto {
+    let mut a = AttributeProto {
+        name: name.to_string(),
+        r#type: kind,
+        ..Default::default()
+    };
+    set(&mut a);
+    a
+}
+
 /// An integer attribute.
 pub fn attr_int(name: &str, v: i64) -> AttributeProto {
-    AttributeProto {
-        name: name.to_string(),
-        i: v,
-        r#type: attribute_type::INT,
-        ..Default::default()
-    }
+    attribute(name, attribute_type::INT, |a| a.i = v)
 }
 
 /// An integer-list attribute.
 pub fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
-    AttributeProto {
-        name: name.to_string(),
-        ints: v.to_vec(),
-        r#type: attribute_type::INTS,
-        ..Default::default()
-    }
+    attribute(name, attribute_type::INTS, |a| a.ints = v.to_vec())
 }
 
 /// A float attribute.
 pub fn attr_float(name: &str, v: f32) -> AttributeProto {
-    AttributeProto {
-        name: name.to_string(),
-        f: v,
-        r#type: attribute_type::FLOAT,
-        ..Default::default()
-    }
+    attribute(name, attribute_type::FLOAT, |a| a.f = v)
 }
 
 /// A float-list attribute.
 pub fn attr_floats(name: &str, v: &[f32]) -> AttributeProto {
-    AttributeProto {
-        name: name.to_string(),
-        floats: v.to_vec(),
-        r#type: attribute_type::FLOATS,
-        ..Default::default()
-    }
+    attribute(name, attribute_type::FLOATS, |a| a.floats = v.to_vec())
 }
 
 /// A string attribute.
 pub fn attr_str(name: &str, v: &str) -> AttributeProto {
-    AttributeProto {
-        name: name.to_string(),
-        s: v.as_bytes().to_vec(),
-        r#type: attribute_type::STRING,
-        ..Default::default()
-    }
+    attribute(name, attribute_type::STRING, |a| {
+        a.s = v.as_bytes().to_vec()
+    })
 }
 
 /// A tensor attribute.
 pub fn attr_tensor(name: &str, v: &Host) -> AttributeProto {
-    AttributeProto {
-        name: name.to_string(),
-        t: Some(v.to_proto("")),
-        r#type: attribute_type::TENSOR,
-        ..Default::default()
-    }
+    attribute(name, attribute_type::TENSOR, |a| a.t = Some(v.to_proto("")))
 }
 
 /// Builds a model one node at a time; values are named as they are created.

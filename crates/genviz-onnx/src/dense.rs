@@ -389,7 +389,7 @@ impl DenseChain {
     pub(crate) fn evaluate_affine(
         &self,
         plane: Affine<'_>,
-        coords: &[(f64, f64)],
+        ab: &[(f64, f64)],
         data: &Dataset,
     ) -> Vec<Eval> {
         let center = self.native(plane.center);
@@ -400,7 +400,7 @@ impl DenseChain {
             x: &x,
             y: y.as_deref(),
         };
-        self.mlp.evaluate_affine(plane, coords, data)
+        self.mlp.evaluate_affine(plane, ab, data)
     }
 
     pub(crate) fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {

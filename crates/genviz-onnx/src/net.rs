@@ -493,20 +493,15 @@ impl<B: AutodiffBackend> Network for OnnxNet<B> {
 
     /// The native engine's first-layer shortcut for a dense chain; points one by one
     /// otherwise.
-    fn evaluate_affine(
-        &self,
-        plane: Affine<'_>,
-        coords: &[(f64, f64)],
-        data: &Dataset,
-    ) -> Vec<Eval> {
+    fn evaluate_affine(&self, plane: Affine<'_>, ab: &[(f64, f64)], data: &Dataset) -> Vec<Eval> {
         match &self.dense {
             Some(dense)
                 if plane.center.len() == self.layout().len()
                     && self.model.check_dataset(data).is_ok() =>
             {
-                dense.evaluate_affine(plane, coords, data)
+                dense.evaluate_affine(plane, ab, data)
             }
-            _ => evaluate_affine_points(self, plane, coords, data),
+            _ => evaluate_affine_points(self, plane, ab, data),
         }
     }
 

@@ -288,21 +288,7 @@ fn root_tick(u: f64, m: f64, root: u32) -> String {
 
 /// `v` with two significant digits, plainly between 0.001 and 1000, else as `1.2e-4`.
 fn significant(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return "0".to_string();
-    }
-    let a = v.abs();
-    if (1e-3..1e3).contains(&a) {
-        let decimals = (1 - a.log10().floor() as i32).max(0) as usize;
-        let s = format!("{v:.decimals$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    } else {
-        format!("{v:.1e}")
-    }
+    crate::style::significant(v, 2, 1e3)
 }
 
 /// A step tick in thousands: `5k`, `12.5k`.

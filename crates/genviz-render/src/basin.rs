@@ -84,23 +84,9 @@ fn shown(g: &RadiusGroup) -> Shown {
     }
 }
 
-/// A number with about three significant digits: `0.31`, `0.0104`, `123`, `2.5e-5`.
+/// A number with about three significant digits: `0.31`, `0.0104`, `123`, `2.50e-5`.
 pub(crate) fn significant(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if (1e-3..1e5).contains(&a) {
-        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
-        let s = format!("{v:.decimals$}");
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
-        } else {
-            s
-        }
-    } else {
-        format!("{v:.2e}")
-    }
+    crate::style::significant(v, 3, 1e5)
 }
 
 fn never_crossed(n: usize) -> String {
@@ -482,28 +468,7 @@ pub fn draw_spectral_density(
     if densities.is_empty() {
         return Err(invalid(path, "no density series to draw"));
     }
-    if grid.len() < 2 {
-        return Err(invalid(
-            path,
-            format!("the grid needs at least 2 eigenvalues, got {}", grid.len()),
-        ));
-    }
-    if let Some(k) = grid.iter().position(|v| !v.is_finite()) {
-        return Err(invalid(
-            path,
-            format!("grid[{k}] = {} is not finite", grid[k]),
-        ));
-    }
-    if let Some(k) = (1..grid.len()).find(|&k| grid[k] <= grid[k - 1]) {
-        return Err(invalid(
-            path,
-            format!(
-                "the grid must be strictly increasing, but grid[{k}] = {} follows {}",
-                grid[k],
-                grid[k - 1]
-            ),
-        ));
-    }
+    crate::checks::check_axis("the eigenvalue grid", grid).map_err(|what| invalid(path, what))?;
     for (label, d) in densities {
         if d.len() != grid.len() {
             return Err(invalid(

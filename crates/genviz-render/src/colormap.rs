@@ -3,61 +3,37 @@
 
 /// A colour map: control colours at evenly spaced positions from 0 to 1.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ColorMap(&'static [[u8; 3]]);
+pub(crate) struct ColorMap(&'static [u32]);
 
 /// matplotlib's "viridis" (perceptually uniform, dark purple to yellow), at 0, 0.1, ..., 1.
 pub(crate) const VIRIDIS: ColorMap = ColorMap(&[
-    [68, 1, 84],
-    [72, 36, 117],
-    [65, 68, 135],
-    [53, 95, 141],
-    [42, 120, 142],
-    [33, 145, 140],
-    [34, 168, 132],
-    [68, 191, 112],
-    [122, 209, 81],
-    [189, 223, 38],
-    [253, 231, 37],
+    0x440154, 0x482475, 0x414487, 0x355f8d, 0x2a788e, 0x21918c, 0x22a884, 0x44bf70, 0x7ad151,
+    0xbddf26, 0xfde725,
 ]);
 
 /// matplotlib's "coolwarm" (Moreland's diverging map, blue to grey to red), at 0, 1/8, ..., 1.
 pub(crate) const COOLWARM: ColorMap = ColorMap(&[
-    [59, 76, 192],
-    [98, 130, 234],
-    [141, 176, 254],
-    [184, 208, 249],
-    [221, 221, 221],
-    [245, 196, 173],
-    [244, 154, 123],
-    [222, 96, 77],
-    [180, 4, 38],
+    0x3b4cc0, 0x6282ea, 0x8db0fe, 0xb8d0f9, 0xdddddd, 0xf5c4ad, 0xf49a7b, 0xde604d, 0xb40426,
 ]);
 
 /// matplotlib's "summer" (green to yellow), darkened a little so that its light end still
 /// reads as a line on white.
-pub(crate) const SUMMER: ColorMap = ColorMap(&[[0, 118, 92], [120, 165, 80], [222, 200, 60]]);
+pub(crate) const SUMMER: ColorMap = ColorMap(&[0x00765c, 0x78a550, 0xdec83c]);
 
 /// matplotlib's "PuRd" from its middle on (light pink to dark red-purple): the light start
 /// is left out so every colour reads as a dot on white.
 pub(crate) const PURD_DARK: ColorMap = ColorMap(&[
-    [212, 185, 218],
-    [201, 148, 199],
-    [223, 101, 176],
-    [231, 41, 138],
-    [206, 18, 86],
-    [152, 0, 67],
-    [103, 0, 31],
+    0xd4b9da, 0xc994c7, 0xdf65b0, 0xe7298a, 0xce1256, 0x980043, 0x67001f,
 ]);
 
 /// matplotlib's "Blues" from its middle on (light to dark blue), likewise.
-pub(crate) const BLUES_DARK: ColorMap = ColorMap(&[
-    [158, 202, 225],
-    [107, 174, 214],
-    [66, 146, 198],
-    [33, 113, 181],
-    [8, 81, 156],
-    [8, 48, 107],
-]);
+pub(crate) const BLUES_DARK: ColorMap =
+    ColorMap(&[0x9ecae1, 0x6baed6, 0x4292c6, 0x2171b5, 0x08519c, 0x08306b]);
+
+/// The red, green and blue bytes of `0xRRGGBB`, the way matplotlib's tables write colours.
+pub(crate) const fn channels(hex: u32) -> [u8; 3] {
+    [(hex >> 16) as u8, (hex >> 8) as u8, hex as u8]
+}
 
 impl ColorMap {
     /// The colour at `t` (clamped to `0..=1`; NaN gives the low end).
@@ -67,7 +43,7 @@ impl ColorMap {
         let pos = t * n as f64;
         let i = (pos.floor() as usize).min(n - 1);
         let f = pos - i as f64;
-        let (a, b) = (self.0[i], self.0[i + 1]);
+        let (a, b) = (channels(self.0[i]), channels(self.0[i + 1]));
         [0, 1, 2].map(|c| a[c] as f64 + (b[c] as f64 - a[c] as f64) * f)
     }
 

@@ -149,18 +149,8 @@ impl<'p> CurveChart<'p> {
         if self.losses.is_empty() && self.accuracies.is_empty() {
             return fail("no loss or accuracy series to draw".into());
         }
-        if xs.len() < 2 {
-            return fail(format!("need at least 2 xs, got {}", xs.len()));
-        }
-        if let Some(k) = xs.iter().position(|v| !v.is_finite()) {
-            return fail(format!("xs[{k}] = {} is not finite", xs[k]));
-        }
-        if let Some(k) = (1..xs.len()).find(|&k| xs[k] <= xs[k - 1]) {
-            return fail(format!(
-                "xs must be strictly increasing, but xs[{k}] = {} follows {}",
-                xs[k],
-                xs[k - 1]
-            ));
+        if let Err(what) = crate::checks::check_axis("xs", xs) {
+            return fail(what);
         }
         for (kind, list) in [("loss", self.losses), ("accuracy", self.accuracies)] {
             for s in list {

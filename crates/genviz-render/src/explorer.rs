@@ -301,23 +301,7 @@ fn finite_f32(name: &str, values: &[f32]) -> std::result::Result<(), String> {
 /// Checks a grid's axes and the lengths of its four arrays.
 pub(crate) fn validate_grid(g: &MetricGrid) -> std::result::Result<(), String> {
     for (name, axis) in [("xs", &g.xs), ("ys", &g.ys)] {
-        if axis.len() < 2 {
-            return Err(format!(
-                "grid {name} has {} entries, expected at least 2",
-                axis.len()
-            ));
-        }
-        if let Some(i) = axis.iter().position(|v| !v.is_finite()) {
-            return Err(format!("grid {name}[{i}] is {}, expected finite", axis[i]));
-        }
-        if let Some(i) = axis.windows(2).position(|w| w[0] >= w[1]) {
-            return Err(format!(
-                "grid {name} must increase strictly, but {name}[{}] = {} follows {}",
-                i + 1,
-                axis[i + 1],
-                axis[i]
-            ));
-        }
+        crate::checks::check_axis(&format!("grid {name}"), axis)?;
     }
     let n = g.xs.len() * g.ys.len();
     for (name, values) in [

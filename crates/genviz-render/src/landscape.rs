@@ -25,6 +25,17 @@ const MAX_LEVELS: usize = 1000;
 /// Colour of gaps (non-finite values) in the heat map.
 const GAP: RGBColor = RGBColor(226, 226, 226);
 
+/// Fails, naming `path`, when there is no `kind` panel to draw: an empty figure is a mistake.
+pub(crate) fn some_panels<T>(path: &Path, kind: &str, panels: &[T]) -> Result<()> {
+    if panels.is_empty() {
+        return Err(Error::invalid(format!(
+            "{}: no {kind} panels to draw",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Checks a grid: coordinates, and `values` of length `nx * ny`.
 pub(crate) fn validate_grid(path: &Path, i: usize, g: &SurfaceGrid) -> Result<()> {
     let fail = |what: String| {
@@ -35,21 +46,8 @@ pub(crate) fn validate_grid(path: &Path, i: usize, g: &SurfaceGrid) -> Result<()
         )))
     };
     for (axis, c) in [("xs", &g.xs), ("ys", &g.ys)] {
-        if c.len() < 2 {
-            return fail(format!(
-                "{axis} needs at least 2 coordinates, got {}",
-                c.len()
-            ));
-        }
-        if let Some(k) = c.iter().position(|v| !v.is_finite()) {
-            return fail(format!("{axis}[{k}] = {} is not finite", c[k]));
-        }
-        if let Some(k) = (1..c.len()).find(|&k| c[k] <= c[k - 1]) {
-            return fail(format!(
-                "{axis} must be strictly increasing, but {axis}[{k}] = {} follows {}",
-                c[k],
-                c[k - 1]
-            ));
+        if let Err(what) = crate::checks::check_axis(axis, c) {
+            return fail(what);
         }
     }
     let (nx, ny) = (g.xs.len(), g.ys.len());
@@ -180,12 +178,7 @@ pub(crate) fn contour_segments(g: &SurfaceGrid, level: f64) -> Vec<[(f64, f64); 
 
 /// Checks every contour panel, then draws them side by side.
 pub(crate) fn draw_contour(path: &Path, panels: &[ContourPanel]) -> Result<()> {
-    if panels.is_empty() {
-        return Err(Error::invalid(format!(
-            "{}: no contour panels to draw",
-            path.display()
-        )));
-    }
+    some_panels(path, "contour", panels)?;
     for (i, (g, s, overlays, markers)) in panels.iter().enumerate() {
         validate_contour_panel(path, i, g, s, overlays, markers)?;
     }
@@ -244,12 +237,7 @@ pub(crate) fn validate_contour_panel(
 
 /// Checks every heat-map panel, then draws them side by side.
 pub(crate) fn draw_heatmap(path: &Path, panels: &[(SurfaceGrid, ContourStyle)]) -> Result<()> {
-    if panels.is_empty() {
-        return Err(Error::invalid(format!(
-            "{}: no heat-map panels to draw",
-            path.display()
-        )));
-    }
+    some_panels(path, "heat-map", panels)?;
     for (i, (g, s)) in panels.iter().enumerate() {
         validate_grid(path, i, g)?;
         validate_style(path, i, &g.title, s)?;

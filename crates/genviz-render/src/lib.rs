@@ -67,6 +67,7 @@ mod animation;
 mod bars;
 mod basin;
 mod boundary;
+mod checks;
 mod colormap;
 mod curve1d;
 mod curves;

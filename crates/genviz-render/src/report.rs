@@ -364,18 +364,8 @@ pub(crate) fn validate_surface(path: &Path, i: usize, s: &InteractiveSurface) ->
         s.title
     );
     for (name, coords) in [("xs", &s.xs), ("ys", &s.ys)] {
-        if coords.len() < 2 {
-            return Err(Error::invalid(format!(
-                "{what}: {name} has {} entries, expected at least 2",
-                coords.len()
-            )));
-        }
-        if let Some(k) = coords.iter().position(|v| !v.is_finite()) {
-            return Err(Error::invalid(format!(
-                "{what}: {name}[{k}] is {}, expected a finite coordinate",
-                coords[k]
-            )));
-        }
+        crate::checks::check_axis(name, coords)
+            .map_err(|e| Error::invalid(format!("{what}: {e}")))?;
     }
     let expected = s.xs.len() * s.ys.len();
     if s.z.len() != expected {

@@ -10,56 +10,40 @@ use plotters::style::{FontDesc, FontFamily, FontStyle};
 use crate::output::{Area, DrawResult};
 
 /// Strong per-class colours for training points (class 0 blue, class 1 red, ...).
-const CLASS_STRONG: [RGBColor; 8] = [
-    RGBColor(31, 74, 160),
-    RGBColor(188, 26, 38),
-    RGBColor(26, 128, 60),
-    RGBColor(214, 96, 0),
-    RGBColor(112, 56, 160),
-    RGBColor(130, 78, 20),
-    RGBColor(196, 20, 128),
-    RGBColor(70, 70, 70),
+const CLASS_STRONG: [u32; 8] = [
+    0x1f4aa0, 0xbc1a26, 0x1a803c, 0xd66000, 0x7038a0, 0x824e14, 0xc41480, 0x464646,
 ];
 
 /// Pale per-class colours for predicted regions, matching [`CLASS_STRONG`].
-const CLASS_PALE: [RGBColor; 8] = [
-    RGBColor(196, 216, 242),
-    RGBColor(250, 206, 196),
-    RGBColor(200, 234, 206),
-    RGBColor(253, 222, 186),
-    RGBColor(222, 206, 238),
-    RGBColor(232, 214, 190),
-    RGBColor(246, 202, 230),
-    RGBColor(220, 220, 220),
+const CLASS_PALE: [u32; 8] = [
+    0xc4d8f2, 0xfacec4, 0xc8eace, 0xfddeba, 0xdeceee, 0xe8d6be, 0xf6cae6, 0xdcdcdc,
 ];
+
+/// `0xRRGGBB` as a plotters colour.
+fn rgb(hex: u32) -> RGBColor {
+    let [r, g, b] = crate::colormap::channels(hex);
+    RGBColor(r, g, b)
+}
 
 /// The strong colour of class `c` (cycling after eight classes).
 pub(crate) fn class_strong(c: usize) -> RGBColor {
-    CLASS_STRONG[c % CLASS_STRONG.len()]
+    rgb(CLASS_STRONG[c % CLASS_STRONG.len()])
 }
 
 /// The pale region colour of class `c` (cycling after eight classes).
 pub(crate) fn class_pale(c: usize) -> RGBColor {
-    CLASS_PALE[c % CLASS_PALE.len()]
+    rgb(CLASS_PALE[c % CLASS_PALE.len()])
 }
 
 /// Line colours for curves (the "tab10" palette).
-const SERIES: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(255, 127, 14),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+const SERIES: [u32; 10] = [
+    0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e, 0x9467bd, 0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22,
+    0x17becf,
 ];
 
 /// The line colour of the `i`-th distinct curve label.
 pub(crate) fn series_color(i: usize) -> RGBColor {
-    SERIES[i % SERIES.len()]
+    rgb(SERIES[i % SERIES.len()])
 }
 
 /// The regular sans-serif font at `size` pixels.
@@ -71,6 +55,27 @@ pub(crate) fn font(size: f64) -> TextStyle<'static> {
 pub(crate) fn bold(size: f64) -> TextStyle<'static> {
     // Not `.into_font().style(Bold)`: plotters' `FontDesc::style` keeps the regular glyphs.
     FontDesc::new(FontFamily::SansSerif, size, FontStyle::Bold).into()
+}
+
+/// `v` with `digits` significant digits (trailing zeros dropped) when `0.001 <= |v| < upper`,
+/// else in scientific notation with `digits - 1` decimals (`4.9e-4`); zero and non-finite
+/// values as Rust prints them.
+pub(crate) fn significant(v: f64, digits: i32, upper: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if (1e-3..upper).contains(&a) {
+        let decimals = (digits - 1 - a.log10().floor() as i32).max(0) as usize;
+        let s = format!("{v:.decimals$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        format!("{v:.*e}", (digits - 1).max(0) as usize)
+    }
 }
 
 /// A tick label for a linear axis: at most three decimals, no trailing zeros, no "-0".

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::colormap::{Scale, COOLWARM};
-use crate::landscape::{draw_colorbar, draw_title, validate_grid, BAR_W, TITLE_H};
+use crate::landscape::{draw_colorbar, draw_title, some_panels, validate_grid, BAR_W, TITLE_H};
 use crate::output::{write_png, Area, DrawResult};
 use crate::style::font;
 use crate::SurfaceGrid;
@@ -29,12 +29,7 @@ const AMBIENT: f64 = 0.38;
 const DIFFUSE: f64 = 0.62;
 
 pub(crate) fn draw(path: &Path, panels: &[(SurfaceGrid, f64)]) -> Result<()> {
-    if panels.is_empty() {
-        return Err(Error::invalid(format!(
-            "{}: no surface panels to draw",
-            path.display()
-        )));
-    }
+    some_panels(path, "surface", panels)?;
     for (i, (g, zmax)) in panels.iter().enumerate() {
         validate_grid(path, i, g)?;
         if !zmax.is_finite() {

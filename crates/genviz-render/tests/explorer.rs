@@ -452,9 +452,7 @@ fn open_group(
 
 #[test]
 fn chromium_agrees_with_genviz_at_the_grid_points() {
-    let Some((chromium, _lock)) =
-        chromium::browser_turn("chromium_agrees_with_genviz_at_the_grid_points")
-    else {
+    let Some((chromium, _lock)) = chromium::browser_turn() else {
         return;
     };
     let f = fixture();
@@ -510,9 +508,7 @@ fn chromium_agrees_with_genviz_at_the_grid_points() {
 
 #[test]
 fn dragging_the_marker_redraws_the_boundary() {
-    let Some((chromium, _lock)) =
-        chromium::browser_turn("dragging_the_marker_redraws_the_boundary")
-    else {
+    let Some((chromium, _lock)) = chromium::browser_turn() else {
         return;
     };
     let f = fixture();
@@ -639,9 +635,7 @@ fn dragging_the_marker_redraws_the_boundary() {
 
 #[test]
 fn other_heads_and_activations_agree_with_genviz() {
-    let Some(chromium) =
-        chromium::chromium_or_skip("other_heads_and_activations_agree_with_genviz")
-    else {
+    let Some(chromium) = chromium::chromium_or_skip() else {
         return;
     };
     // Three classes, softmax, leaky ReLU (bit-exact) and tanh (exact up to the last bit of

@@ -271,9 +271,7 @@ fn runs_with_index(root: &Path) -> PathBuf {
 
 #[test]
 fn chromium_loads_run_pages_and_their_index() {
-    let Some((chromium, _lock)) =
-        chromium::browser_turn("chromium_loads_run_pages_and_their_index")
-    else {
+    let Some((chromium, _lock)) = chromium::browser_turn() else {
         return;
     };
     let out = output_dir();
@@ -490,9 +488,7 @@ fn hover_views_check_their_input() {
 
 #[test]
 fn hovering_shows_genviz_numbers_and_predictions() {
-    let Some(chromium) =
-        chromium::chromium_or_skip("hovering_shows_genviz_numbers_and_predictions")
-    else {
+    let Some(chromium) = chromium::chromium_or_skip() else {
         return;
     };
     let m = image_model();

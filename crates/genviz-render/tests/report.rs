@@ -268,9 +268,7 @@ fn bad_inputs_fail_with_the_file_named_and_leave_nothing() {
 
 #[test]
 fn chromium_loads_the_report_and_draws_the_surface() {
-    let Some(chromium) =
-        chromium::chromium_or_skip("chromium_loads_the_report_and_draws_the_surface")
-    else {
+    let Some(chromium) = chromium::chromium_or_skip() else {
         return;
     };
     let out = output_dir();

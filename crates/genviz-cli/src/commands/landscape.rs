@@ -9,7 +9,7 @@ use genviz_experiments::landscape::{
 };
 use genviz_experiments::run_dir;
 use genviz_landscape::{Axis, BiasPolicy, Normalization, Spacing};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The flags of `genviz surface` (its help is on the subcommand in main.rs).
 #[derive(Args)]
@@ -127,8 +127,14 @@ pub struct MergeArgs {
     out: Option<PathBuf>,
 }
 
-/// What every landscape command prints when it is done.
-fn report(run: &LandscapeRun) {
+/// Runs a landscape `job` into `--out` (or a new folder under runs/ named for `kind`) and
+/// prints what every landscape command prints when it is done.
+fn run_into(
+    common: &GridArgs,
+    kind: &str,
+    job: impl FnOnce(&Path) -> Result<LandscapeRun>,
+) -> Result<()> {
+    let run = job(&run_dir::choose(common.out.as_deref(), kind))?;
     if let Some(s) = &run.surface {
         println!(
             "{}: {} of {} points in {:.2} s",
@@ -138,6 +144,7 @@ fn report(run: &LandscapeRun) {
             run.record.timings.get("fill_s").copied().unwrap_or(0.0)
         );
     }
+    Ok(())
 }
 
 /// Runs `genviz surface`.
@@ -160,9 +167,9 @@ pub fn surface(args: SurfaceArgs, progress: &Terminal) -> Result<()> {
         },
         grid: c.settings(),
     };
-    let dir = run_dir::choose(c.out.as_deref(), "surface");
-    report(&landscape::surface(&config, &dir, progress)?);
-    Ok(())
+    run_into(c, "surface", |dir| {
+        landscape::surface(&config, dir, progress)
+    })
 }
 
 /// Runs `genviz interpolate`.
@@ -174,9 +181,9 @@ pub fn interpolate(args: InterpolateArgs, progress: &Terminal) -> Result<()> {
         x: args.x,
         grid: c.settings(),
     };
-    let dir = run_dir::choose(c.out.as_deref(), "interpolate");
-    report(&landscape::interpolate(&config, &dir, progress)?);
-    Ok(())
+    run_into(c, "interpolate", |dir| {
+        landscape::interpolate(&config, dir, progress)
+    })
 }
 
 /// Runs `genviz plane`.
@@ -190,9 +197,7 @@ pub fn plane(args: PlaneArgs, progress: &Terminal) -> Result<()> {
         margin: args.margin,
         grid: c.settings(),
     };
-    let dir = run_dir::choose(c.out.as_deref(), "plane");
-    report(&landscape::plane(&config, &dir, progress)?);
-    Ok(())
+    run_into(c, "plane", |dir| landscape::plane(&config, dir, progress))
 }
 
 /// Runs `genviz trajectory`.
@@ -214,9 +219,9 @@ pub fn trajectory(args: TrajectoryArgs, progress: &Terminal) -> Result<()> {
         num: args.num,
         grid: c.settings(),
     };
-    let dir = run_dir::choose(c.out.as_deref(), "trajectory");
-    report(&landscape::trajectory(&config, &dir, progress)?);
-    Ok(())
+    run_into(c, "trajectory", |dir| {
+        landscape::trajectory(&config, dir, progress)
+    })
 }
 
 /// Runs `genviz merge`: basin shards hold per-ray radii, surface shards hold grids.

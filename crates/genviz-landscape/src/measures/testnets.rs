@@ -143,9 +143,5 @@ pub(crate) fn rescaled(theta: &Params, k: usize, a: f32) -> Params {
 
 /// Runs `f` on a rayon pool of `threads` threads.
 pub(crate) fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(f)
+    genviz_core::threads::with_threads(threads, f).unwrap()
 }

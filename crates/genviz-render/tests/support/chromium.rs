@@ -130,12 +130,22 @@ pub fn console_errors(stderr: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The running test's name: libtest runs every test on a thread named after it (with any
+/// `--test-threads`), so skip messages need no name passed around.
+fn this_test() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_string()
+}
+
 /// Chromium, or `None` after printing why the calling test is skipped. With `CI` set a missing
 /// browser fails the test instead: CI installs it.
-pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+pub fn chromium_or_skip() -> Option<PathBuf> {
     if let Some(c) = find_chromium() {
         return Some(c);
     }
+    let test = this_test();
     if std::env::var_os("CI").is_some() {
         panic!(
             "chromium is not installed, and CI is set, so {test} cannot check the page in a \
@@ -162,8 +172,8 @@ pub fn browser_lock() -> MutexGuard<'static, ()> {
 }
 
 /// [`chromium_or_skip`], then [`browser_lock`]: Chromium with the turn held.
-pub fn browser_turn(test: &str) -> Option<(PathBuf, MutexGuard<'static, ()>)> {
-    let chromium = chromium_or_skip(test)?;
+pub fn browser_turn() -> Option<(PathBuf, MutexGuard<'static, ()>)> {
+    let chromium = chromium_or_skip()?;
     Some((chromium, browser_lock()))
 }
 

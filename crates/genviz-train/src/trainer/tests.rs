@@ -83,11 +83,7 @@ fn same_seed_gives_identical_weights_with_one_and_two_threads() {
     let mut cfg = config(200);
     cfg.poison = Some(PoisonConfig::gen_viz_swiss_roll());
     let run = |threads| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        genviz_core::threads::with_threads(threads, || {
             let mut req = request(&net, &train_set, &test_set, &cfg);
             req.poison = Some(PoisonPool::Fresh(Box::new(|n, rng| {
                 let pairs = SwissRoll {
@@ -99,6 +95,7 @@ fn same_seed_gives_identical_weights_with_one_and_two_threads() {
             })));
             train(req, &mut |_| {}).unwrap().params
         })
+        .unwrap()
     };
     let one = run(1);
     let two = run(2);
