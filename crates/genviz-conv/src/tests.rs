@@ -1,5 +1,6 @@
 use super::*;
 use genviz_core::io::{read_safetensors, write_safetensors};
+use genviz_core::network::MeanWeights;
 use genviz_core::rng::stream;
 use genviz_core::{Batch, Dataset, Network, Role};
 use rand::Rng as _;
@@ -283,18 +284,9 @@ fn evaluate_agrees_with_the_training_loss_and_logits() {
     let net = tiny_cnn();
     let data = random_images(7, 64, 3, 5);
     let theta = init_params(net.layout(), &mut stream(6, "init"));
-    let coef = vec![1.0 / 7.0; 7];
-    let reverse = vec![false; 7];
+    let weights = MeanWeights::new(7);
     let mut grad = vec![0f32; net.layout().len()];
-    let loss = net.loss_grad(
-        theta.values(),
-        &Batch {
-            data: &data,
-            coef: &coef,
-            reverse: &reverse,
-        },
-        &mut grad,
-    );
+    let loss = net.loss_grad(theta.values(), &weights.batch(&data), &mut grad);
     let eval = net.evaluate(&[theta.values(), theta.values()], &data);
     assert_eq!(eval.len(), 2);
     assert!(
@@ -400,20 +392,11 @@ fn gradient_descent_learns_a_separable_image_task() {
     };
     let net = ConvNet::<B>::new(spec, Default::default()).unwrap();
     let mut theta = init_params(net.layout(), &mut stream(11, "init")).into_values();
-    let coef = vec![1.0 / n as f32; n as usize];
-    let reverse = vec![false; n as usize];
+    let weights = MeanWeights::new(n as usize);
     let mut grad = vec![0f32; theta.len()];
     let before = net.evaluate(&[&theta], &data)[0].loss;
     for _ in 0..30 {
-        net.loss_grad(
-            &theta,
-            &Batch {
-                data: &data,
-                coef: &coef,
-                reverse: &reverse,
-            },
-            &mut grad,
-        );
+        net.loss_grad(&theta, &weights.batch(&data), &mut grad);
         theta.iter_mut().zip(&grad).for_each(|(t, g)| *t -= 0.2 * g);
     }
     let after = net.evaluate(&[&theta], &data)[0];

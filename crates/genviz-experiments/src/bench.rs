@@ -162,7 +162,7 @@ fn onnx_vs_native(repeats: usize) -> Result<serde_json::Value> {
 /// 128-image batch (what a training step computes; the update itself is microseconds).
 /// Random pixels: the speed does not depend on what the images show.
 fn conv_speed(repeats: usize) -> Result<(f64, f64)> {
-    use genviz_core::Batch;
+    use genviz_core::network::MeanWeights;
     use rand::Rng as _;
     let spec = genviz_conv::ConvSpec {
         arch: genviz_conv::Arch::small_cnn(),
@@ -183,13 +183,8 @@ fn conv_speed(repeats: usize) -> Result<(f64, f64)> {
     let many = images(20_000, "bench-20k")?;
     let point_s = per_point(&*cnn, &[theta.clone()], &many, repeats.clamp(1, 3));
     let batch_images = images(128, "bench-batch")?;
-    let coef = vec![1.0 / 128.0; 128];
-    let reverse = vec![false; 128];
-    let batch = Batch {
-        data: &batch_images,
-        coef: &coef,
-        reverse: &reverse,
-    };
+    let weights = MeanWeights::new(128);
+    let batch = weights.batch(&batch_images);
     let mut grad = vec![0f32; theta.len()];
     cnn.loss_grad(&theta, &batch, &mut grad);
     let step_s = fastest(repeats, || {

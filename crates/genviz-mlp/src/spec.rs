@@ -67,6 +67,18 @@ pub struct MlpSpec {
 pub const SWISS_ROLL_WIDTHS: [usize; 6] = [23, 16, 26, 32, 28, 31];
 
 impl MlpSpec {
+    /// A ReLU network `input_dim` -> `hidden` -> `num_classes` with a softmax head: the usual
+    /// classifier, and what most tests and benchmarks build.
+    pub fn relu_softmax(input_dim: usize, hidden: Vec<usize>, num_classes: usize) -> Self {
+        MlpSpec {
+            input_dim,
+            hidden,
+            num_classes,
+            activation: Activation::Relu,
+            head: Head::Softmax,
+        }
+    }
+
     /// The paper's swiss-roll network: 2 -> [23, 16, 26, 32, 28, 31] ReLU -> 1 logit (3,614 parameters).
     pub fn swiss_roll() -> Self {
         MlpSpec {

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use genviz_core::{Batch, Dataset, Network};
+use genviz_core::network::MeanWeights;
+use genviz_core::{Dataset, Network};
 use genviz_onnx::builder::{attr_int, DimSpec, GraphBuilder};
 use genviz_onnx::host::{Elem, Host};
 use genviz_onnx::{OnnxModel, OnnxOptions};
@@ -50,13 +51,8 @@ fn fixed_batch_files_give_the_same_results_as_dynamic_ones() {
     let b = dynamic.logits(&theta, data.features(), data.len());
     assert_eq!(a.len(), 21);
     assert_close(&a, &b, 1e-6);
-    let coef = vec![1.0 / 7.0; 7];
-    let reverse = vec![false; 7];
-    let batch = Batch {
-        data: &data,
-        coef: &coef,
-        reverse: &reverse,
-    };
+    let weights = MeanWeights::new(7);
+    let batch = weights.batch(&data);
     let (mut ga, mut gb) = (vec![0f32; theta.len()], vec![0f32; theta.len()]);
     let la = fixed.loss_grad(&theta, &batch, &mut ga);
     let lb = dynamic.loss_grad(&theta, &batch, &mut gb);

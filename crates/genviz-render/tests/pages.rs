@@ -22,7 +22,7 @@ use support::{chromium, files};
 
 use genviz_core::{rng, Dataset, Error, Network};
 use genviz_data::train_test_split;
-use genviz_mlp::{Activation, Head, MlpSpec};
+use genviz_mlp::MlpSpec;
 use genviz_render::{
     draw_heatmap, figures_in, write_index_page, write_run_page, ChecksBlock, ComparisonColumn,
     ContourStyle, HoverView, ImageStrip, IndexPage, IndexRun, InteractiveSurface, NumbersBlock,
@@ -364,13 +364,7 @@ struct ImageModel {
 fn image_model() -> ImageModel {
     let all = bar_images(240, 1);
     let (train, test) = train_test_split(&all, 120, &mut rng::stream(1, "split")).unwrap();
-    let spec = MlpSpec {
-        input_dim: 64,
-        hidden: vec![16],
-        num_classes: 3,
-        activation: Activation::Relu,
-        head: Head::Softmax,
-    };
+    let spec = MlpSpec::relu_softmax(64, vec![16], 3);
     let t = models::train_net(spec, (train, test), 200, 0.01, None, 1);
     let plane = models::random_plane(&t, 4);
     let surface = models::surface(&t, &plane, 15, 1.5);

@@ -94,8 +94,8 @@ impl Wrapper for Augmented<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use genviz_core::Batch;
-    use genviz_mlp::{init_params, Activation, Head, Init, Mlp, MlpSpec};
+    use genviz_core::network::MeanWeights;
+    use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
 
     fn images() -> (Dataset, ImageShape) {
         let shape = ImageShape {
@@ -110,13 +110,7 @@ mod tests {
     #[test]
     fn batches_change_evaluations_do_not_and_repeat_with_the_seed() {
         let (data, shape) = images();
-        let spec = MlpSpec {
-            input_dim: 16,
-            hidden: vec![5],
-            num_classes: 2,
-            activation: Activation::Relu,
-            head: Head::Softmax,
-        };
+        let spec = MlpSpec::relu_softmax(16, vec![5], 2);
         let net = Mlp::new(spec.clone()).unwrap();
         let theta = init_params(&spec, Init::GlorotUniform, &mut rng::stream(0, "init"));
         let aug = Augment { pad: 2, flip: true };
@@ -139,13 +133,8 @@ mod tests {
             a.evaluate(&[values], &data)[0].loss,
             net.evaluate(&[values], &data)[0].loss
         );
-        let coef = vec![1.0 / 3.0; 3];
-        let reverse = vec![false; 3];
-        let batch = Batch {
-            data: &data,
-            coef: &coef,
-            reverse: &reverse,
-        };
+        let weights = MeanWeights::new(3);
+        let batch = weights.batch(&data);
         let mut g = vec![0f32; values.len()];
         let plain = net.loss_grad(values, &batch, &mut g);
         assert_ne!(a.loss_grad(values, &batch, &mut g), plain);

@@ -30,7 +30,7 @@ use genviz_core::io::write_safetensors;
 use genviz_core::{rng, Dataset, Network};
 use genviz_data::generators::SHARP_GAP;
 use genviz_data::SharpCircles;
-use genviz_mlp::{init_params, Activation, Head, Init, Mlp, MlpSpec, SPEC_METADATA_KEY};
+use genviz_mlp::{init_params, Init, Mlp, MlpSpec, SPEC_METADATA_KEY};
 use genviz_render::{BoundaryAnnotations, RingedPoints};
 use genviz_train::{train, LrSchedule, OptimizerConfig, TrainConfig, TrainRequest};
 use rayon::prelude::*;
@@ -150,13 +150,7 @@ impl Recipe {
 /// The authors' network: 2 -> 9 x 100 ReLU -> 2 logits, softmax cross-entropy
 /// (`nn.Linear(100, 2)` and `nn.CrossEntropyLoss`).
 pub fn sharp_spec() -> MlpSpec {
-    MlpSpec {
-        input_dim: 2,
-        hidden: HIDDEN.to_vec(),
-        num_classes: 2,
-        activation: Activation::Relu,
-        head: Head::Softmax,
-    }
+    MlpSpec::relu_softmax(2, HIDDEN.to_vec(), 2)
 }
 
 /// The circles with the near points `gap` outside the inner circle.
