@@ -8,7 +8,7 @@
 //! The folders are ordinary run folders: `genviz rerun runs/example/surface` runs the surface
 //! again, and `genviz eval runs/example/clean` evaluates the net.
 
-use genviz_experiments::landscape::{self, Directions, GridSettings, SurfaceConfig};
+use genviz_experiments::landscape::{self, SurfaceConfig};
 use genviz_experiments::model::DataSource;
 use genviz_experiments::train::TrainResults;
 use genviz_experiments::{presets, train, RunRecord, Silent};
@@ -30,14 +30,12 @@ fn main() -> anyhow::Result<()> {
 
     // A 2-D surface around it, as `genviz surface out/clean --x -1:1:21 --y -1:1:21` draws it.
     let axis = "-1:1:21".parse()?;
-    let config = SurfaceConfig {
-        model: clean.clone(),
-        x: axis,
-        y: Some(axis),
-        spacing: Default::default(),
-        directions: Directions::random(0),
-        grid: GridSettings::on(DataSource::own(presets::SWISS_ROLL_SEED)),
-    };
+    let config = SurfaceConfig::square(
+        clean.clone(),
+        axis,
+        0,
+        DataSource::own(presets::SWISS_ROLL_SEED),
+    );
     let surface = landscape::surface(&config, &out.join("surface"), &Silent)?;
     if let Some(s) = &surface.surface {
         let lowest = s.train_loss.iter().copied().fold(f64::INFINITY, f64::min);

@@ -222,6 +222,20 @@ pub struct SurfaceConfig {
 }
 
 impl SurfaceConfig {
+    /// The surface most callers want, as `genviz surface MODEL --x AXIS --y AXIS` draws it:
+    /// the same linear axis for x and y, random filter-normalised directions from `seed`, and
+    /// `data` with the default grid settings. Change any field afterwards.
+    pub fn square(model: PathBuf, axis: Axis, seed: u64, data: DataSource) -> Self {
+        SurfaceConfig {
+            model,
+            x: axis,
+            y: Some(axis),
+            spacing: Spacing::Linear,
+            directions: Directions::random(seed),
+            grid: GridSettings::on(data),
+        }
+    }
+
     /// Refuses settings that cannot run, or a grid that would not fit in memory or on the
     /// disk of `dir`, before anything is read or written.
     pub fn check(&self, dir: &Path) -> Result<()> {

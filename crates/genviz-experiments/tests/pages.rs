@@ -19,7 +19,7 @@ use cdp::Browser;
 use genviz_core::Network;
 use genviz_experiments::basin::{self, BasinConfig};
 use genviz_experiments::config::DataConfig;
-use genviz_experiments::landscape::{self, Directions, GridSettings, SurfaceConfig};
+use genviz_experiments::landscape::{self, SurfaceConfig};
 use genviz_experiments::model::{self, DataSource};
 use genviz_experiments::pages;
 use genviz_experiments::paper::{self, Figure};
@@ -99,14 +99,12 @@ fn runs() -> &'static Runs {
         let surface = root.join("clean-surface");
         let axis = SPAN.parse().unwrap();
         landscape::surface(
-            &SurfaceConfig {
-                model: run.clone(),
-                x: axis,
-                y: Some(axis),
-                spacing: Default::default(),
-                directions: Directions::random(3),
-                grid: GridSettings::on(DataSource::own(presets::SWISS_ROLL_SEED)),
-            },
+            &SurfaceConfig::square(
+                run.clone(),
+                axis,
+                3,
+                DataSource::own(presets::SWISS_ROLL_SEED),
+            ),
             &surface,
             &Silent,
         )
@@ -412,17 +410,15 @@ fn an_image_model_page_shows_genviz_numbers_and_predictions_on_hover() {
     let out = tmp.path().join("cnn-surface");
     let axis = "-1:1:3".parse().unwrap();
     landscape::surface(
-        &SurfaceConfig {
-            model: run.clone(),
-            x: axis,
-            y: Some(axis),
-            spacing: Default::default(),
-            directions: Directions::random(0),
-            grid: GridSettings::on(DataSource {
+        &SurfaceConfig::square(
+            run.clone(),
+            axis,
+            0,
+            DataSource {
                 eval_train: Some(40),
                 ..DataSource::own(0)
-            }),
-        },
+            },
+        ),
         &out,
         &Silent,
     )
