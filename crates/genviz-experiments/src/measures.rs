@@ -288,13 +288,7 @@ pub fn run(config: &MeasuresConfig, dir: &Path, progress: &dyn Progress) -> Resu
         if let Some(s) = &skipped {
             progress.note(&format!("{label}: {s}"));
         }
-        let inputs = Inputs {
-            net: m.net.net(),
-            theta: &m.params,
-            init: init.as_ref().map(|(_, p)| p),
-            train: &train,
-            test: Some(&test),
-        };
+        let inputs = m.measure_inputs(init.as_ref().map(|(_, p)| p), &train, &test);
         let state = format!("{label}.measures.json");
         let job = measure_one(&specs, &inputs, &dir.join(&state), label, progress)?;
         let data = DataRecord::of(config.data.describe(&m), &train, &test);

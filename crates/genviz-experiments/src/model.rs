@@ -219,6 +219,23 @@ pub struct LoadedModel {
 }
 
 impl LoadedModel {
+    /// What the generalization measures take: this model's network and weights, the weights
+    /// it started from (`init`, when known) and the data.
+    pub fn measure_inputs<'a>(
+        &'a self,
+        init: Option<&'a Params>,
+        train: &'a Dataset,
+        test: &'a Dataset,
+    ) -> genviz_landscape::measures::Inputs<'a> {
+        genviz_landscape::measures::Inputs {
+            net: self.net.net(),
+            theta: &self.params,
+            init,
+            train,
+            test: Some(test),
+        }
+    }
+
     /// Recomputes an ONNX model's BatchNorm statistics from `train` at every evaluated point
     /// (Garipov et al.'s `update_bn`).
     ///

@@ -39,7 +39,7 @@ use genviz_landscape::measures::rank::Granulated;
 use genviz_landscape::measures::sweep::{
     correlation_table, Axis, AxisValue, Setting, Sweep, SweepPoint,
 };
-use genviz_landscape::measures::{default_measures, Inputs, MeasureSpec, Prediction};
+use genviz_landscape::measures::{default_measures, MeasureSpec, Prediction};
 use genviz_train::{FinalMetrics, PoisonConfig, PoisonForm, PoisonWeight};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -654,13 +654,7 @@ fn setting_model(
     let (train_set, test) = data.load(&m)?;
     let init = model::load_like(&run_dir.join(INIT_CHECKPOINT), &m)
         .with_context(|| format!("setting {label}: the initial weights"))?;
-    let inputs = Inputs {
-        net: m.net.net(),
-        theta: &m.params,
-        init: Some(&init),
-        train: &train_set,
-        test: Some(&test),
-    };
+    let inputs = m.measure_inputs(Some(&init), &train_set, &test);
     let job = measures::measure_one(
         specs,
         &inputs,

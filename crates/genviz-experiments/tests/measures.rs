@@ -11,7 +11,7 @@ use genviz_experiments::{presets, train, Job, RunRecord, Silent};
 use genviz_landscape::measures::rank::kendall_tau;
 use genviz_landscape::measures::sharpness::{AverageSharpnessConfig, WorstSharpnessConfig};
 use genviz_landscape::measures::sweep::{Axis, AxisValue};
-use genviz_landscape::measures::{Inputs, MeasureJob, MeasureSpec};
+use genviz_landscape::measures::{MeasureJob, MeasureSpec};
 use std::path::{Path, PathBuf};
 
 /// Cheap measures of every kind the job handles: performance, both sharpness cases, norms.
@@ -101,13 +101,7 @@ fn measures_of_two_nets_match_the_measures_computed_directly_and_rerun_to_the_sa
         let m = model::load(path).unwrap();
         let (train_set, test) = config.data.load(&m).unwrap();
         let init = model::load_like(&path.join(measures::INIT_CHECKPOINT), &m).unwrap();
-        let inputs = Inputs {
-            net: m.net.net(),
-            theta: &m.params,
-            init: Some(&init),
-            train: &train_set,
-            test: Some(&test),
-        };
+        let inputs = m.measure_inputs(Some(&init), &train_set, &test);
         let mut job = MeasureJob::new(cheap(), &inputs).unwrap();
         job.run(&inputs, &mut |_, _| Ok(())).unwrap();
         let direct: Vec<(String, f64)> = job

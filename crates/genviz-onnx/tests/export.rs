@@ -231,25 +231,12 @@ fn conv_round_trip(spec: ConvSpec, seed: u64) {
     let x = stat_free(random_direction(theta.len(), seed + 2, 0.1));
     let y = stat_free(random_direction(theta.len(), seed + 3, 0.1));
     let coords = [(-1.0, 0.5), (0.0, 0.0), (1.0, -1.0)];
-    let want = native.evaluate_affine(
-        Affine {
-            center: &theta,
-            x: &x,
-            y: Some(&y),
-        },
-        &coords,
-        &data,
-    );
-    let (c2, x2, y2) = (to_onnx(&theta), to_onnx(&x), to_onnx(&y));
-    let got = exported.evaluate_affine(
-        Affine {
-            center: &c2,
-            x: &x2,
-            y: Some(&y2),
-        },
-        &coords,
-        &data,
-    );
+    let on_plane = |net: &dyn Network, center: &[f32], x: &[f32], y: &[f32]| {
+        let y = Some(y);
+        net.evaluate_affine(Affine { center, x, y }, &coords, &data)
+    };
+    let want = on_plane(&native, &theta, &x, &y);
+    let got = on_plane(&exported, &to_onnx(&theta), &to_onnx(&x), &to_onnx(&y));
     for (k, (g, w)) in got.iter().zip(&want).enumerate() {
         assert!(
             rel(g.loss, w.loss) <= TOLERANCE,

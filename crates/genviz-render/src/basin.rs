@@ -330,18 +330,7 @@ pub(crate) fn value_text(v: f64) -> String {
 
 /// A "nice" step (1, 2 or 5 times a power of ten) of about `raw`.
 fn nice_step(raw: f64) -> f64 {
-    let p = 10f64.powf(raw.log10().floor());
-    let m = raw / p;
-    let f = if m < 1.5 {
-        1.0
-    } else if m < 3.5 {
-        2.0
-    } else if m < 7.5 {
-        5.0
-    } else {
-        10.0
-    };
-    f * p
+    crate::colormap::round_step(raw, &[(1.5, 1.0), (3.5, 2.0), (7.5, 5.0)])
 }
 
 pub(crate) fn draw_volume_bars(path: &Path, title: &str, bars: &[VolumeBar]) -> Result<()> {

@@ -118,22 +118,21 @@ impl Scale {
 
 /// A round step (1, 2, 2.5 or 5 times a power of ten) close to `raw`.
 pub(crate) fn nice_step(raw: f64) -> f64 {
+    round_step(raw, &[(1.5, 1.0), (2.25, 2.0), (3.5, 2.5), (7.5, 5.0)])
+}
+
+/// `raw` rounded to a round step: with `raw = f * 10^k` (`1 <= f < 10`), the first `m` of
+/// `mantissas` whose bound exceeds `f`, else 10, times `10^k`. 1 when `raw` is not positive.
+pub(crate) fn round_step(raw: f64, mantissas: &[(f64, f64)]) -> f64 {
     if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }
     let p = 10f64.powf(raw.log10().floor());
     let f = raw / p;
-    let m = if f < 1.5 {
-        1.0
-    } else if f < 2.25 {
-        2.0
-    } else if f < 3.5 {
-        2.5
-    } else if f < 7.5 {
-        5.0
-    } else {
-        10.0
-    };
+    let m = mantissas
+        .iter()
+        .find(|&&(bound, _)| f < bound)
+        .map_or(10.0, |&(_, m)| m);
     m * p
 }
 

@@ -216,21 +216,16 @@ mod tests {
 
     #[test]
     fn hyper_parameters_read_as_pytorch_names_them() {
-        assert_eq!(
-            hyper_parameters(&TableOptimizer::SgdPlain.config()),
-            "momentum 0"
-        );
-        assert_eq!(
-            hyper_parameters(&TableOptimizer::Nesterov.config()),
-            "momentum 0.9, nesterov"
-        );
-        assert_eq!(
-            hyper_parameters(&TableOptimizer::Amsgrad.config()),
-            "betas (0.9, 0.99), eps 1e-8, amsgrad"
-        );
-        assert_eq!(
-            hyper_parameters(&TableOptimizer::Rmsprop.config()),
-            "alpha 0.72, eps 1e-8, momentum 0"
-        );
+        for (optimizer, shown) in [
+            (TableOptimizer::SgdPlain, "momentum 0"),
+            (TableOptimizer::Nesterov, "momentum 0.9, nesterov"),
+            (
+                TableOptimizer::Amsgrad,
+                "betas (0.9, 0.99), eps 1e-8, amsgrad",
+            ),
+            (TableOptimizer::Rmsprop, "alpha 0.72, eps 1e-8, momentum 0"),
+        ] {
+            assert_eq!(hyper_parameters(&optimizer.config()), shown);
+        }
     }
 }

@@ -94,21 +94,21 @@ pub fn spectral_norm(a: &[f32], rows: usize, cols: usize) -> Result<f64> {
     }
     let a: Vec<f64> = a.iter().map(|&v| f64::from(v)).collect();
     // The Gram matrix of the smaller side: a a^T (rows <= cols) or a^T a.
+    let times = |v: &[f64]| -> Vec<f64> {
+        (0..rows)
+            .map(|i| (0..cols).map(|j| a[i * cols + j] * v[j]).sum())
+            .collect()
+    };
+    let transposed_times = |v: &[f64]| -> Vec<f64> {
+        (0..cols)
+            .map(|j| (0..rows).map(|i| a[i * cols + j] * v[i]).sum())
+            .collect()
+    };
     let gram_apply = |v: &[f64]| -> Vec<f64> {
         if rows <= cols {
-            let t: Vec<f64> = (0..cols)
-                .map(|j| (0..rows).map(|i| a[i * cols + j] * v[i]).sum())
-                .collect();
-            (0..rows)
-                .map(|i| (0..cols).map(|j| a[i * cols + j] * t[j]).sum())
-                .collect()
+            times(&transposed_times(v))
         } else {
-            let t: Vec<f64> = (0..rows)
-                .map(|i| (0..cols).map(|j| a[i * cols + j] * v[j]).sum())
-                .collect();
-            (0..cols)
-                .map(|j| (0..rows).map(|i| a[i * cols + j] * t[i]).sum())
-                .collect()
+            transposed_times(&times(v))
         }
     };
     if k <= EXACT_SPECTRAL_MAX {
