@@ -181,7 +181,12 @@ fn conv_speed(repeats: usize) -> Result<(f64, f64)> {
         )
     };
     let many = images(20_000, "bench-20k")?;
-    let point_s = per_point(&*cnn, &[theta.clone()], &many, repeats.clamp(1, 3));
+    let point_s = per_point(
+        &*cnn,
+        std::slice::from_ref(&theta),
+        &many,
+        repeats.clamp(1, 3),
+    );
     let batch_images = images(128, "bench-batch")?;
     let weights = MeanWeights::new(128);
     let batch = weights.batch(&batch_images);

@@ -59,20 +59,13 @@ pub enum Figure {
 impl std::str::FromStr for Figure {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "fig1" => Figure::Fig1,
-            "fig3" => Figure::Fig3,
-            "fig5" => Figure::Fig5,
-            "fig6" => Figure::Fig6,
-            "fig8" => Figure::Fig8,
-            "anim" => Figure::Anim,
-            "measures" => Figure::Measures,
-            "images" => Figure::Images,
-            "skips" => Figure::Skips,
-            other => {
-                bail!("figure `{other}`: expected fig1, fig3, fig5, fig6, fig8, anim, measures, images or skips")
-            }
-        })
+        match Figure::ALL.into_iter().find(|f| f.name() == s) {
+            Some(f) => Ok(f),
+            None => bail!(
+                "figure `{s}`: expected {}",
+                Figure::ALL.map(Figure::name).join(", ")
+            ),
+        }
     }
 }
 
@@ -89,6 +82,21 @@ impl Figure {
         Figure::Images,
         Figure::Skips,
     ];
+
+    /// The figure's name on the command line (`--only fig1,skips`) and in `paper.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Figure::Fig1 => "fig1",
+            Figure::Fig3 => "fig3",
+            Figure::Fig5 => "fig5",
+            Figure::Fig6 => "fig6",
+            Figure::Fig8 => "fig8",
+            Figure::Anim => "anim",
+            Figure::Measures => "measures",
+            Figure::Images => "images",
+            Figure::Skips => "skips",
+        }
+    }
 
     /// The figures of a preset: `--full` adds the image experiment and the skip connections.
     pub fn preset(full: bool) -> Vec<Figure> {

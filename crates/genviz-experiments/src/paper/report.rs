@@ -430,6 +430,19 @@ fn shared_range(grids: &[SurfaceGrid], zmax: f64) -> Option<[f64; 2]> {
     (lo < hi).then_some([lo, hi])
 }
 
+/// "their figures" when `figures` are the preset's, else which ones (`--only`), e.g.
+/// "some of their figures (skips)".
+fn which_figures(figures: &[Figure], scale: &Scale) -> String {
+    let mut ran = figures.to_vec();
+    ran.sort_unstable();
+    ran.dedup();
+    if ran == Figure::preset(scale.preset == "full") {
+        return "their figures".into();
+    }
+    let names: Vec<&str> = ran.iter().map(|f| f.name()).collect();
+    format!("some of their figures ({})", names.join(", "))
+}
+
 /// Writes `dir/report.html` and `dir/paper.json` (the configuration it shows).
 pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Result<()> {
     let [clean, poisoned] = swissroll::configs(scale);
@@ -475,8 +488,10 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
     let report = Report {
         title: "genviz: Understanding Generalization through Visualizations, reproduced".into(),
         intro: format!(
-            "Huang et al. (2019) show that neural networks generalize because flat minima, which generalize, occupy vastly more of the parameter space than sharp ones, which do not. This page reproduces their figures with genviz {} ({} preset). Every number below was measured in this run; results.json holds them all.",
-            genviz_core::VERSION, scale.preset
+            "Huang et al. (2019) show that neural networks generalize because flat minima, which generalize, occupy vastly more of the parameter space than sharp ones, which do not. This page reproduces {} with genviz {} ({} preset). Every number below was measured in this run; results.json holds them all.",
+            which_figures(figures, scale),
+            genviz_core::VERSION,
+            scale.preset
         ),
         command,
         config,
@@ -509,4 +524,30 @@ pub fn write(dir: &Path, scale: &Scale, figures: &[Figure], out: &Outcome) -> Re
     }
     genviz_render::write_run_page(&dir.join("report.html"), &page)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_intro_names_the_figures_only_when_some_were_left_out() {
+        let quick = Scale::quick();
+        assert_eq!(
+            which_figures(&Figure::preset(false), &quick),
+            "their figures"
+        );
+        assert_eq!(
+            which_figures(&[Figure::Skips], &quick),
+            "some of their figures (skips)"
+        );
+        assert_eq!(
+            which_figures(&[Figure::Fig3, Figure::Fig1, Figure::Fig3], &quick),
+            "some of their figures (fig1, fig3)"
+        );
+        assert_eq!(
+            which_figures(&Figure::preset(true), &Scale::full()),
+            "their figures"
+        );
+    }
 }
