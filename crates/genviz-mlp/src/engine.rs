@@ -21,7 +21,17 @@ pub struct Mlp {
     widths: Vec<usize>,
     /// Offsets of each layer's weight and bias in the flat parameter vector.
     offsets: Vec<(usize, usize)>,
+    /// Training FLOPs from which [`Network::loss_grad`] spreads its tiles over threads.
+    parallel_min_flops: f64,
 }
+
+/// Training FLOPs (forward and backward) of one [`Network::loss_grad`] call below which its
+/// tiles run one after the other on the calling thread. The paper's swiss-roll step (about
+/// 4.2 MFLOP, 0.07 ms on one core) gains little from a second core: the fork-join and the
+/// wait for the slower half cost a large part of the half saved, and on a shared machine a
+/// step then waits whenever either core is busy elsewhere. Larger steps are split. Either way
+/// the tiles are the same and are added in the same order, so the bits are the same.
+pub const PARALLEL_MIN_FLOPS: f64 = 8e6;
 
 /// One tile's activations: `acts[0]` is the input, `acts[l]` layer `l`'s output (logits last),
 /// each feature-major `[width, cols]`.
@@ -52,8 +62,20 @@ mod scratch {
     }
 
     /// A buffer of `len` values whose contents are unspecified: callers overwrite all of it.
+    ///
+    /// Prefers a kept buffer of exactly `len` values: a step asks for the same few sizes
+    /// every time, so after the first step no buffer is grown (and zero-filled) again, which
+    /// the most recently returned one usually would be.
     pub fn take(len: usize) -> Vec<f32> {
-        let mut v = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
+        let mut v = POOL
+            .with(|p| {
+                let mut pool = p.borrow_mut();
+                match pool.iter().rposition(|b| b.len() == len) {
+                    Some(i) => Some(pool.swap_remove(i)),
+                    None => pool.pop(),
+                }
+            })
+            .unwrap_or_default();
         v.resize(len, 0.0);
         v
     }
@@ -116,7 +138,29 @@ impl Mlp {
             layout,
             widths,
             offsets,
+            parallel_min_flops: PARALLEL_MIN_FLOPS,
         })
+    }
+
+    /// The same network with training steps of at least `flops` FLOPs split over threads
+    /// (default [`PARALLEL_MIN_FLOPS`]; 0 splits every step of more than one tile,
+    /// `f64::INFINITY` none). Only the speed changes, never a result.
+    pub fn with_parallel_min_flops(mut self, flops: f64) -> Self {
+        self.parallel_min_flops = flops;
+        self
+    }
+
+    /// Forward and backward FLOPs of one training example: two per multiply-add, three passes
+    /// (forward, input gradient, weight gradient).
+    fn train_flops_per_example(&self) -> f64 {
+        let macs: usize = self.widths.windows(2).map(|w| w[0] * w[1]).sum();
+        6.0 * macs as f64
+    }
+
+    /// Whether a training step on `n` examples is worth spreading over threads.
+    fn parallel(&self, n: usize) -> bool {
+        rayon::current_num_threads() > 1
+            && self.train_flops_per_example() * n as f64 >= self.parallel_min_flops
     }
 
     /// The spec this network was built from.
@@ -208,7 +252,11 @@ impl Mlp {
         coef: Option<(&[f32], &[bool])>,
     ) -> (f64, usize, Vec<f32>) {
         let k_out = self.spec.output_dim();
-        let mut dz = vec![0f32; if coef.is_some() { k_out * tile.cols } else { 0 }];
+        let mut dz = scratch::take(if coef.is_some() { k_out * tile.cols } else { 0 });
+        // Padding columns carry no loss, so no gradient (the rest is written below).
+        for row in dz.chunks_exact_mut(tile.cols) {
+            row[tile.n..].fill(0.0);
+        }
         let (mut loss, mut correct) = (0f64, 0usize);
         let mut z = vec![0f64; k_out];
         let mut grad_z = vec![0f64; k_out];
@@ -433,27 +481,56 @@ impl Network for Mlp {
         self.hvp_exact(theta, v, data)
     }
 
+    /// The tiles' losses and gradients are added in tile order, starting from zero, whichever
+    /// thread computed them: `((0 + g_0) + g_1) + ...`, so the bits never depend on the thread
+    /// count. Small batches run their tiles on the calling thread ([`Mlp::parallel`]).
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         let data = batch.data;
         let d = data.dim();
-        let run = |r: Range<usize>| {
+        // Backward overwrites every entry of `out`: each layer's weights and bias.
+        let run = |r: Range<usize>, out: &mut [f32]| {
             let tile = self.forward(theta, &data.features()[r.start * d..r.end * d], r.len());
             let (loss, _, dz) = self.head(
                 &tile,
                 &data.labels()[r.clone()],
                 Some((&batch.coef[r.clone()], &batch.reverse[r])),
             );
-            let mut g = vec![0f32; theta.len()];
-            self.backward(theta, &tile, dz, &mut g);
-            (loss, g)
+            self.backward(theta, &tile, dz, out);
+            loss
         };
-        let parts: Vec<(f64, Vec<f32>)> = tiles(data.len()).into_par_iter().map(run).collect();
+        let ranges = tiles(data.len());
+        let Some((first, rest)) = ranges.split_first() else {
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            return 0.0;
+        };
+        if !self.parallel(data.len()) || rest.is_empty() {
+            // The first tile straight into `grad`, the others through one buffer; `0 + g`
+            // turns the first tile's -0 into +0 as adding it to zeros did.
+            let mut loss = 0.0 + run(first.clone(), grad);
+            grad.iter_mut().for_each(|g| *g += 0.0);
+            let mut part = scratch::take(theta.len());
+            for r in rest {
+                loss += run(r.clone(), &mut part);
+                grad.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+            }
+            scratch::give(part);
+            return loss;
+        }
+        let parts: Vec<(f64, Vec<f32>)> = ranges
+            .into_par_iter()
+            .map(|r| {
+                let mut g = scratch::take(theta.len());
+                let loss = run(r, &mut g);
+                (loss, g)
+            })
+            .collect();
         grad.iter_mut().for_each(|g| *g = 0.0);
         let mut loss = 0.0;
         // Tile order, whatever thread computed each tile.
         for (l, g) in parts {
             loss += l;
             grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            scratch::give(g);
         }
         loss
     }
