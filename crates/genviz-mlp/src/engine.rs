@@ -1,6 +1,9 @@
 //! The native MLP: forward, backward and batched evaluation on feature-major tiles.
 
-use crate::kernels::{grad_weights, linear_backward_input, linear_forward, LANES};
+use crate::kernels::{
+    grad_weights, linear_backward_input, linear_backward_input_relu, linear_forward,
+    linear_forward_relu, LANES,
+};
 use crate::spec::{Activation, Head, MlpSpec};
 use genviz_core::network::evaluate_affine_points;
 use genviz_core::{Affine, Batch, Dataset, Eval, Layout, Network, Result};
@@ -21,17 +24,27 @@ pub struct Mlp {
     widths: Vec<usize>,
     /// Offsets of each layer's weight and bias in the flat parameter vector.
     offsets: Vec<(usize, usize)>,
-    /// Training FLOPs from which [`Network::loss_grad`] spreads its tiles over threads.
-    parallel_min_flops: f64,
+    /// Training FLOPs from which [`Network::loss_grad`] spreads its tiles over threads: when
+    /// called from outside a rayon pool, and from one of its workers.
+    parallel_min_flops: [f64; 2],
 }
 
-/// Training FLOPs (forward and backward) of one [`Network::loss_grad`] call below which its
-/// tiles run one after the other on the calling thread. The paper's swiss-roll step (about
-/// 4.2 MFLOP, 0.07 ms on one core) gains little from a second core: the fork-join and the
-/// wait for the slower half cost a large part of the half saved, and on a shared machine a
-/// step then waits whenever either core is busy elsewhere. Larger steps are split. Either way
-/// the tiles are the same and are added in the same order, so the bits are the same.
+/// Training FLOPs (forward and backward) of one [`Network::loss_grad`] call, made from a
+/// thread outside the rayon pool, below which its tiles run one after the other on the calling
+/// thread. Such a call hands the tiles to the pool's workers and sleeps until they are done:
+/// tens of microseconds, a large part of the paper's swiss-roll step (about 4.2 MFLOP, 0.06 ms
+/// on one core; measured in `genviz-train`'s `speed` example: split 0.085 s per 1,000 steps,
+/// on the calling thread 0.062, on a shared machine). Either way the tiles are the same and
+/// are added in the same order, so the bits are the same.
 pub const PARALLEL_MIN_FLOPS: f64 = 8e6;
+
+/// The same threshold for a call made on a worker of a pool of two or more threads (a run
+/// inside `ThreadPool::install`, or one of many runs in parallel): there a fork-join costs a
+/// few microseconds, and a second idle core cut the swiss-roll step by about a third
+/// (0.047-0.052 s against 0.068-0.076 per 1,000 steps, before this crate's later kernel
+/// changes, with the other core idle). A pool of one
+/// thread (`genviz_train::train_many` runs each network on one) never splits.
+pub const PARALLEL_MIN_FLOPS_ON_WORKER: f64 = 2e6;
 
 /// One tile's activations: `acts[0]` is the input, `acts[l]` layer `l`'s output (logits last),
 /// each feature-major `[width, cols]`.
@@ -63,30 +76,28 @@ mod scratch {
 
     /// A buffer of `len` values whose contents are unspecified: callers overwrite all of it.
     ///
-    /// Prefers a kept buffer of exactly `len` values: a step asks for the same few sizes
-    /// every time, so after the first step no buffer is grown (and zero-filled) again, which
-    /// the most recently returned one usually would be.
+    /// Takes a kept buffer of exactly `len` values, or makes one: a step asks for the same
+    /// few sizes every time, so after the first step every request finds its buffer and none
+    /// is grown (and zero-filled) again, as reusing buffers of other sizes would.
     pub fn take(len: usize) -> Vec<f32> {
-        let mut v = POOL
-            .with(|p| {
-                let mut pool = p.borrow_mut();
-                match pool.iter().rposition(|b| b.len() == len) {
-                    Some(i) => Some(pool.swap_remove(i)),
-                    None => pool.pop(),
-                }
-            })
-            .unwrap_or_default();
-        v.resize(len, 0.0);
-        v
+        POOL.with(|p| {
+            let mut pool = p.borrow_mut();
+            pool.iter()
+                .rposition(|b| b.len() == len)
+                .map(|i| pool.swap_remove(i))
+        })
+        .unwrap_or_else(|| vec![0.0; len])
     }
 
-    /// Returns a buffer to this thread's pool.
+    /// Returns a buffer to this thread's pool, in place of the oldest one when it is full
+    /// (so buffers of sizes no longer asked for leave the pool).
     pub fn give(v: Vec<f32>) {
         POOL.with(|p| {
             let mut pool = p.borrow_mut();
-            if pool.len() < KEEP {
-                pool.push(v);
+            if pool.len() >= KEEP {
+                pool.remove(0);
             }
+            pool.push(v);
         });
     }
 }
@@ -138,15 +149,17 @@ impl Mlp {
             layout,
             widths,
             offsets,
-            parallel_min_flops: PARALLEL_MIN_FLOPS,
+            parallel_min_flops: [PARALLEL_MIN_FLOPS, PARALLEL_MIN_FLOPS_ON_WORKER],
         })
     }
 
-    /// The same network with training steps of at least `flops` FLOPs split over threads
-    /// (default [`PARALLEL_MIN_FLOPS`]; 0 splits every step of more than one tile,
+    /// The same network with training steps of at least `from_outside` FLOPs split over
+    /// threads when called from outside a rayon pool, and of at least `on_worker` FLOPs when
+    /// called on a pool's worker (defaults [`PARALLEL_MIN_FLOPS`],
+    /// [`PARALLEL_MIN_FLOPS_ON_WORKER`]; 0 splits every step of more than one tile,
     /// `f64::INFINITY` none). Only the speed changes, never a result.
-    pub fn with_parallel_min_flops(mut self, flops: f64) -> Self {
-        self.parallel_min_flops = flops;
+    pub fn with_parallel_min_flops(mut self, from_outside: f64, on_worker: f64) -> Self {
+        self.parallel_min_flops = [from_outside, on_worker];
         self
     }
 
@@ -159,8 +172,10 @@ impl Mlp {
 
     /// Whether a training step on `n` examples is worth spreading over threads.
     fn parallel(&self, n: usize) -> bool {
+        let on_worker = rayon::current_thread_index().is_some();
         rayon::current_num_threads() > 1
-            && self.train_flops_per_example() * n as f64 >= self.parallel_min_flops
+            && self.train_flops_per_example() * n as f64
+                >= self.parallel_min_flops[usize::from(on_worker)]
     }
 
     /// The spec this network was built from.
@@ -203,16 +218,16 @@ impl Mlp {
             let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
             let (wo, bo) = self.offsets[l - 1];
             let mut out = scratch::take(n_out * cols);
-            linear_forward(
-                &theta[wo..wo + n_out * n_in],
-                &theta[bo..bo + n_out],
-                &acts[l - 1],
-                &mut out,
-                n_in,
-                cols,
-            );
-            if l < self.num_layers() {
-                activate(self.spec.activation, &mut out);
+            let (w, bias) = (&theta[wo..wo + n_out * n_in], &theta[bo..bo + n_out]);
+            let hidden = l < self.num_layers();
+            if hidden && self.spec.activation == Activation::Relu {
+                // ReLU in the kernel's registers: one pass over the output fewer.
+                linear_forward_relu(w, bias, &acts[l - 1], &mut out, n_in, cols);
+            } else {
+                linear_forward(w, bias, &acts[l - 1], &mut out, n_in, cols);
+                if hidden {
+                    activate(self.spec.activation, &mut out);
+                }
             }
             acts.push(out);
         }
@@ -231,8 +246,13 @@ impl Mlp {
             if l > 1 {
                 let mut da = scratch::take(n_in * cols);
                 let w = &theta[wo..wo + n_out * n_in];
-                linear_backward_input(w, &dz, &mut da, n_in, n_out, cols);
-                activation_backward(self.spec.activation, &tile.acts[l - 1], &mut da);
+                let a = &tile.acts[l - 1];
+                if self.spec.activation == Activation::Relu {
+                    linear_backward_input_relu(w, &dz, a, &mut da, n_in, n_out, cols);
+                } else {
+                    linear_backward_input(w, &dz, &mut da, n_in, n_out, cols);
+                    activation_backward(self.spec.activation, a, &mut da);
+                }
                 scratch::give(std::mem::replace(&mut dz, da));
             }
         }

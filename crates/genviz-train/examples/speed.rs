@@ -3,18 +3,33 @@
 //! `cargo run --release -p genviz-train --example speed [-- STEPS REPEATS]`
 //!
 //! The workload is `genviz bench`'s (`presets::swiss_roll_clean`), built here from the light
-//! crates alone: the same seed (1237), data (`SwissRoll` 200 points per class, noise 0.5,
-//! shuffled and split 200/200 with the seed's "data" and "split" streams), Glorot-uniform
-//! initialisation from the "init" stream, Adam with the preset's schedule, clipping at 8, full
-//! batch, no logging in the loop.
+//! crates alone: the same seed (1237), data (`SwissRoll`, 200 points per class, noise 0.5,
+//! split 200/200 with the seed's "data" and "split" streams), Glorot-uniform initialisation
+//! from the "init" stream, Adam with the preset's schedule, clipping at 8, full batch, no
+//! logging in the loop. Every figure is the best of `REPEATS` runs, the variants alternated
+//! within this one process, so they compare on a shared, noisy machine.
+//!
+//! - `train_s_per_1k_steps`: `train` called from the main thread, as `genviz bench` calls it,
+//!   with the engine's default (steps below `PARALLEL_MIN_FLOPS` run on the calling thread;
+//!   on a pool's worker, below `PARALLEL_MIN_FLOPS_ON_WORKER`).
+//! - `train_split_tiles_s_per_1k_steps`: the same with every step's tiles spread over the
+//!   threads, as before `PARALLEL_MIN_FLOPS` existed.
+//! - `*_in_pool_*`: `train` called from inside a rayon pool of that many threads.
+//! - `train_many_50_s_per_1k_net_steps`: 50 such nets (seeds 0..50 for initialisation and
+//!   batches, the same data), `STEPS` steps each, trained by `train_many`; total seconds / 50
+//!   per 1,000 steps. `par_iter_train_50_...`: the same 50 runs as the minefield trains its
+//!   searches today, `par_iter` over `train` with tiles split inside each step.
 
 use genviz_core::rng;
 use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
-use genviz_train::{train, LrSchedule, OptimizerConfig, TrainConfig, TrainRequest};
+use genviz_train::{train, train_many, LrSchedule, OptimizerConfig, TrainConfig, TrainRequest};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::time::Instant;
 
 const SEED: u64 = 1237;
+/// Networks trained together in the `train_many` figures.
+const MANY: usize = 50;
 
 fn config(steps: u64) -> TrainConfig {
     TrainConfig {
@@ -34,6 +49,10 @@ fn config(steps: u64) -> TrainConfig {
     }
 }
 
+fn best(slot: &mut f64, seconds: f64) {
+    *slot = slot.min(seconds);
+}
+
 fn main() -> genviz_core::Result<()> {
     let args: Vec<u64> = std::env::args()
         .skip(1)
@@ -51,21 +70,24 @@ fn main() -> genviz_core::Result<()> {
         genviz_data::train_test_split(&all, 200, &mut rng::stream(SEED, "split"))?;
     let spec = MlpSpec::swiss_roll();
     let net = Mlp::new(spec.clone())?;
+    let split = net.clone().with_parallel_min_flops(0.0, 0.0);
     let config = config(steps);
-    let run = || -> genviz_core::Result<f64> {
-        let request = TrainRequest {
-            network: &net,
-            init: init_params(&spec, Init::GlorotUniform, &mut rng::stream(SEED, "init")),
-            train: &train_set,
-            test: &test_set,
-            config: &config,
-            poison: None,
-            seed: SEED,
-            out_dir: None,
-            metadata: HashMap::new(),
-        };
+    let request = |network: &'static Mlp, seed: u64| TrainRequest {
+        network,
+        init: init_params(&spec, Init::GlorotUniform, &mut rng::stream(seed, "init")),
+        train: &train_set,
+        test: &test_set,
+        config: &config,
+        poison: None,
+        seed,
+        out_dir: None,
+        metadata: HashMap::new(),
+    };
+    let net: &'static Mlp = Box::leak(Box::new(net));
+    let split: &'static Mlp = Box::leak(Box::new(split));
+    let time_one = |network: &'static Mlp| -> genviz_core::Result<f64> {
         let start = Instant::now();
-        train(request, &mut |_| {})?;
+        train(request(network, SEED), &mut |_| {})?;
         Ok(start.elapsed().as_secs_f64())
     };
     let pool = |threads: usize| {
@@ -75,20 +97,52 @@ fn main() -> genviz_core::Result<()> {
             .expect("thread pool")
     };
     let (p1, p2) = (pool(1), pool(2));
-    run()?;
-    let (mut best1, mut best2, mut best_main) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    time_one(net)?;
+    let mut t = [f64::INFINITY; 6];
     for _ in 0..repeats.max(1) {
-        best_main = best_main.min(run()?);
-        best2 = best2.min(p2.install(run)?);
-        best1 = best1.min(p1.install(run)?);
+        best(&mut t[0], time_one(net)?);
+        best(&mut t[1], time_one(split)?);
+        best(&mut t[2], p2.install(|| time_one(net))?);
+        best(&mut t[3], p2.install(|| time_one(split))?);
+        best(&mut t[4], p1.install(|| time_one(net))?);
     }
+    let many_steps = steps.min(1000);
+    let many_config = self::config(many_steps);
+    let many_request = |network: &'static Mlp, seed: u64| TrainRequest {
+        config: &many_config,
+        ..request(network, seed)
+    };
+    let (mut many, mut par_iter) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..repeats.clamp(1, 3) {
+        let start = Instant::now();
+        let outs = train_many(
+            (0..MANY as u64).map(|s| many_request(net, s)).collect(),
+            &|_, _| {},
+        );
+        best(&mut many, start.elapsed().as_secs_f64());
+        outs.into_iter().collect::<genviz_core::Result<Vec<_>>>()?;
+        let start = Instant::now();
+        (0..MANY as u64)
+            .into_par_iter()
+            .map(|s| train(many_request(split, s), &mut |_| {}))
+            .collect::<genviz_core::Result<Vec<_>>>()?;
+        best(&mut par_iter, start.elapsed().as_secs_f64());
+    }
+    t[5] = many;
     let per_1k = |s: f64| s * 1000.0 / steps as f64;
+    let per_1k_net = |s: f64| s / MANY as f64 * 1000.0 / many_steps as f64;
     let out = serde_json::json!({
         "steps": steps,
         "repeats": repeats,
-        "train_s_per_1k_steps": per_1k(best_main),
-        "train_in_pool_2_threads_s_per_1k_steps": per_1k(best2),
-        "train_1_thread_s_per_1k_steps": per_1k(best1),
+        "threads": rayon::current_num_threads(),
+        "train_s_per_1k_steps": per_1k(t[0]),
+        "train_split_tiles_s_per_1k_steps": per_1k(t[1]),
+        "train_in_pool_2_threads_s_per_1k_steps": per_1k(t[2]),
+        "train_in_pool_2_threads_split_tiles_s_per_1k_steps": per_1k(t[3]),
+        "train_1_thread_s_per_1k_steps": per_1k(t[4]),
+        "train_many_50_s_per_1k_net_steps": per_1k_net(many),
+        "par_iter_train_50_split_tiles_s_per_1k_net_steps": per_1k_net(par_iter),
+        "workload": "paper swiss-roll net (3,614 parameters), Adam, full batch of 200 points, clipping at 8; the preset's data, init and schedule rebuilt from genviz-data and genviz-mlp",
     });
     println!("{}", serde_json::to_string_pretty(&out).expect("json"));
     Ok(())

@@ -62,7 +62,7 @@ pub fn train_many(
                         .num_threads(1)
                         .build()
                         .map_err(|e| Error::invalid(format!("train_many: no thread: {e}")))?;
-                    pool.install(&work);
+                    pool.install(work);
                     Ok(())
                 })
             })
