@@ -555,6 +555,11 @@ impl Network for Mlp {
         loss
     }
 
+    /// Yes: the engine keeps nothing per thread but reusable buffers.
+    fn steps_on_pool(&self) -> bool {
+        true
+    }
+
     fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
         let d = self.widths[0];
         let k_out = self.spec.output_dim();

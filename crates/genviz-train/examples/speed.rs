@@ -22,7 +22,10 @@
 
 use genviz_core::rng;
 use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
-use genviz_train::{train, train_many, LrSchedule, OptimizerConfig, TrainConfig, TrainRequest};
+use genviz_train::{
+    train, train_many, LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm, PoisonPool,
+    PoisonWeight, TrainConfig, TrainRequest,
+};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -129,6 +132,7 @@ fn main() -> genviz_core::Result<()> {
         best(&mut par_iter, start.elapsed().as_secs_f64());
     }
     t[5] = many;
+    let (mine_many, mine_par_iter) = minefield_like(many_steps, repeats)?;
     let per_1k = |s: f64| s * 1000.0 / steps as f64;
     let per_1k_net = |s: f64| s / MANY as f64 * 1000.0 / many_steps as f64;
     let out = serde_json::json!({
@@ -142,8 +146,78 @@ fn main() -> genviz_core::Result<()> {
         "train_1_thread_s_per_1k_steps": per_1k(t[4]),
         "train_many_50_s_per_1k_net_steps": per_1k_net(many),
         "par_iter_train_50_split_tiles_s_per_1k_net_steps": per_1k_net(par_iter),
+        "minefield_like_train_many_50_s_per_1k_net_steps": per_1k_net(mine_many),
+        "minefield_like_par_iter_train_50_split_tiles_s_per_1k_net_steps": per_1k_net(mine_par_iter),
+        "minefield_like_workload": "the minefield's 50 bad-minimum searches, shortened: 2 -> 4 x 25 -> 1 (2,051 parameters), RMSprop 0.002 (alpha 0.9, eps 1e-7), full batch of the authors' 132 training points and 134 flipped poison points (beta = 134/266), 50 Glorot-normal starts",
         "workload": "paper swiss-roll net (3,614 parameters), Adam, full batch of 200 points, clipping at 8; the preset's data, init and schedule rebuilt from genviz-data and genviz-mlp",
     });
     println!("{}", serde_json::to_string_pretty(&out).expect("json"));
     Ok(())
+}
+
+/// Best seconds of `train_many` and of `par_iter` over `train` (tiles split in every step, as
+/// before `PARALLEL_MIN_FLOPS`) for 50 minefield-like searches of `steps` steps.
+fn minefield_like(steps: u64, repeats: usize) -> genviz_core::Result<(f64, f64)> {
+    let data = genviz_data::Minefield::authors_split();
+    let spec = MlpSpec {
+        hidden: vec![25; 4],
+        ..MlpSpec::swiss_roll()
+    };
+    let net = Mlp::new(spec.clone())?;
+    let split = net.clone().with_parallel_min_flops(0.0, 0.0);
+    let beta = data.poison_true.len() as f64 / (data.train.len() + data.poison_true.len()) as f64;
+    let config = TrainConfig {
+        steps,
+        optimizer: OptimizerConfig::Rmsprop {
+            alpha: 0.9,
+            eps: 1e-7,
+            momentum: 0.0,
+        },
+        schedule: LrSchedule::constant(0.002),
+        batch_size: None,
+        clip_norm: None,
+        weight_decay: 0.0,
+        log_every: steps,
+        checkpoint_every: 0,
+        poison: Some(PoisonConfig {
+            form: PoisonForm::Flipped,
+            weight: PoisonWeight::Beta { beta, count: None },
+            fresh: false,
+        }),
+    };
+    let request = |network: &Mlp, seed: u64| TrainRequest {
+        network: &*Box::leak(Box::new(network.clone())),
+        init: init_params(&spec, Init::GlorotNormal, &mut rng::stream(seed, "init")),
+        train: &data.train,
+        test: &data.test,
+        config: &config,
+        poison: Some(PoisonPool::Fixed(data.poison_true.clone())),
+        seed: 1,
+        out_dir: None,
+        metadata: HashMap::new(),
+    };
+    let (mut many, mut par_iter) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..repeats.clamp(1, 3) {
+        let requests = (0..MANY as u64).map(|s| request(&net, s)).collect();
+        let start = Instant::now();
+        let outs = train_many(requests, &|_, _| {});
+        best(&mut many, start.elapsed().as_secs_f64());
+        let many_params: Vec<_> = outs
+            .into_iter()
+            .map(|o| o.map(|o| o.params))
+            .collect::<genviz_core::Result<_>>()?;
+        let requests: Vec<_> = (0..MANY as u64).map(|s| request(&split, s)).collect();
+        let start = Instant::now();
+        let outs = requests
+            .into_par_iter()
+            .map(|r| train(r, &mut |_| {}))
+            .collect::<genviz_core::Result<Vec<_>>>()?;
+        best(&mut par_iter, start.elapsed().as_secs_f64());
+        // Same bits either way.
+        assert!(outs
+            .iter()
+            .zip(&many_params)
+            .all(|(o, p)| o.params.values() == p.values()));
+    }
+    Ok((many, par_iter))
 }

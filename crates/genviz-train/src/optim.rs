@@ -616,22 +616,14 @@ impl Optimizer {
                 eps,
                 momentum,
             } => {
-                for (((p, &g), buf), v) in theta
-                    .iter_mut()
-                    .zip(grad)
-                    .zip(&mut self.first)
-                    .zip(&mut self.second)
-                {
-                    let g = g + wd * *p;
-                    *v = alpha * *v + (1.0 - alpha) * g * g;
-                    let d = g / (v.sqrt() + eps);
-                    if momentum > 0.0 {
-                        *buf = momentum * *buf + d;
-                        *p -= lr * *buf;
-                    } else {
-                        *p -= lr * d;
-                    }
-                }
+                let r = RmspropStep {
+                    alpha,
+                    eps,
+                    momentum,
+                    wd,
+                    lr,
+                };
+                r.apply(theta, grad, &mut self.first, &mut self.second);
             }
             OptimizerConfig::Adagrad { lr_decay, eps, .. } => {
                 // clr = lr / (1 + (t - 1) * lr_decay); sum += g^2; p -= clr * g / (sqrt(sum) + eps)
@@ -698,6 +690,66 @@ impl Optimizer {
                     .get_or_insert_with(|| Box::new(LbfgsHistory::default()));
                 // The first evaluation was counted above.
                 self.evaluations += history.step(&limits, theta, grad, loss, lr, loss_grad) - 1;
+            }
+        }
+    }
+}
+
+/// The scalars of one RMSprop update (the minefield's optimizer).
+#[derive(Clone, Copy)]
+struct RmspropStep {
+    alpha: f32,
+    eps: f32,
+    momentum: f32,
+    wd: f32,
+    lr: f32,
+}
+
+impl RmspropStep {
+    /// Updates `theta`, the momentum buffer `buf` and the average `v`, in an AVX2 build where
+    /// the CPU has it: the same IEEE operations per element, so the same bits, 8 lanes wide
+    /// instead of 4 for the square root and division (see [`AdamStep::apply`]).
+    fn apply(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            unsafe { self.apply_avx2(theta, grad, buf, v) };
+            return;
+        }
+        self.apply_any(theta, grad, buf, v);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
+        self.apply_any(theta, grad, buf, v);
+    }
+
+    #[inline(always)]
+    fn apply_any(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
+        let RmspropStep {
+            alpha,
+            eps,
+            momentum,
+            wd,
+            lr,
+        } = *self;
+        let n = theta.len();
+        let (grad, buf, v) = (&grad[..n], &mut buf[..n], &mut v[..n]);
+        if momentum > 0.0 {
+            for i in 0..n {
+                let g = grad[i] + wd * theta[i];
+                v[i] = alpha * v[i] + (1.0 - alpha) * g * g;
+                let d = g / (v[i].sqrt() + eps);
+                buf[i] = momentum * buf[i] + d;
+                theta[i] -= lr * buf[i];
+            }
+        } else {
+            // Indexed over equal-length slices so the loop vectorises.
+            for i in 0..n {
+                let g = grad[i] + wd * theta[i];
+                v[i] = alpha * v[i] + (1.0 - alpha) * g * g;
+                theta[i] -= lr * (g / (v[i].sqrt() + eps));
             }
         }
     }
