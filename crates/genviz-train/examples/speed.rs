@@ -14,6 +14,8 @@
 //!   on a pool's worker, below `PARALLEL_MIN_FLOPS_ON_WORKER`).
 //! - `train_split_tiles_s_per_1k_steps`: the same with every step's tiles spread over the
 //!   threads, as before `PARALLEL_MIN_FLOPS` existed.
+//! - `train_old_threading_s_per_1k_steps`: main's threading with this build's kernels: every
+//!   step on the calling thread, its tiles handed to the pool (no `Network::steps_on_pool`).
 //! - `*_in_pool_*`: `train` called from inside a rayon pool of that many threads.
 //! - `train_many_50_s_per_1k_net_steps`: 50 such nets (seeds 0..50 for initialisation and
 //!   batches, the same data), `STEPS` steps each, trained by `train_many`; total seconds / 50
@@ -52,6 +54,28 @@ fn config(steps: u64) -> TrainConfig {
     }
 }
 
+/// The MLP as `train` drove it before `Network::steps_on_pool`: every step from the calling
+/// thread (and, with `with_parallel_min_flops(0, 0)`, its tiles handed to the pool).
+struct OnCaller(Mlp);
+
+impl genviz_core::Network for OnCaller {
+    fn layout(&self) -> &std::sync::Arc<genviz_core::Layout> {
+        self.0.layout()
+    }
+    fn num_classes(&self) -> usize {
+        self.0.num_classes()
+    }
+    fn evaluate(&self, thetas: &[&[f32]], data: &genviz_core::Dataset) -> Vec<genviz_core::Eval> {
+        self.0.evaluate(thetas, data)
+    }
+    fn loss_grad(&self, theta: &[f32], batch: &genviz_core::Batch<'_>, grad: &mut [f32]) -> f64 {
+        self.0.loss_grad(theta, batch, grad)
+    }
+    fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {
+        self.0.logits(theta, inputs, n)
+    }
+}
+
 fn best(slot: &mut f64, seconds: f64) {
     *slot = slot.min(seconds);
 }
@@ -75,7 +99,7 @@ fn main() -> genviz_core::Result<()> {
     let net = Mlp::new(spec.clone())?;
     let split = net.clone().with_parallel_min_flops(0.0, 0.0);
     let config = config(steps);
-    let request = |network: &'static Mlp, seed: u64| TrainRequest {
+    let request = |network: &'static dyn genviz_core::Network, seed: u64| TrainRequest {
         network,
         init: init_params(&spec, Init::GlorotUniform, &mut rng::stream(seed, "init")),
         train: &train_set,
@@ -88,7 +112,8 @@ fn main() -> genviz_core::Result<()> {
     };
     let net: &'static Mlp = Box::leak(Box::new(net));
     let split: &'static Mlp = Box::leak(Box::new(split));
-    let time_one = |network: &'static Mlp| -> genviz_core::Result<f64> {
+    let old_threading: &'static OnCaller = Box::leak(Box::new(OnCaller(split.clone())));
+    let time_one = |network: &'static dyn genviz_core::Network| -> genviz_core::Result<f64> {
         let start = Instant::now();
         train(request(network, SEED), &mut |_| {})?;
         Ok(start.elapsed().as_secs_f64())
@@ -101,17 +126,18 @@ fn main() -> genviz_core::Result<()> {
     };
     let (p1, p2) = (pool(1), pool(2));
     time_one(net)?;
-    let mut t = [f64::INFINITY; 6];
+    let mut t = [f64::INFINITY; 7];
     for _ in 0..repeats.max(1) {
         best(&mut t[0], time_one(net)?);
         best(&mut t[1], time_one(split)?);
         best(&mut t[2], p2.install(|| time_one(net))?);
         best(&mut t[3], p2.install(|| time_one(split))?);
         best(&mut t[4], p1.install(|| time_one(net))?);
+        best(&mut t[6], time_one(old_threading)?);
     }
     let many_steps = steps.min(1000);
     let many_config = self::config(many_steps);
-    let many_request = |network: &'static Mlp, seed: u64| TrainRequest {
+    let many_request = |network: &'static dyn genviz_core::Network, seed: u64| TrainRequest {
         config: &many_config,
         ..request(network, seed)
     };
@@ -141,6 +167,7 @@ fn main() -> genviz_core::Result<()> {
         "threads": rayon::current_num_threads(),
         "train_s_per_1k_steps": per_1k(t[0]),
         "train_split_tiles_s_per_1k_steps": per_1k(t[1]),
+        "train_old_threading_s_per_1k_steps": per_1k(t[6]),
         "train_in_pool_2_threads_s_per_1k_steps": per_1k(t[2]),
         "train_in_pool_2_threads_split_tiles_s_per_1k_steps": per_1k(t[3]),
         "train_1_thread_s_per_1k_steps": per_1k(t[4]),

@@ -162,6 +162,10 @@ impl Network for Exploding {
     fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
         self.inner.evaluate(thetas, data)
     }
+    /// As the MLP: so the crash and resume tests run their steps on a pool worker too.
+    fn steps_on_pool(&self) -> bool {
+        self.inner.steps_on_pool()
+    }
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         let l = self.inner.loss_grad(theta, batch, grad);
         if self.calls.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_at {
