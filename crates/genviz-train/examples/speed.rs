@@ -1,6 +1,7 @@
 //! Training speed of the paper's swiss-roll net, as one JSON object.
 //!
-//! `cargo run --release -p genviz-train --example speed [-- STEPS REPEATS]`
+//! `cargo run --release -p genviz-train --example speed [-- STEPS REPEATS [NETS]]`
+//! (`NETS` = 0 skips the many-network figures, for quick A/B runs of the single step).
 //!
 //! The workload is `genviz bench`'s (`presets::swiss_roll_clean`), built here from the light
 //! crates alone: the same seed (1237), data (`SwissRoll`, 200 points per class, noise 0.5,
@@ -33,7 +34,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 const SEED: u64 = 1237;
-/// Networks trained together in the `train_many` figures.
+/// Networks trained together in the `train_many` figures (the third argument overrides it).
 const MANY: usize = 50;
 
 fn config(steps: u64) -> TrainConfig {
@@ -83,10 +84,11 @@ fn best(slot: &mut f64, seconds: f64) {
 fn main() -> genviz_core::Result<()> {
     let args: Vec<u64> = std::env::args()
         .skip(1)
-        .map(|a| a.parse().expect("arguments: STEPS REPEATS"))
+        .map(|a| a.parse().expect("arguments: STEPS REPEATS [NETS]"))
         .collect();
     let steps = args.first().copied().unwrap_or(2000);
     let repeats = args.get(1).copied().unwrap_or(5) as usize;
+    let nets = args.get(2).copied().unwrap_or(MANY as u64) as usize;
     let all = genviz_data::SwissRoll {
         points_per_class: 200,
         noise: 0.5,
@@ -126,14 +128,14 @@ fn main() -> genviz_core::Result<()> {
     };
     let (p1, p2) = (pool(1), pool(2));
     time_one(net)?;
-    let mut t = [f64::INFINITY; 7];
+    let mut t = [f64::INFINITY; 6];
     for _ in 0..repeats.max(1) {
         best(&mut t[0], time_one(net)?);
         best(&mut t[1], time_one(split)?);
         best(&mut t[2], p2.install(|| time_one(net))?);
         best(&mut t[3], p2.install(|| time_one(split))?);
         best(&mut t[4], p1.install(|| time_one(net))?);
-        best(&mut t[6], time_one(old_threading)?);
+        best(&mut t[5], time_one(old_threading)?);
     }
     let many_steps = steps.min(1000);
     let many_config = self::config(many_steps);
@@ -142,35 +144,38 @@ fn main() -> genviz_core::Result<()> {
         ..request(network, seed)
     };
     let (mut many, mut par_iter) = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..repeats.clamp(1, 3) {
-        let start = Instant::now();
-        let outs = train_many(
-            (0..MANY as u64).map(|s| many_request(net, s)).collect(),
-            &|_, _| {},
-        );
-        best(&mut many, start.elapsed().as_secs_f64());
-        outs.into_iter().collect::<genviz_core::Result<Vec<_>>>()?;
-        let start = Instant::now();
-        (0..MANY as u64)
-            .into_par_iter()
-            .map(|s| train(many_request(split, s), &mut |_| {}))
-            .collect::<genviz_core::Result<Vec<_>>>()?;
-        best(&mut par_iter, start.elapsed().as_secs_f64());
+    let (mut mine_many, mut mine_par_iter) = (f64::INFINITY, f64::INFINITY);
+    if nets > 0 {
+        for _ in 0..repeats.clamp(1, 3) {
+            let start = Instant::now();
+            let outs = train_many(
+                (0..nets as u64).map(|s| many_request(net, s)).collect(),
+                &|_, _| {},
+            );
+            best(&mut many, start.elapsed().as_secs_f64());
+            outs.into_iter().collect::<genviz_core::Result<Vec<_>>>()?;
+            let start = Instant::now();
+            (0..nets as u64)
+                .into_par_iter()
+                .map(|s| train(many_request(split, s), &mut |_| {}))
+                .collect::<genviz_core::Result<Vec<_>>>()?;
+            best(&mut par_iter, start.elapsed().as_secs_f64());
+        }
+        (mine_many, mine_par_iter) = minefield_like(nets, many_steps, repeats)?;
     }
-    t[5] = many;
-    let (mine_many, mine_par_iter) = minefield_like(many_steps, repeats)?;
     let per_1k = |s: f64| s * 1000.0 / steps as f64;
-    let per_1k_net = |s: f64| s / MANY as f64 * 1000.0 / many_steps as f64;
+    let per_1k_net = |s: f64| s / nets as f64 * 1000.0 / many_steps as f64;
     let out = serde_json::json!({
         "steps": steps,
         "repeats": repeats,
         "threads": rayon::current_num_threads(),
         "train_s_per_1k_steps": per_1k(t[0]),
         "train_split_tiles_s_per_1k_steps": per_1k(t[1]),
-        "train_old_threading_s_per_1k_steps": per_1k(t[6]),
+        "train_old_threading_s_per_1k_steps": per_1k(t[5]),
         "train_in_pool_2_threads_s_per_1k_steps": per_1k(t[2]),
         "train_in_pool_2_threads_split_tiles_s_per_1k_steps": per_1k(t[3]),
         "train_1_thread_s_per_1k_steps": per_1k(t[4]),
+        "nets": nets,
         "train_many_50_s_per_1k_net_steps": per_1k_net(many),
         "par_iter_train_50_split_tiles_s_per_1k_net_steps": per_1k_net(par_iter),
         "minefield_like_train_many_50_s_per_1k_net_steps": per_1k_net(mine_many),
@@ -183,8 +188,8 @@ fn main() -> genviz_core::Result<()> {
 }
 
 /// Best seconds of `train_many` and of `par_iter` over `train` (tiles split in every step, as
-/// before `PARALLEL_MIN_FLOPS`) for 50 minefield-like searches of `steps` steps.
-fn minefield_like(steps: u64, repeats: usize) -> genviz_core::Result<(f64, f64)> {
+/// before `PARALLEL_MIN_FLOPS`) for `nets` minefield-like searches of `steps` steps.
+fn minefield_like(nets: usize, steps: u64, repeats: usize) -> genviz_core::Result<(f64, f64)> {
     let data = genviz_data::Minefield::authors_split();
     let spec = MlpSpec {
         hidden: vec![25; 4],
@@ -225,7 +230,7 @@ fn minefield_like(steps: u64, repeats: usize) -> genviz_core::Result<(f64, f64)>
     };
     let (mut many, mut par_iter) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..repeats.clamp(1, 3) {
-        let requests = (0..MANY as u64).map(|s| request(&net, s)).collect();
+        let requests = (0..nets as u64).map(|s| request(&net, s)).collect();
         let start = Instant::now();
         let outs = train_many(requests, &|_, _| {});
         best(&mut many, start.elapsed().as_secs_f64());
@@ -233,7 +238,7 @@ fn minefield_like(steps: u64, repeats: usize) -> genviz_core::Result<(f64, f64)>
             .into_iter()
             .map(|o| o.map(|o| o.params))
             .collect::<genviz_core::Result<_>>()?;
-        let requests: Vec<_> = (0..MANY as u64).map(|s| request(&split, s)).collect();
+        let requests: Vec<_> = (0..nets as u64).map(|s| request(&split, s)).collect();
         let start = Instant::now();
         let outs = requests
             .into_par_iter()
