@@ -33,17 +33,19 @@ pub struct Mlp {
 /// thread outside the rayon pool, below which its tiles run one after the other on the calling
 /// thread. Such a call hands the tiles to the pool's workers and sleeps until they are done:
 /// tens of microseconds, a large part of the paper's swiss-roll step (about 4.2 MFLOP, 0.06 ms
-/// on one core; measured in `genviz-train`'s `speed` example: split 0.085 s per 1,000 steps,
-/// on the calling thread 0.062, on a shared machine). Either way the tiles are the same and
-/// are added in the same order, so the bits are the same.
+/// on one core). Measured in `genviz-train`'s `speed` example on the shared 2-core machine,
+/// every step from the calling thread: tiles handed over 0.085-0.09 s per 1,000 steps, on the
+/// calling thread 0.06. (`genviz_train::train` runs its steps on a pool worker instead, see
+/// [`Network::steps_on_pool`], where [`PARALLEL_MIN_FLOPS_ON_WORKER`] applies.) Either way the
+/// tiles are the same and are added in the same order, so the bits are the same.
 pub const PARALLEL_MIN_FLOPS: f64 = 8e6;
 
 /// The same threshold for a call made on a worker of a pool of two or more threads (a run
 /// inside `ThreadPool::install`, or one of many runs in parallel): there a fork-join costs a
 /// few microseconds, and a second idle core cut the swiss-roll step by about a third
-/// (0.047-0.052 s against 0.068-0.076 per 1,000 steps, before this crate's later kernel
-/// changes, with the other core idle). A pool of one
-/// thread (`genviz_train::train_many` runs each network on one) never splits.
+/// (0.047-0.052 s against 0.068-0.076 per 1,000 steps with main's kernels, the other core
+/// idle; with it busy, split and unsplit steps measured the same). A pool of one thread
+/// (`genviz_train::train_many` gives each network one) never splits.
 pub const PARALLEL_MIN_FLOPS_ON_WORKER: f64 = 2e6;
 
 /// One tile's activations: `acts[0]` is the input, `acts[l]` layer `l`'s output (logits last),
@@ -503,7 +505,8 @@ impl Network for Mlp {
 
     /// The tiles' losses and gradients are added in tile order, starting from zero, whichever
     /// thread computed them: `((0 + g_0) + g_1) + ...`, so the bits never depend on the thread
-    /// count. Small batches run their tiles on the calling thread ([`Mlp::parallel`]).
+    /// count. Small batches run their tiles on the calling thread
+    /// ([`PARALLEL_MIN_FLOPS`], [`PARALLEL_MIN_FLOPS_ON_WORKER`]).
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         let data = batch.data;
         let d = data.dim();
