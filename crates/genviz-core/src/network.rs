@@ -212,6 +212,16 @@ pub trait Network: Send + Sync {
     /// The loss of `batch` at `theta`, with its gradient written into `grad`.
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64;
 
+    /// Whether a trainer called from outside the rayon pool may run this family's steps on
+    /// one of the pool's workers (the steps between two log points at a time). For a family
+    /// whose steps are tiny and split over threads (the native MLP), each step's fork-join is
+    /// then a cheap join on a worker instead of a hand-over from a sleeping caller, which costs
+    /// about as much as the step. `false` (the default) keeps every step on the caller's thread,
+    /// for families with per-thread state such as a device context.
+    fn steps_on_pool(&self) -> bool {
+        false
+    }
+
     /// Raw outputs for row-major `inputs` of `n` examples: `[n, outputs]` where `outputs` is 1
     /// for a single-logit binary classifier and the number of classes otherwise.
     fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32>;

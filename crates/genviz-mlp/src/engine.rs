@@ -1,6 +1,9 @@
 //! The native MLP: forward, backward and batched evaluation on feature-major tiles.
 
-use crate::kernels::{grad_weights, linear_backward_input, linear_forward, LANES};
+use crate::kernels::{
+    grad_weights, linear_backward_input, linear_backward_input_relu, linear_forward,
+    linear_forward_relu, LANES,
+};
 use crate::spec::{Activation, Head, MlpSpec};
 use genviz_core::network::evaluate_affine_points;
 use genviz_core::{Affine, Batch, Dataset, Eval, Layout, Network, Result};
@@ -21,7 +24,29 @@ pub struct Mlp {
     widths: Vec<usize>,
     /// Offsets of each layer's weight and bias in the flat parameter vector.
     offsets: Vec<(usize, usize)>,
+    /// Training FLOPs from which [`Network::loss_grad`] spreads its tiles over threads: when
+    /// called from outside a rayon pool, and from one of its workers.
+    parallel_min_flops: [f64; 2],
 }
+
+/// Training FLOPs (forward and backward) of one [`Network::loss_grad`] call, made from a
+/// thread outside the rayon pool, below which its tiles run one after the other on the calling
+/// thread. Such a call hands the tiles to the pool's workers and sleeps until they are done:
+/// tens of microseconds, a large part of the paper's swiss-roll step (about 4.2 MFLOP, 0.06 ms
+/// on one core). Measured in `genviz-train`'s `speed` example on the shared 2-core machine,
+/// every step from the calling thread: tiles handed over 0.085-0.09 s per 1,000 steps, on the
+/// calling thread 0.06. (`genviz_train::train` runs its steps on a pool worker instead, see
+/// [`Network::steps_on_pool`], where [`PARALLEL_MIN_FLOPS_ON_WORKER`] applies.) Either way the
+/// tiles are the same and are added in the same order, so the bits are the same.
+pub const PARALLEL_MIN_FLOPS: f64 = 8e6;
+
+/// The same threshold for a call made on a worker of a pool of two or more threads (a run
+/// inside `ThreadPool::install`, or one of many runs in parallel): there a fork-join costs a
+/// few microseconds, and a second idle core cut the swiss-roll step by about a third
+/// (0.047-0.052 s against 0.068-0.076 per 1,000 steps with main's kernels, the other core
+/// idle; with it busy, split and unsplit steps measured the same). A pool of one thread
+/// (`genviz_train::train_many` gives each network one) never splits.
+pub const PARALLEL_MIN_FLOPS_ON_WORKER: f64 = 2e6;
 
 /// One tile's activations: `acts[0]` is the input, `acts[l]` layer `l`'s output (logits last),
 /// each feature-major `[width, cols]`.
@@ -52,19 +77,29 @@ mod scratch {
     }
 
     /// A buffer of `len` values whose contents are unspecified: callers overwrite all of it.
+    ///
+    /// Takes a kept buffer of exactly `len` values, or makes one: a step asks for the same
+    /// few sizes every time, so after the first step every request finds its buffer and none
+    /// is grown (and zero-filled) again, as reusing buffers of other sizes would.
     pub fn take(len: usize) -> Vec<f32> {
-        let mut v = POOL.with(|p| p.borrow_mut().pop()).unwrap_or_default();
-        v.resize(len, 0.0);
-        v
+        POOL.with(|p| {
+            let mut pool = p.borrow_mut();
+            pool.iter()
+                .rposition(|b| b.len() == len)
+                .map(|i| pool.swap_remove(i))
+        })
+        .unwrap_or_else(|| vec![0.0; len])
     }
 
-    /// Returns a buffer to this thread's pool.
+    /// Returns a buffer to this thread's pool, in place of the oldest one when it is full
+    /// (so buffers of sizes no longer asked for leave the pool).
     pub fn give(v: Vec<f32>) {
         POOL.with(|p| {
             let mut pool = p.borrow_mut();
-            if pool.len() < KEEP {
-                pool.push(v);
+            if pool.len() >= KEEP {
+                pool.remove(0);
             }
+            pool.push(v);
         });
     }
 }
@@ -116,7 +151,33 @@ impl Mlp {
             layout,
             widths,
             offsets,
+            parallel_min_flops: [PARALLEL_MIN_FLOPS, PARALLEL_MIN_FLOPS_ON_WORKER],
         })
+    }
+
+    /// The same network with training steps of at least `from_outside` FLOPs split over
+    /// threads when called from outside a rayon pool, and of at least `on_worker` FLOPs when
+    /// called on a pool's worker (defaults [`PARALLEL_MIN_FLOPS`],
+    /// [`PARALLEL_MIN_FLOPS_ON_WORKER`]; 0 splits every step of more than one tile,
+    /// `f64::INFINITY` none). Only the speed changes, never a result.
+    pub fn with_parallel_min_flops(mut self, from_outside: f64, on_worker: f64) -> Self {
+        self.parallel_min_flops = [from_outside, on_worker];
+        self
+    }
+
+    /// Forward and backward FLOPs of one training example: two per multiply-add, three passes
+    /// (forward, input gradient, weight gradient).
+    fn train_flops_per_example(&self) -> f64 {
+        let macs: usize = self.widths.windows(2).map(|w| w[0] * w[1]).sum();
+        6.0 * macs as f64
+    }
+
+    /// Whether a training step on `n` examples is worth spreading over threads.
+    fn parallel(&self, n: usize) -> bool {
+        let on_worker = rayon::current_thread_index().is_some();
+        rayon::current_num_threads() > 1
+            && self.train_flops_per_example() * n as f64
+                >= self.parallel_min_flops[usize::from(on_worker)]
     }
 
     /// The spec this network was built from.
@@ -159,16 +220,16 @@ impl Mlp {
             let (n_in, n_out) = (self.widths[l - 1], self.widths[l]);
             let (wo, bo) = self.offsets[l - 1];
             let mut out = scratch::take(n_out * cols);
-            linear_forward(
-                &theta[wo..wo + n_out * n_in],
-                &theta[bo..bo + n_out],
-                &acts[l - 1],
-                &mut out,
-                n_in,
-                cols,
-            );
-            if l < self.num_layers() {
-                activate(self.spec.activation, &mut out);
+            let (w, bias) = (&theta[wo..wo + n_out * n_in], &theta[bo..bo + n_out]);
+            let hidden = l < self.num_layers();
+            if hidden && self.spec.activation == Activation::Relu {
+                // ReLU in the kernel's registers: one pass over the output fewer.
+                linear_forward_relu(w, bias, &acts[l - 1], &mut out, n_in, cols);
+            } else {
+                linear_forward(w, bias, &acts[l - 1], &mut out, n_in, cols);
+                if hidden {
+                    activate(self.spec.activation, &mut out);
+                }
             }
             acts.push(out);
         }
@@ -187,8 +248,13 @@ impl Mlp {
             if l > 1 {
                 let mut da = scratch::take(n_in * cols);
                 let w = &theta[wo..wo + n_out * n_in];
-                linear_backward_input(w, &dz, &mut da, n_in, n_out, cols);
-                activation_backward(self.spec.activation, &tile.acts[l - 1], &mut da);
+                let a = &tile.acts[l - 1];
+                if self.spec.activation == Activation::Relu {
+                    linear_backward_input_relu(w, &dz, a, &mut da, n_in, n_out, cols);
+                } else {
+                    linear_backward_input(w, &dz, &mut da, n_in, n_out, cols);
+                    activation_backward(self.spec.activation, a, &mut da);
+                }
                 scratch::give(std::mem::replace(&mut dz, da));
             }
         }
@@ -208,7 +274,11 @@ impl Mlp {
         coef: Option<(&[f32], &[bool])>,
     ) -> (f64, usize, Vec<f32>) {
         let k_out = self.spec.output_dim();
-        let mut dz = vec![0f32; if coef.is_some() { k_out * tile.cols } else { 0 }];
+        let mut dz = scratch::take(if coef.is_some() { k_out * tile.cols } else { 0 });
+        // Padding columns carry no loss, so no gradient (the rest is written below).
+        for row in dz.chunks_exact_mut(tile.cols) {
+            row[tile.n..].fill(0.0);
+        }
         let (mut loss, mut correct) = (0f64, 0usize);
         let mut z = vec![0f64; k_out];
         let mut grad_z = vec![0f64; k_out];
@@ -427,29 +497,64 @@ impl Network for Mlp {
         self.hvp_exact(theta, v, data)
     }
 
+    /// The tiles' losses and gradients are added in tile order, starting from zero, whichever
+    /// thread computed them: `((0 + g_0) + g_1) + ...`, so the bits never depend on the thread
+    /// count. Small batches run their tiles on the calling thread
+    /// ([`PARALLEL_MIN_FLOPS`], [`PARALLEL_MIN_FLOPS_ON_WORKER`]).
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         let data = batch.data;
         let d = data.dim();
-        let run = |r: Range<usize>| {
+        // Backward overwrites every entry of `out`: each layer's weights and bias.
+        let run = |r: Range<usize>, out: &mut [f32]| {
             let tile = self.forward(theta, &data.features()[r.start * d..r.end * d], r.len());
             let (loss, _, dz) = self.head(
                 &tile,
                 &data.labels()[r.clone()],
                 Some((&batch.coef[r.clone()], &batch.reverse[r])),
             );
-            let mut g = vec![0f32; theta.len()];
-            self.backward(theta, &tile, dz, &mut g);
-            (loss, g)
+            self.backward(theta, &tile, dz, out);
+            loss
         };
-        let parts: Vec<(f64, Vec<f32>)> = tiles(data.len()).into_par_iter().map(run).collect();
+        let ranges = tiles(data.len());
+        let Some((first, rest)) = ranges.split_first() else {
+            grad.iter_mut().for_each(|g| *g = 0.0);
+            return 0.0;
+        };
+        if !self.parallel(data.len()) || rest.is_empty() {
+            // The first tile straight into `grad`, the others through one buffer; `0 + g`
+            // turns the first tile's -0 into +0 as adding it to zeros did.
+            let mut loss = 0.0 + run(first.clone(), grad);
+            grad.iter_mut().for_each(|g| *g += 0.0);
+            let mut part = scratch::take(theta.len());
+            for r in rest {
+                loss += run(r.clone(), &mut part);
+                grad.iter_mut().zip(&part).for_each(|(a, b)| *a += b);
+            }
+            scratch::give(part);
+            return loss;
+        }
+        let parts: Vec<(f64, Vec<f32>)> = ranges
+            .into_par_iter()
+            .map(|r| {
+                let mut g = scratch::take(theta.len());
+                let loss = run(r, &mut g);
+                (loss, g)
+            })
+            .collect();
         grad.iter_mut().for_each(|g| *g = 0.0);
         let mut loss = 0.0;
         // Tile order, whatever thread computed each tile.
         for (l, g) in parts {
             loss += l;
             grad.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            scratch::give(g);
         }
         loss
+    }
+
+    /// Yes: the engine keeps nothing per thread but reusable buffers.
+    fn steps_on_pool(&self) -> bool {
+        true
     }
 
     fn logits(&self, theta: &[f32], inputs: &[f32], n: usize) -> Vec<f32> {

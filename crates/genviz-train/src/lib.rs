@@ -9,6 +9,7 @@
 
 pub mod augment;
 pub mod curve;
+pub mod many;
 pub mod optim;
 pub mod optimizer_table;
 pub mod poison;
@@ -17,6 +18,7 @@ pub mod schedule;
 pub mod trainer;
 
 pub use augment::Augmented;
+pub use many::train_many;
 pub use optim::{Optimizer, OptimizerConfig};
 pub use optimizer_table::TableOptimizer;
 pub use poison::{PoisonConfig, PoisonForm, PoisonPool, PoisonWeight};

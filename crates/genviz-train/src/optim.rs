@@ -600,13 +600,15 @@ impl Optimizer {
                         theta[i] -= step * m[i] / (vmax[i].sqrt() / c2 + eps);
                     }
                 } else {
-                    // Indexed over equal-length slices so the loop vectorises.
-                    for i in 0..n {
-                        let g = grad[i] + wd * theta[i];
-                        m[i] = beta1 * m[i] + (1.0 - beta1) * g;
-                        v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
-                        theta[i] -= step * m[i] / (v[i].sqrt() / c2 + eps);
-                    }
+                    let h = AdamStep {
+                        beta1,
+                        beta2,
+                        eps,
+                        wd,
+                        step,
+                        c2,
+                    };
+                    h.apply(&mut theta[..n], grad, m, v);
                 }
             }
             OptimizerConfig::Rmsprop {
@@ -614,22 +616,14 @@ impl Optimizer {
                 eps,
                 momentum,
             } => {
-                for (((p, &g), buf), v) in theta
-                    .iter_mut()
-                    .zip(grad)
-                    .zip(&mut self.first)
-                    .zip(&mut self.second)
-                {
-                    let g = g + wd * *p;
-                    *v = alpha * *v + (1.0 - alpha) * g * g;
-                    let d = g / (v.sqrt() + eps);
-                    if momentum > 0.0 {
-                        *buf = momentum * *buf + d;
-                        *p -= lr * *buf;
-                    } else {
-                        *p -= lr * d;
-                    }
-                }
+                let r = RmspropStep {
+                    alpha,
+                    eps,
+                    momentum,
+                    wd,
+                    lr,
+                };
+                r.apply(theta, grad, &mut self.first, &mut self.second);
             }
             OptimizerConfig::Adagrad { lr_decay, eps, .. } => {
                 // clr = lr / (1 + (t - 1) * lr_decay); sum += g^2; p -= clr * g / (sqrt(sum) + eps)
@@ -697,6 +691,121 @@ impl Optimizer {
                 // The first evaluation was counted above.
                 self.evaluations += history.step(&limits, theta, grad, loss, lr, loss_grad) - 1;
             }
+        }
+    }
+}
+
+/// The scalars of one RMSprop update (the minefield's optimizer).
+#[derive(Clone, Copy)]
+struct RmspropStep {
+    alpha: f32,
+    eps: f32,
+    momentum: f32,
+    wd: f32,
+    lr: f32,
+}
+
+impl RmspropStep {
+    /// Updates `theta`, the momentum buffer `buf` and the average `v`, in an AVX2 build where
+    /// the CPU has it: the same IEEE operations per element, so the same bits, 8 lanes wide
+    /// instead of 4 for the square root and division (see [`AdamStep::apply`]).
+    fn apply(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            unsafe { self.apply_avx2(theta, grad, buf, v) };
+            return;
+        }
+        self.apply_any(theta, grad, buf, v);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
+        self.apply_any(theta, grad, buf, v);
+    }
+
+    #[inline(always)]
+    fn apply_any(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
+        let RmspropStep {
+            alpha,
+            eps,
+            momentum,
+            wd,
+            lr,
+        } = *self;
+        let n = theta.len();
+        let (grad, buf, v) = (&grad[..n], &mut buf[..n], &mut v[..n]);
+        if momentum > 0.0 {
+            for i in 0..n {
+                let g = grad[i] + wd * theta[i];
+                v[i] = alpha * v[i] + (1.0 - alpha) * g * g;
+                let d = g / (v[i].sqrt() + eps);
+                buf[i] = momentum * buf[i] + d;
+                theta[i] -= lr * buf[i];
+            }
+        } else {
+            // Indexed over equal-length slices so the loop vectorises.
+            for i in 0..n {
+                let g = grad[i] + wd * theta[i];
+                v[i] = alpha * v[i] + (1.0 - alpha) * g * g;
+                theta[i] -= lr * (g / (v[i].sqrt() + eps));
+            }
+        }
+    }
+}
+
+/// The scalars of one Adam update.
+#[derive(Clone, Copy)]
+struct AdamStep {
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    wd: f32,
+    step: f32,
+    c2: f32,
+}
+
+impl AdamStep {
+    /// Updates `theta`, `m` and `v` (all of `grad`'s length). Each element takes the same
+    /// IEEE operations in the same order in every build (Rust never fuses a multiply and an
+    /// add on its own), so the AVX2 build of the loop, 8 elements per instruction where the
+    /// baseline build does 4, gives the same bits; with its square root and two divisions per
+    /// parameter, the update was 9% of a swiss-roll step.
+    fn apply(&self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            unsafe { self.apply_avx2(theta, grad, m, v) };
+            return;
+        }
+        self.apply_any(theta, grad, m, v);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn apply_avx2(&self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        self.apply_any(theta, grad, m, v);
+    }
+
+    #[inline(always)]
+    fn apply_any(&self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
+        let n = theta.len();
+        let (grad, m, v) = (&grad[..n], &mut m[..n], &mut v[..n]);
+        let AdamStep {
+            beta1,
+            beta2,
+            eps,
+            wd,
+            step,
+            c2,
+        } = *self;
+        // Indexed over equal-length slices so the loop vectorises.
+        for i in 0..n {
+            let g = grad[i] + wd * theta[i];
+            m[i] = beta1 * m[i] + (1.0 - beta1) * g;
+            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g;
+            theta[i] -= step * m[i] / (v[i].sqrt() / c2 + eps);
         }
     }
 }

@@ -229,66 +229,53 @@ pub fn train(
     } else if let Some(w) = writer.as_mut() {
         w.checkpoint(0, &settled(network, &theta, request.train, config))?;
     }
-    for step in first_step..config.steps {
-        let lr = config.schedule.at(step);
-        let clean = batches.next(request.train);
-        let mixed = match (&config.poison, request.poison.as_mut()) {
-            (Some(pc), Some(pool)) => Some(PoisonedBatch::build(
-                pc,
-                pool,
-                clean.as_ref(),
-                step,
-                &mut poison_rng,
-            )?),
-            _ => None,
+    let mut step = first_step;
+    while step < config.steps {
+        // The steps up to the next one that logs or saves, on a pool worker where the network
+        // allows it (see `Network::steps_on_pool`); the same steps either way.
+        let end = next_report(step, config, writer.is_some());
+        let mut state = StepState {
+            network,
+            config,
+            train: request.train,
+            poison: request.poison.as_mut(),
+            theta: &mut theta,
+            grad: &mut grad,
+            optimizer: &mut optimizer,
+            batches: &mut batches,
+            poison_rng: &mut poison_rng,
         };
-        let (coef, reverse);
-        let (batch, beta) = match &mixed {
-            Some(m) => (m.batch(), m.beta),
-            None => {
-                let data = clean.as_ref();
-                coef = vec![1.0 / data.len() as f32; data.len()];
-                reverse = vec![false; data.len()];
-                let batch = Batch {
-                    data,
-                    coef: &coef,
-                    reverse: &reverse,
-                };
-                (batch, 0.0)
-            }
-        };
-        let objective = network.loss_grad(theta.values(), &batch, &mut grad);
-        let grad_norm = clip_global_norm(&mut grad, config.clip_norm);
-        let mut bad = non_finite(objective, grad_norm);
-        if bad.is_none() {
-            // L-BFGS re-evaluates on the same batch; the first-order optimizers never call this.
-            let mut loss_grad = |p: &[f32], g: &mut [f32]| {
-                let loss = network.loss_grad(p, &batch, g);
-                if bad.is_none() {
-                    bad = non_finite(loss, clip_global_norm(g, None));
+        let (taken, outcome) = on_pool(network.steps_on_pool(), || {
+            let mut last = None;
+            for s in step..end {
+                match state.step(s)? {
+                    Ok(report) => last = Some(report),
+                    Err(bad) => return Ok((s, Err(bad))),
                 }
-                loss
-            };
-            optimizer.step_with(
-                theta.values_mut(),
-                &grad,
-                objective,
-                lr as f32,
-                &mut loss_grad,
-            );
-        }
-        if let Some((what, value)) = bad {
-            let kept = writer.as_ref().and_then(|w| w.last_checkpoint.clone());
-            if let Some(w) = writer.as_mut() {
-                w.write_metrics(&history)?;
             }
-            return Err(Error::Numerical(format!(
-                "training stopped at step {}: the {what} is {value}{}",
-                step + 1,
-                kept.map(|p| format!("; the last good checkpoint is {}", p.display()))
-                    .unwrap_or_default()
-            )));
-        }
+            Ok((end - 1, Ok(last.expect("a segment has at least one step"))))
+        })?;
+        step = taken;
+        let StepReport {
+            lr,
+            objective,
+            grad_norm,
+            beta,
+        } = match outcome {
+            Ok(report) => report,
+            Err((what, value)) => {
+                let kept = writer.as_ref().and_then(|w| w.last_checkpoint.clone());
+                if let Some(w) = writer.as_mut() {
+                    w.write_metrics(&history)?;
+                }
+                return Err(Error::Numerical(format!(
+                    "training stopped at step {}: the {what} is {value}{}",
+                    step + 1,
+                    kept.map(|p| format!("; the last good checkpoint is {}", p.display()))
+                        .unwrap_or_default()
+                )));
+            }
+        };
         let done = step + 1;
         let last = done == config.steps;
         let logs = done % config.log_every == 0 || last;
@@ -335,6 +322,7 @@ pub fn train(
             };
             crate::resume::save(&w.dir, &snapshot)?;
         }
+        step = done;
     }
     let theta = settled(network, &theta, request.train, config).into_owned();
     let train_eval = network.evaluate(&[theta.values()], request.train)[0];
@@ -346,6 +334,118 @@ pub fn train(
         seconds: start.elapsed().as_secs_f64(),
         gradient_evaluations: optimizer.evaluations(),
     })
+}
+
+/// The first step count after `step` at which the loop logs or saves: the end of the steps
+/// it can take without reporting.
+fn next_report(step: u64, config: &TrainConfig, writes: bool) -> u64 {
+    let next = |every: u64| (step / every).saturating_add(1).saturating_mul(every);
+    let mut end = next(config.log_every).min(config.steps);
+    if writes && config.checkpoint_every > 0 {
+        end = end.min(next(config.checkpoint_every));
+    }
+    end
+}
+
+/// Runs `f` on a worker of the current rayon pool when `allowed`, the caller is not one
+/// already and the pool has another thread to split steps with; on the calling thread
+/// otherwise. The caller waits either way.
+fn on_pool<R: Send>(allowed: bool, f: impl FnOnce() -> R + Send) -> R {
+    if allowed && rayon::current_thread_index().is_none() && rayon::current_num_threads() > 1 {
+        rayon::scope(|_| f())
+    } else {
+        f()
+    }
+}
+
+/// What a step reports for the metrics.
+struct StepReport {
+    lr: f64,
+    objective: f64,
+    grad_norm: f64,
+    beta: f64,
+}
+
+/// Everything one optimizer step reads and moves: the per-step logic of [`train`], apart
+/// from logging and saving.
+struct StepState<'s, 'd> {
+    network: &'d dyn Network,
+    config: &'d TrainConfig,
+    train: &'d Dataset,
+    poison: Option<&'s mut PoisonPool>,
+    theta: &'s mut Params,
+    grad: &'s mut [f32],
+    optimizer: &'s mut Optimizer,
+    batches: &'s mut BatchPlan,
+    poison_rng: &'s mut genviz_core::rng::Rng,
+}
+
+impl StepState<'_, '_> {
+    /// Takes step `step` (0-based): the batch, the poison, the gradient, clipping and the
+    /// update. `Ok(Err((what, value)))` when the loss or the gradient norm is not finite, in
+    /// which case the parameters are left as they were.
+    #[allow(clippy::type_complexity)]
+    fn step(&mut self, step: u64) -> Result<std::result::Result<StepReport, (&'static str, f64)>> {
+        let config = self.config;
+        let network = self.network;
+        let lr = config.schedule.at(step);
+        let clean = self.batches.next(self.train);
+        let mixed = match (&config.poison, self.poison.as_deref_mut()) {
+            (Some(pc), Some(pool)) => Some(PoisonedBatch::build(
+                pc,
+                pool,
+                clean.as_ref(),
+                step,
+                self.poison_rng,
+            )?),
+            _ => None,
+        };
+        let (coef, reverse);
+        let (batch, beta) = match &mixed {
+            Some(m) => (m.batch(), m.beta),
+            None => {
+                let data = clean.as_ref();
+                coef = vec![1.0 / data.len() as f32; data.len()];
+                reverse = vec![false; data.len()];
+                let batch = Batch {
+                    data,
+                    coef: &coef,
+                    reverse: &reverse,
+                };
+                (batch, 0.0)
+            }
+        };
+        let grad = &mut *self.grad;
+        let objective = network.loss_grad(self.theta.values(), &batch, grad);
+        let grad_norm = clip_global_norm(grad, config.clip_norm);
+        let mut bad = non_finite(objective, grad_norm);
+        if bad.is_none() {
+            // L-BFGS re-evaluates on the same batch; the first-order optimizers never call this.
+            let mut loss_grad = |p: &[f32], g: &mut [f32]| {
+                let loss = network.loss_grad(p, &batch, g);
+                if bad.is_none() {
+                    bad = non_finite(loss, clip_global_norm(g, None));
+                }
+                loss
+            };
+            self.optimizer.step_with(
+                self.theta.values_mut(),
+                grad,
+                objective,
+                lr as f32,
+                &mut loss_grad,
+            );
+        }
+        Ok(match bad {
+            Some(bad) => Err(bad),
+            None => Ok(StepReport {
+                lr,
+                objective,
+                grad_norm,
+                beta,
+            }),
+        })
+    }
 }
 
 /// `theta` as it is evaluated and saved: with what the network estimates from data rather

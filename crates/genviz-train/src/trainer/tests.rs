@@ -1,4 +1,5 @@
 use super::*;
+use crate::many::train_many;
 use crate::poison::PoisonWeight;
 use genviz_data::{train_test_split, SwissRoll};
 use genviz_mlp::{init_params, Init, Mlp, MlpSpec};
@@ -157,6 +158,10 @@ impl Network for Exploding {
     }
     fn evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Vec<Eval> {
         self.inner.evaluate(thetas, data)
+    }
+    /// As the MLP: so the crash and resume tests run their steps on a pool worker too.
+    fn steps_on_pool(&self) -> bool {
+        self.inner.steps_on_pool()
     }
     fn loss_grad(&self, theta: &[f32], batch: &Batch<'_>, grad: &mut [f32]) -> f64 {
         let l = self.inner.loss_grad(theta, batch, grad);
@@ -411,4 +416,227 @@ fn estimated_statistics_are_what_is_logged_and_saved_but_never_trained() {
     assert_eq!(out.final_metrics.test_loss, eval.loss);
     // Estimated in batches of the training batch size: at the start, steps 100 and 200, the end.
     assert_eq!(*net.batches.lock().unwrap(), vec![50; 4]);
+}
+
+/// Fresh swiss-roll poison points, as `genviz paper` draws them.
+fn fresh_swiss_roll_poison() -> PoisonPool {
+    PoisonPool::Fresh(Box::new(|n, rng| {
+        let pairs = SwissRoll {
+            points_per_class: n.div_ceil(2),
+            ..SwissRoll::default()
+        };
+        let d = genviz_data::shuffle(&pairs.generate(rng), rng);
+        d.select(&(0..n).collect::<Vec<_>>())
+    }))
+}
+
+/// Every file a run leaves in `dir`, decoded: each checkpoint's and the resume state's
+/// tensors, the trajectory and `metrics.csv` (safetensors metadata is a hash map, whose
+/// order in the file is not fixed, so files are compared by content rather than bytes).
+fn run_files(dir: &Path) -> Vec<(String, Vec<Vec<u32>>, String)> {
+    let mut out = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in names {
+        let file = genviz_core::io::read_safetensors(&dir.join("checkpoints").join(&name)).unwrap();
+        let mut meta: Vec<_> = file.metadata.into_iter().collect();
+        meta.sort();
+        let tensors = file
+            .tensors
+            .iter()
+            .map(|t| t.values.iter().map(|v| v.to_bits()).collect())
+            .collect();
+        out.push((name, tensors, format!("{meta:?}")));
+    }
+    let mut npz = genviz_core::io::Npz::open(&dir.join("trajectory.npz")).unwrap();
+    let (params, _) = npz.f32("params").unwrap();
+    let (steps, _) = npz.i64("steps").unwrap();
+    out.push((
+        "trajectory.npz".into(),
+        vec![params.iter().map(|v| v.to_bits()).collect()],
+        format!("{steps:?}"),
+    ));
+    let csv = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    out.push(("metrics.csv".into(), Vec::new(), csv));
+    out
+}
+
+fn same_bits(a: &Params, b: &Params) -> bool {
+    a.values().len() == b.values().len()
+        && a.values()
+            .iter()
+            .zip(b.values())
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// Four different runs (clean, fresh flipped poison, a fixed reverse-poison set, minibatches
+/// with RMSprop; different seeds, schedules and lengths; two writing checkpoints), trained
+/// together on two threads, each give what `train` gives them alone: parameters, history,
+/// evaluations and every file they write.
+#[test]
+fn train_many_gives_each_network_what_train_gives_it_alone() {
+    let (train_set, test_set) = swiss_roll(11);
+    let (fixed_poison, _) = swiss_roll(12);
+    let net = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let clean = config(120);
+    let mut fresh = config(90);
+    fresh.poison = Some(PoisonConfig::gen_viz_swiss_roll());
+    fresh.log_every = 30;
+    fresh.checkpoint_every = 40;
+    let mut fixed = config(70);
+    fixed.poison = Some(PoisonConfig {
+        form: PoisonForm::Reverse,
+        weight: PoisonWeight::Beta {
+            beta: 0.3,
+            count: Some(60),
+        },
+        fresh: false,
+    });
+    fixed.schedule = LrSchedule {
+        lr: 0.02,
+        milestones: vec![20, 50],
+        gamma: 0.5,
+    };
+    let minibatch = TrainConfig {
+        optimizer: OptimizerConfig::rmsprop(0.9),
+        batch_size: Some(64),
+        ..config(60)
+    };
+    let configs = [&clean, &fresh, &fixed, &minibatch];
+    let make = |k: usize, dir: Option<&'static Path>| {
+        let cfg = configs[k];
+        let mut req = request(&net, &train_set, &test_set, cfg);
+        req.seed = 100 + k as u64;
+        req.init = init_params(
+            net.spec(),
+            Init::GlorotUniform,
+            &mut rng::stream(req.seed, "init"),
+        );
+        req.poison = match k {
+            1 => Some(fresh_swiss_roll_poison()),
+            2 => Some(PoisonPool::Fixed(fixed_poison.clone())),
+            _ => None,
+        };
+        req.out_dir = dir;
+        req
+    };
+    let leak = |d: &tempfile::TempDir| -> &'static Path {
+        Box::leak(d.path().to_path_buf().into_boxed_path())
+    };
+    let alone_dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let many_dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let dir_of = |dirs: &[tempfile::TempDir; 2], k: usize| match k {
+        0 => Some(leak(&dirs[0])),
+        1 => Some(leak(&dirs[1])),
+        _ => None,
+    };
+    let alone: Vec<TrainOutcome> = (0..4)
+        .map(|k| train(make(k, dir_of(&alone_dirs, k)), &mut |_| {}).unwrap())
+        .collect();
+    let logged = std::sync::Mutex::new(vec![0usize; 4]);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let many = pool.install(|| {
+        train_many(
+            (0..4).map(|k| make(k, dir_of(&many_dirs, k))).collect(),
+            &|i, _| logged.lock().unwrap()[i] += 1,
+        )
+    });
+    assert_eq!(many.len(), 4);
+    for (k, (a, m)) in alone.iter().zip(many).enumerate() {
+        let m = m.unwrap();
+        assert!(same_bits(&a.params, &m.params), "network {k}");
+        assert_eq!(a.history, m.history, "network {k}");
+        assert_eq!(a.final_metrics, m.final_metrics, "network {k}");
+        assert_eq!(a.gradient_evaluations, m.gradient_evaluations);
+        assert_eq!(logged.lock().unwrap()[k], a.history.len());
+    }
+    for k in 0..2 {
+        assert_eq!(
+            run_files(alone_dirs[k].path()),
+            run_files(many_dirs[k].path()),
+            "network {k}"
+        );
+    }
+}
+
+/// Networks trained together resume after a crash as `train`'s runs do: two of three runs
+/// stop with a non-finite loss after their step-40 checkpoint (the third finishes, and its
+/// error-free result is not held up by the others'); rerunning all three with healthy
+/// networks resumes the two and ends every run with the bits of an uninterrupted one.
+#[test]
+fn train_many_resumes_each_network_after_a_crash() {
+    let (train_set, test_set) = swiss_roll(13);
+    let inner = Mlp::new(MlpSpec::swiss_roll()).unwrap();
+    let mut cfg = config(80);
+    cfg.checkpoint_every = 40;
+    cfg.log_every = 20;
+    cfg.poison = Some(PoisonConfig::gen_viz_swiss_roll());
+    let crashing: Vec<Exploding> = (0..3)
+        .map(|_| Exploding {
+            inner: inner.clone(),
+            calls: AtomicUsize::new(0),
+            fail_at: 55,
+        })
+        .collect();
+    let make = |k: usize, network: &'static dyn Network, dir: Option<&'static Path>| {
+        let mut req = request(&inner, &train_set, &test_set, &cfg);
+        req.network = network;
+        req.seed = 200 + k as u64;
+        req.init = init_params(
+            inner.spec(),
+            Init::GlorotUniform,
+            &mut rng::stream(req.seed, "init"),
+        );
+        req.poison = Some(fresh_swiss_roll_poison());
+        req.out_dir = dir;
+        req
+    };
+    let healthy: &'static Mlp = Box::leak(Box::new(inner.clone()));
+    let crashing: &'static [Exploding] = Box::leak(crashing.into_boxed_slice());
+    let straight: Vec<TrainOutcome> = (0..3)
+        .map(|k| train(make(k, healthy, None), &mut |_| {}).unwrap())
+        .collect();
+    let dirs: Vec<&'static Path> = (0..3)
+        .map(|_| {
+            let d = tempfile::tempdir().unwrap().keep();
+            &*Box::leak(d.into_boxed_path())
+        })
+        .collect();
+    let first = train_many(
+        (0..3)
+            .map(|k| {
+                let network: &'static dyn Network = if k == 2 { healthy } else { &crashing[k] };
+                make(k, network, Some(dirs[k]))
+            })
+            .collect(),
+        &|_, _| {},
+    );
+    assert!(first[0]
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("step 55"));
+    assert!(first[1].is_err());
+    assert!(same_bits(
+        &first[2].as_ref().unwrap().params,
+        &straight[2].params
+    ));
+    let resumed = train_many(
+        (0..3).map(|k| make(k, healthy, Some(dirs[k]))).collect(),
+        &|_, _| {},
+    );
+    for (k, (r, s)) in resumed.into_iter().zip(&straight).enumerate() {
+        let r = r.unwrap();
+        assert!(same_bits(&r.params, &s.params), "network {k}");
+        assert_eq!(r.history, s.history, "network {k}");
+    }
+    for d in dirs {
+        std::fs::remove_dir_all(d).unwrap();
+    }
 }
