@@ -9,10 +9,9 @@ use genviz_core::io::{write_npz, NpyArray};
 use genviz_core::{rng, Network};
 use genviz_mlp::{init_params, Activation, Head, Init, Mlp};
 use genviz_train::{
-    train, FinalMetrics, LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm, PoisonPool,
-    PoisonWeight, TrainConfig, TrainRequest,
+    train, train_many, FinalMetrics, LrSchedule, OptimizerConfig, PoisonConfig, PoisonForm,
+    PoisonPool, PoisonWeight, TrainConfig, TrainRequest,
 };
-use rayon::prelude::*;
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::Path;
@@ -366,29 +365,36 @@ fn reproduce(
         start_epochs.len() as u64,
         "searches",
     );
+    // One search per core at a time (train_many): each is bit for bit what `train` gives it
+    // alone, without a fork-join inside each of its tiny steps.
+    let requests = start_epochs
+        .iter()
+        .map(|&e| -> Result<TrainRequest<'_>> {
+            Ok(TrainRequest {
+                network: &net,
+                init: genviz_core::Params::from_vec(layout.clone(), at_epoch(e)?.to_vec())?,
+                train: train_set,
+                test: test_set,
+                config: &bad_config,
+                poison: Some(PoisonPool::Fixed(poison_true.clone())),
+                seed,
+                out_dir: None,
+                metadata: HashMap::new(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let searched = AtomicU64::new(0);
+    // The searches log once, at their last step: each report is one finished search.
+    let outcomes = train_many(requests, &|_, _| {
+        stage.update(searched.fetch_add(1, Ordering::Relaxed) + 1, None);
+    });
     let bad: Vec<BadMinimum> = start_epochs
-        .par_iter()
-        .map(|&e| -> Result<BadMinimum> {
-            let init = genviz_core::Params::from_vec(layout.clone(), at_epoch(e)?.to_vec())?;
-            let out = train(
-                TrainRequest {
-                    network: &net,
-                    init,
-                    train: train_set,
-                    test: test_set,
-                    config: &bad_config,
-                    poison: Some(PoisonPool::Fixed(poison_true.clone())),
-                    seed,
-                    out_dir: None,
-                    metadata: HashMap::new(),
-                },
-                &mut |_| {},
-            )
-            .with_context(|| format!("searching the bad minimum from epoch {e}"))?;
+        .iter()
+        .zip(outcomes)
+        .map(|(&e, out)| -> Result<BadMinimum> {
+            let out = out.with_context(|| format!("searching the bad minimum from epoch {e}"))?;
             let theta = out.params.into_values();
             let poison_acc = net.evaluate(&[&theta], &poison_true)[0].accuracy;
-            stage.update(searched.fetch_add(1, Ordering::Relaxed) + 1, None);
             Ok(BadMinimum {
                 start_epoch: e,
                 theta,
