@@ -14,9 +14,8 @@
 //! keep in step with the first.
 
 use crate::trainer::{train, MetricRow, TrainOutcome, TrainRequest};
-use genviz_core::{Error, Result};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use genviz_core::threads::one_core_each;
+use genviz_core::Result;
 
 /// Trains every request, each on one core, and returns their outcomes in request order.
 ///
@@ -37,60 +36,7 @@ pub fn train_many(
     requests: Vec<TrainRequest<'_>>,
     progress: &(dyn Fn(usize, &MetricRow) + Sync),
 ) -> Vec<Result<TrainOutcome>> {
-    let count = requests.len();
-    let queue: Vec<Mutex<Option<TrainRequest<'_>>>> =
-        requests.into_iter().map(|r| Mutex::new(Some(r))).collect();
-    let results: Vec<Mutex<Option<Result<TrainOutcome>>>> =
-        (0..count).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let workers = rayon::current_num_threads().clamp(1, count.max(1));
-    // Takes requests in order until none is left; run on each worker's own one-thread pool.
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= count {
-            break;
-        }
-        let request = lock(&queue[i]).take().expect("each request is taken once");
-        let outcome = train(request, &mut |row| progress(i, row));
-        *lock(&results[i]) = Some(outcome);
-    };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| -> Result<()> {
-                    let pool = rayon::ThreadPoolBuilder::new()
-                        .num_threads(1)
-                        .build()
-                        .map_err(|e| Error::invalid(format!("train_many: no thread: {e}")))?;
-                    pool.install(work);
-                    Ok(())
-                })
-            })
-            .collect();
-        for handle in handles {
-            match handle.join() {
-                Ok(Ok(())) => {}
-                // A worker that could not start leaves its share to the others; if none
-                // started, the requests are run here, one after the other.
-                Ok(Err(_)) => {}
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    // Requests no worker took (no thread could be started).
-    work();
-    results
-        .into_iter()
-        .map(|r| {
-            r.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every request ran")
-        })
-        .collect()
-}
-
-/// Locks a mutex whose data stays valid even if a holder panicked (a panic is re-raised
-/// anyway once every worker has stopped).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    one_core_each(requests, |i, request| {
+        train(request, &mut |row| progress(i, row))
+    })
 }
