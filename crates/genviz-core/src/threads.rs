@@ -45,7 +45,7 @@ pub fn one_core_each<T: Send, R: Send>(items: Vec<T>, f: impl Fn(usize, T) -> R 
     };
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
-            .map(|_| scope.spawn(|| with_threads(1, &work)))
+            .map(|_| scope.spawn(|| with_threads(1, work)))
             .collect();
         for handle in handles {
             // A worker that could not build its pool leaves its share to the others.
