@@ -54,21 +54,7 @@ pub fn swiss_roll_clean(steps: u64) -> ExperimentConfig {
         seed: SWISS_ROLL_SEED,
         data: swiss_roll_data(),
         model: swiss_roll_model(),
-        train: TrainConfig {
-            steps,
-            optimizer: OptimizerConfig::adam(),
-            schedule: LrSchedule {
-                lr: 0.012548,
-                milestones: vec![3062, 28_000, 300_000],
-                gamma: 0.1,
-            },
-            batch_size: None,
-            clip_norm: Some(8.0),
-            weight_decay: 0.0,
-            log_every: 500,
-            checkpoint_every: 5000,
-            poison: None,
-        },
+        train: TrainConfig::swiss_roll(steps),
         device: Device::Cpu,
     }
 }

@@ -40,19 +40,8 @@ fn main() -> genviz_core::Result<()> {
         &mut rng::stream(seed, "split"),
     )?;
     let base = TrainConfig {
-        steps: 2000,
-        optimizer: OptimizerConfig::adam(),
-        schedule: LrSchedule {
-            lr: 0.012548,
-            milestones: vec![3062, 28_000, 300_000],
-            gamma: 0.1,
-        },
-        batch_size: None,
-        clip_norm: Some(8.0),
-        weight_decay: 0.0,
-        log_every: 500,
         checkpoint_every: 0,
-        poison: None,
+        ..TrainConfig::swiss_roll(2000)
     };
     let poisoned = TrainConfig {
         steps: 300,

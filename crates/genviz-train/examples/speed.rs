@@ -37,21 +37,12 @@ const SEED: u64 = 1237;
 /// Networks trained together in the `train_many` figures (the third argument overrides it).
 const MANY: usize = 50;
 
+/// The paper's clean recipe, logging only at the end.
 fn config(steps: u64) -> TrainConfig {
     TrainConfig {
-        steps,
-        optimizer: OptimizerConfig::adam(),
-        schedule: LrSchedule {
-            lr: 0.012548,
-            milestones: vec![3062, 28_000, 300_000],
-            gamma: 0.1,
-        },
-        batch_size: None,
-        clip_norm: Some(8.0),
-        weight_decay: 0.0,
         log_every: u64::MAX,
         checkpoint_every: 0,
-        poison: None,
+        ..TrainConfig::swiss_roll(steps)
     }
 }
 

@@ -695,6 +695,41 @@ impl Optimizer {
     }
 }
 
+/// An optimizer update that runs element by element over the parameters, the gradient and
+/// two state buffers. Each element takes the same IEEE operations in the same order in every
+/// build (Rust never fuses a multiply and an add on its own), so [`ElementwiseUpdate::apply`]
+/// runs an AVX2 build of the loop where the CPU has it, 8 elements per instruction where the
+/// baseline build does 4, and gets the same bits; with a square root and divisions per
+/// parameter, Adam's update was 9% of a swiss-roll step.
+trait ElementwiseUpdate: Copy {
+    /// The loop, written once; `#[inline(always)]` so that each build compiles its own copy.
+    fn apply_any(&self, theta: &mut [f32], grad: &[f32], a: &mut [f32], b: &mut [f32]);
+
+    /// Updates `theta` and the buffers `a`, `b` (all of `grad`'s length).
+    fn apply(&self, theta: &mut [f32], grad: &[f32], a: &mut [f32], b: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 (checked above).
+            unsafe { apply_avx2(self, theta, grad, a, b) };
+            return;
+        }
+        self.apply_any(theta, grad, a, b);
+    }
+}
+
+/// [`ElementwiseUpdate::apply_any`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn apply_avx2<U: ElementwiseUpdate>(
+    update: &U,
+    theta: &mut [f32],
+    grad: &[f32],
+    a: &mut [f32],
+    b: &mut [f32],
+) {
+    update.apply_any(theta, grad, a, b);
+}
+
 /// The scalars of one RMSprop update (the minefield's optimizer).
 #[derive(Clone, Copy)]
 struct RmspropStep {
@@ -705,26 +740,7 @@ struct RmspropStep {
     lr: f32,
 }
 
-impl RmspropStep {
-    /// Updates `theta`, the momentum buffer `buf` and the average `v`, in an AVX2 build where
-    /// the CPU has it: the same IEEE operations per element, so the same bits, 8 lanes wide
-    /// instead of 4 for the square root and division (see [`AdamStep::apply`]).
-    fn apply(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked above).
-            unsafe { self.apply_avx2(theta, grad, buf, v) };
-            return;
-        }
-        self.apply_any(theta, grad, buf, v);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn apply_avx2(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
-        self.apply_any(theta, grad, buf, v);
-    }
-
+impl ElementwiseUpdate for RmspropStep {
     #[inline(always)]
     fn apply_any(&self, theta: &mut [f32], grad: &[f32], buf: &mut [f32], v: &mut [f32]) {
         let RmspropStep {
@@ -766,28 +782,7 @@ struct AdamStep {
     c2: f32,
 }
 
-impl AdamStep {
-    /// Updates `theta`, `m` and `v` (all of `grad`'s length). Each element takes the same
-    /// IEEE operations in the same order in every build (Rust never fuses a multiply and an
-    /// add on its own), so the AVX2 build of the loop, 8 elements per instruction where the
-    /// baseline build does 4, gives the same bits; with its square root and two divisions per
-    /// parameter, the update was 9% of a swiss-roll step.
-    fn apply(&self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked above).
-            unsafe { self.apply_avx2(theta, grad, m, v) };
-            return;
-        }
-        self.apply_any(theta, grad, m, v);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn apply_avx2(&self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
-        self.apply_any(theta, grad, m, v);
-    }
-
+impl ElementwiseUpdate for AdamStep {
     #[inline(always)]
     fn apply_any(&self, theta: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]) {
         let n = theta.len();

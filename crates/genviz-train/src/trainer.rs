@@ -45,6 +45,27 @@ fn default_log_every() -> u64 {
 }
 
 impl TrainConfig {
+    /// The paper's clean swiss-roll recipe (SPEC 1.2): `steps` full-batch Adam steps at lr
+    /// 0.012548, divided by 10 at 3,062, 28,000 and 300,000, global-norm clipping at 8,
+    /// logging every 500 steps and a checkpoint every 5,000.
+    pub fn swiss_roll(steps: u64) -> Self {
+        TrainConfig {
+            steps,
+            optimizer: OptimizerConfig::adam(),
+            schedule: LrSchedule {
+                lr: 0.012548,
+                milestones: vec![3062, 28_000, 300_000],
+                gamma: 0.1,
+            },
+            batch_size: None,
+            clip_norm: Some(8.0),
+            weight_decay: 0.0,
+            log_every: 500,
+            checkpoint_every: 5000,
+            poison: None,
+        }
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<()> {
         if self.steps == 0 {
