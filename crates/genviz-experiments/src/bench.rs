@@ -364,6 +364,8 @@ fn peers() -> serde_json::Value {
         "train_s_per_1k_steps": { "jax_0.10_jit": 0.14, "pytorch_1_thread": 0.77 },
         "surface_51x51_s": { "jax_jit_vmap": 0.13, "pytorch_loop": 0.66 },
         "radii_200_s": { "jax": 0.31, "pytorch": 1.6 },
+        "train_many_50_s_per_1k_net_steps": { "jax_0.10_jit_vmap": 0.107 },
+        "conv_point_20k_s": { "jax_0.10_jit": 2.15 },
     })
 }
 
