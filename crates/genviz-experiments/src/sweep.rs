@@ -697,17 +697,25 @@ pub fn run(config: &SweepConfig, dir: &Path, progress: &dyn Progress) -> Result<
     let mut predicts: BTreeMap<String, Prediction> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let stage = progress.stage("sweep", grid.len() as u64, "models");
-    for (k, setting) in grid.iter().enumerate() {
-        let (model, all) = setting_model(config, setting, &specs, dir, progress)?;
+    // The settings train and measure together, one per core: each is what it gives alone
+    // (nothing in genviz depends on the thread count), and tiny networks gain most this way.
+    let finished = std::sync::atomic::AtomicU64::new(0);
+    let outcomes = genviz_core::threads::one_core_each(grid.iter().collect(), |_, setting| {
+        let outcome = setting_model(config, setting, &specs, dir, progress);
+        if let Ok((model, _)) = &outcome {
+            let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let status = format!("{} gap {:.3}", config.label(setting), model.gap);
+            stage.update(done, Some(&status));
+        }
+        outcome
+    });
+    for outcome in outcomes {
+        let (model, all) = outcome?;
         for m in all.iter().filter(|m| m.predicts != Prediction::Nothing) {
             if predicts.insert(m.name.clone(), m.predicts).is_none() {
                 order.push(m.name.clone());
             }
         }
-        stage.update(
-            k as u64 + 1,
-            Some(&format!("{} gap {:.3}", config.label(setting), model.gap)),
-        );
         models.push(model);
     }
     stage.finish(&format!("{} models", models.len()));
