@@ -707,7 +707,22 @@ fn help_teaches_by_example() {
     );
     let bench: serde_json::Value =
         serde_json::from_str(&ok(genviz(&["bench", "--repeats", "1", "--steps", "200"]))).unwrap();
-    assert!(bench["train_s_per_1k_steps"].as_f64().unwrap() > 0.0);
+    for (figure, workload) in [
+        ("train_s_per_1k_steps", "train_workload"),
+        ("train_many_50_s_per_1k_net_steps", "train_many_workload"),
+        ("conv_point_20k_s", "conv_point_workload"),
+        ("conv_train_images_per_s", "conv_train_workload"),
+    ] {
+        let value = bench[figure].as_f64().unwrap_or(f64::NAN);
+        assert!(value.is_finite() && value > 0.0, "{figure}: {value}");
+        assert!(
+            bench[workload].as_str().is_some_and(|w| !w.is_empty()),
+            "{workload}"
+        );
+    }
+    // Peers' figures only under their own key, never divided by.
+    assert!(bench.get("speedup_vs_jax").is_none());
+    assert!(bench["peers_measured_elsewhere"]["where"].is_string());
 }
 
 #[test]
