@@ -712,6 +712,8 @@ fn help_teaches_by_example() {
         ("train_many_50_s_per_1k_net_steps", "train_many_workload"),
         ("conv_point_20k_s", "conv_point_workload"),
         ("conv_train_images_per_s", "conv_train_workload"),
+        ("conv_point_20k_burn_s", "conv_burn_workload"),
+        ("conv_train_burn_images_per_s", "conv_burn_workload"),
     ] {
         let value = bench[figure].as_f64().unwrap_or(f64::NAN);
         assert!(value.is_finite() && value > 0.0, "{figure}: {value}");

@@ -47,7 +47,7 @@ fn tiny_vgg() -> ConvNet<B> {
     ConvNet::new(spec, Default::default()).unwrap()
 }
 
-fn random_images(n: usize, dim: usize, classes: u32, seed: u64) -> Dataset {
+pub(crate) fn random_images(n: usize, dim: usize, classes: u32, seed: u64) -> Dataset {
     let mut rng = stream(seed, "images");
     let features = (0..n * dim).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
     let labels = (0..n).map(|i| i as u32 % classes).collect();
@@ -212,7 +212,7 @@ fn ceil_mode_pooling_keeps_the_partial_window() {
 }
 
 /// Central differences of the batch loss along single coordinates against the gradient.
-fn check_gradient(net: &ConvNet<B>, data: &Dataset, reverse: &[bool], seed: u64) {
+pub(crate) fn check_gradient(net: &dyn Network, data: &Dataset, reverse: &[bool], seed: u64) {
     let layout = net.layout().clone();
     let theta = init_params(&layout, &mut stream(seed, "init"));
     let n = data.len();

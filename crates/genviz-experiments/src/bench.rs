@@ -156,12 +156,21 @@ fn onnx_vs_native(repeats: usize) -> Result<serde_json::Value> {
     }))
 }
 
-/// The small CNN (`--model cnn`, 28x28 grey images, 10 classes) on the CPU: seconds for one
-/// landscape point on 20,000 images (best of `repeats`, at most 3, after a warm-up), and
-/// training images per second, from the time of one forward and backward pass over a
-/// 128-image batch (what a training step computes; the update itself is microseconds).
-/// Random pixels: the speed does not depend on what the images show.
-fn conv_speed(repeats: usize) -> Result<(f64, f64)> {
+/// The small CNN's speed on the CPU by one engine: seconds for one landscape point on 20,000
+/// images, and training images per second.
+struct ConvSpeed {
+    point_s: f64,
+    images_per_s: f64,
+}
+
+/// The small CNN (`--model cnn`, 28x28 grey images, 10 classes) on the CPU, by genviz's own
+/// engine (what `--model cnn` runs) and by burn's CPU backend, one after the other in this
+/// run: seconds for one landscape point on 20,000 images (best of `repeats`, at most 3, after
+/// a warm-up; burn's best of at most 2, at several seconds each), and training images per
+/// second, from the time of one forward and backward pass over a 128-image batch (what a
+/// training step computes; the update itself is microseconds). Random pixels: the speed does
+/// not depend on what the images show.
+fn conv_speed(repeats: usize) -> Result<[ConvSpeed; 2]> {
     use genviz_core::network::MeanWeights;
     use rand::Rng as _;
     let spec = genviz_conv::ConvSpec {
@@ -169,7 +178,8 @@ fn conv_speed(repeats: usize) -> Result<(f64, f64)> {
         input: [1, 28, 28],
         num_classes: 10,
     };
-    let cnn = genviz_conv::DeviceNet::new(spec, genviz_conv::Device::Cpu)?;
+    let cnn = genviz_conv::DeviceNet::new(spec.clone(), genviz_conv::Device::Cpu)?;
+    let burn = genviz_conv::ConvNet::<genviz_conv::CpuBackend>::new(spec, Default::default())?;
     let theta = genviz_conv::init_params(cnn.layout(), &mut rng::stream(4, "init")).into_values();
     let images = |n: usize, stream: &str| {
         let mut r = rng::stream(5, stream);
@@ -181,24 +191,28 @@ fn conv_speed(repeats: usize) -> Result<(f64, f64)> {
         )
     };
     let many = images(20_000, "bench-20k")?;
-    let point_s = per_point(
-        &*cnn,
-        std::slice::from_ref(&theta),
-        &many,
-        repeats.clamp(1, 3),
-    );
     let batch_images = images(128, "bench-batch")?;
     let weights = MeanWeights::new(128);
     let batch = weights.batch(&batch_images);
-    let mut grad = vec![0f32; theta.len()];
-    cnn.loss_grad(&theta, &batch, &mut grad);
-    let step_s = fastest(repeats, || {
-        for _ in 0..4 {
-            cnn.loss_grad(&theta, &batch, &mut grad);
-        }
-        Ok(())
-    })? / 4.0;
-    Ok((point_s, 128.0 / step_s))
+    let speed = |net: &dyn genviz_core::Network, repeats: usize| -> Result<ConvSpeed> {
+        let point_s = per_point(net, std::slice::from_ref(&theta), &many, repeats);
+        let mut grad = vec![0f32; theta.len()];
+        net.loss_grad(&theta, &batch, &mut grad);
+        let step_s = fastest(repeats, || {
+            for _ in 0..4 {
+                net.loss_grad(&theta, &batch, &mut grad);
+            }
+            Ok(())
+        })? / 4.0;
+        Ok(ConvSpeed {
+            point_s,
+            images_per_s: 128.0 / step_s,
+        })
+    };
+    Ok([
+        speed(&*cnn, repeats.clamp(1, 3))?,
+        speed(&burn, repeats.clamp(1, 2))?,
+    ])
 }
 
 /// Forward GFLOP/s of evaluating a wide MLP at many parameter vectors (best of `repeats`).
@@ -436,7 +450,7 @@ pub fn run(args: BenchOptions) -> Result<serde_json::Value> {
     let (gflops, w256_s) = w256_gflops(args.repeats)?;
     let (affine_fast, affine_plain) = affine_first_layer(args.repeats)?;
     let onnx = onnx_vs_native(args.repeats)?;
-    let (conv_point_s, conv_images_per_s) = conv_speed(args.repeats)?;
+    let [conv, conv_burn] = conv_speed(args.repeats)?;
     let (radii_s, hvp_per_s) =
         basin_and_hessian(&net, &spec, &loaded.train, &config, args.repeats)?;
     let out = json!({
@@ -459,10 +473,13 @@ pub fn run(args: BenchOptions) -> Result<serde_json::Value> {
         "affine_784_s": affine_fast,
         "affine_784_plain_s": affine_plain,
         "affine_784_workload": "784-128-10 MLP, 64 points of a 2-D grid on 1,000 examples: first layer precomputed (linear in a, b) vs every point built and evaluated",
-        "conv_point_20k_s": conv_point_s,
-        "conv_point_workload": "the small CNN (`--model cnn`: 5x5 convolutions of 16 and 32 filters, a 128-unit hidden layer; 28x28 grey images, 10 classes) on the CPU backend: loss and accuracy at one parameter vector over 20,000 images, best of up to 3",
-        "conv_train_images_per_s": conv_images_per_s,
+        "conv_point_20k_s": conv.point_s,
+        "conv_point_workload": "the small CNN (`--model cnn`: 5x5 convolutions of 16 and 32 filters, a 128-unit hidden layer; 28x28 grey images, 10 classes) on the CPU, by genviz's engine (each convolution lowered by im2col onto genviz's dense kernels): loss and accuracy at one parameter vector over 20,000 images, best of up to 3",
+        "conv_train_images_per_s": conv.images_per_s,
         "conv_train_workload": "the same CNN: forward and backward over a batch of 128 images (a training step without its update, which takes microseconds), images per second, best of the repeats",
+        "conv_point_20k_burn_s": conv_burn.point_s,
+        "conv_train_burn_images_per_s": conv_burn.images_per_s,
+        "conv_burn_workload": "the same two workloads computed by burn's CPU backend (flex, with autodiff), measured in this run right after genviz's engine; best of up to 2",
         "onnx": onnx,
         "peers_measured_elsewhere": peers(),
     });
