@@ -422,16 +422,30 @@ mod avx2 {
         let mut o = 0;
         while o < n_out {
             let rows = (n_out - o).min(ROWS);
+            // Up to 8 accumulators a tile whatever the rows left (a layer of 25 units ends in
+            // one row: 8 inputs at a time keep 8 independent chains of multiply-adds in flight
+            // where 2 would wait on the adds' latency). Each output is the same chain
+            // whatever tile computes it.
+            let widest = VEC / rows;
             let mut i = 0;
             while i < n_in {
-                let ins = (n_in - i).min(2);
+                let left = (n_in - i).min(widest);
+                let ins = match left {
+                    8.. => 8,
+                    4..=7 => 4,
+                    2 | 3 => 2,
+                    _ => 1,
+                };
                 match (rows, ins) {
                     (4, 2) => grad_tile::<4, 2>(dz, a, dw, o, i, n_in, cols),
                     (4, _) => grad_tile::<4, 1>(dz, a, dw, o, i, n_in, cols),
                     (3, 2) => grad_tile::<3, 2>(dz, a, dw, o, i, n_in, cols),
                     (3, _) => grad_tile::<3, 1>(dz, a, dw, o, i, n_in, cols),
+                    (2, 4) => grad_tile::<2, 4>(dz, a, dw, o, i, n_in, cols),
                     (2, 2) => grad_tile::<2, 2>(dz, a, dw, o, i, n_in, cols),
                     (2, _) => grad_tile::<2, 1>(dz, a, dw, o, i, n_in, cols),
+                    (_, 8) => grad_tile::<1, 8>(dz, a, dw, o, i, n_in, cols),
+                    (_, 4) => grad_tile::<1, 4>(dz, a, dw, o, i, n_in, cols),
                     (_, 2) => grad_tile::<1, 2>(dz, a, dw, o, i, n_in, cols),
                     _ => grad_tile::<1, 1>(dz, a, dw, o, i, n_in, cols),
                 }

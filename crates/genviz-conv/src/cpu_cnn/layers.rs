@@ -57,7 +57,7 @@ impl Planes {
 pub(crate) fn images_to_planes(rows: &[f32], shape: Planes, out: &mut [f32]) {
     let (area, stride) = (shape.area(), shape.stride());
     let per_image = shape.channels * area;
-    debug_assert!(rows.len() == shape.images * per_image && out.len() >= shape.len());
+    assert!(rows.len() == shape.images * per_image && out.len() >= shape.len());
     for c in 0..shape.channels {
         let row = &mut out[c * stride..(c + 1) * stride];
         for i in 0..shape.images {
@@ -85,7 +85,7 @@ pub(crate) fn im2col(
     out: &mut [f32],
 ) {
     let (h, w, area, stride) = (shape.height, shape.width, shape.area(), shape.stride());
-    debug_assert!(k == 2 * pad + 1 && out.len() >= shape.channels * k * k * stride);
+    assert!(k == 2 * pad + 1 && out.len() >= shape.channels * k * k * stride);
     let (fw, fh) = (w + 2 * pad, h + 2 * pad);
     framed.clear();
     framed.resize(fw * fh, 0.0);
@@ -110,31 +110,35 @@ pub(crate) fn im2col(
     }
 }
 
-/// `dst = src` for short lines (`src` at least as long as `dst`), in blocks of 8 and a
-/// tail: a call to `memcpy`, which is what a plain loop or `copy_from_slice` becomes, costs
-/// more than copying the 14 or 28 values of a line.
+/// `dst = src` for short lines (`src` at least as long as `dst`), in blocks of 8 values, the
+/// last block ending at the line's end (overlapping the one before it when the length is not
+/// a multiple of 8): a call to `memcpy`, which is what a plain loop or `copy_from_slice`
+/// becomes, costs more than copying the 14 or 28 values of a line, and so does a scalar tail.
 #[inline(always)]
 fn copy(dst: &mut [f32], src: &[f32]) {
     let n = dst.len();
-    let mut blocks = dst.chunks_exact_mut(8);
-    let mut from = src.chunks_exact(8);
-    for (d, s) in (&mut blocks).zip(&mut from) {
-        let s: &[f32; 8] = s.try_into().expect("a block of 8");
-        let d: &mut [f32; 8] = d.try_into().expect("a block of 8");
+    let block = |dst: &mut [f32], src: &[f32], at: usize| {
+        let s: &[f32; 8] = src[at..at + 8].try_into().expect("a block of 8");
+        let d: &mut [f32; 8] = (&mut dst[at..at + 8]).try_into().expect("a block of 8");
         *d = *s;
+    };
+    if n < 8 {
+        dst.copy_from_slice(&src[..n]);
+        return;
     }
-    let tail = blocks.into_remainder();
-    let rest = &src[n - tail.len()..];
-    for (i, d) in tail.iter_mut().enumerate() {
-        *d = rest[i];
+    let mut at = 0;
+    while at + 8 < n {
+        block(dst, src, at);
+        at += 8;
     }
+    block(dst, src, n - 8);
 }
 
 /// The transpose of [`im2col`]: each input pixel's gradient is the sum of the im2col entries
 /// that copied it, added row by row in kernel order. `out` is `[channels, shape.stride()]`.
 pub(crate) fn col2im(cols: &[f32], shape: Planes, k: usize, pad: usize, out: &mut [f32]) {
     let (h, w, area, stride) = (shape.height, shape.width, shape.area(), shape.stride());
-    debug_assert!(out.len() >= shape.len());
+    assert!(out.len() >= shape.len());
     out[..shape.len()].fill(0.0);
     for (r, src) in cols
         .chunks_exact(stride)
@@ -176,11 +180,9 @@ pub(crate) fn max_pool(input: &[f32], shape: Planes, out: &mut [f32]) {
             let dst = &mut out[c * pstride + i * parea..][..parea];
             for (y, line) in dst.chunks_exact_mut(pw).enumerate() {
                 let (top, bottom) = (&src[2 * y * w..][..w], &src[(2 * y + 1) * w..][..w]);
-                for (x, d) in line.iter_mut().enumerate() {
-                    *d = top[2 * x]
-                        .max(top[2 * x + 1])
-                        .max(bottom[2 * x])
-                        .max(bottom[2 * x + 1]);
+                let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+                for (d, (t, b)) in line.iter_mut().zip(windows) {
+                    *d = t[0].max(t[1]).max(b[0]).max(b[1]);
                 }
             }
         }
