@@ -326,6 +326,23 @@ pub fn softmax_score(logits: &[f32], labels: &[u32], classes: usize) -> (f64, us
     (loss, correct)
 }
 
+/// Mean loss and accuracy on `data` from the logits that `logits` computes for its rows
+/// ([`softmax_score`]); an empty data set scores [`Eval::default`] without computing any.
+pub(crate) fn softmax_eval(
+    data: &Dataset,
+    classes: usize,
+    logits: impl FnOnce() -> Vec<f32>,
+) -> Eval {
+    if data.is_empty() {
+        return Eval::default();
+    }
+    let (loss, correct) = softmax_score(&logits(), data.labels(), classes);
+    Eval {
+        loss: loss / data.len() as f64,
+        accuracy: correct as f64 / data.len() as f64,
+    }
+}
+
 /// The weighted loss of a batch as a scalar tensor: `sum_i coef_i l_i` with `l_i` the
 /// cross-entropy `-log p_y`, or on reverse rows `-log(1 - p_y) = lse(z) - lse_{k != y}(z)`
 /// (computed from logits, so it stays finite when `p_y` rounds to 1). `labels`, `coef` and
@@ -374,15 +391,9 @@ impl<B: AutodiffBackend> Network for ConvNet<B> {
         thetas
             .iter()
             .map(|theta| {
-                if data.is_empty() {
-                    return Eval::default();
-                }
-                let z = self.logits_inner(theta, data.features(), data.len(), self.eval_bn);
-                let (loss, correct) = softmax_score(&z, data.labels(), self.spec.num_classes);
-                Eval {
-                    loss: loss / data.len() as f64,
-                    accuracy: correct as f64 / data.len() as f64,
-                }
+                softmax_eval(data, self.spec.num_classes, || {
+                    self.logits_inner(theta, data.features(), data.len(), self.eval_bn)
+                })
             })
             .collect()
     }

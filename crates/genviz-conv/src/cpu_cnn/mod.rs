@@ -15,7 +15,7 @@
 mod layers;
 
 use crate::arch::Arch;
-use crate::net::{softmax_score, ConvSpec};
+use crate::net::{softmax_eval, ConvSpec};
 use genviz_core::{Batch, Dataset, Error, Eval, Layout, Network, Result};
 use genviz_mlp::kernels;
 use layers::{padded, Planes};
@@ -457,15 +457,9 @@ impl Network for CpuCnn {
         thetas
             .iter()
             .map(|theta| {
-                if data.is_empty() {
-                    return Eval::default();
-                }
-                let z = self.logits_rows(theta, data.features(), data.len());
-                let (loss, correct) = softmax_score(&z, data.labels(), self.spec.num_classes);
-                Eval {
-                    loss: loss / data.len() as f64,
-                    accuracy: correct as f64 / data.len() as f64,
-                }
+                softmax_eval(data, self.spec.num_classes, || {
+                    self.logits_rows(theta, data.features(), data.len())
+                })
             })
             .collect()
     }
