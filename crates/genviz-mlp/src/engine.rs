@@ -344,8 +344,12 @@ fn sigmoid_loss(z: f64, y: usize, reverse: bool, grad: &mut [f64]) -> (f64, usiz
     (loss, usize::from(z > 0.0))
 }
 
-/// Softmax cross-entropy; the reverse form is `-log(1 - p_y) = lse(z) - lse_{j != y}(z)`.
-fn softmax_loss(z: &[f64], y: usize, reverse: bool, grad: &mut [f64]) -> (f64, usize) {
+/// Softmax cross-entropy of one example from its logits `z`, with `dloss/dz` written into
+/// `grad`, and the predicted class (the first largest logit); the reverse form is
+/// `-log(1 - p_y) = lse(z) - lse_{j != y}(z)`, computed from logits so it stays finite when
+/// `p_y` rounds to 1. Public for the other engines that score softmax logits on the host
+/// (genviz-conv's CPU CNN), so one formula serves all.
+pub fn softmax_loss(z: &[f64], y: usize, reverse: bool, grad: &mut [f64]) -> (f64, usize) {
     let max = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
     let lse = max + sum.ln();

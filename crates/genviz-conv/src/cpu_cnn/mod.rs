@@ -17,6 +17,7 @@ mod layers;
 use crate::arch::Arch;
 use crate::net::{softmax_eval, ConvSpec};
 use genviz_core::{Batch, Dataset, Error, Eval, Layout, Network, Result};
+use genviz_mlp::engine::softmax_loss;
 use genviz_mlp::kernels;
 use layers::{padded, Planes};
 use rayon::prelude::*;
@@ -406,44 +407,6 @@ impl CpuCnn {
     }
 }
 
-/// The loss of one example from its logits `z`, weighted by `coef`, with its gradient
-/// (`coef * dloss/dz`) written into `dz`: cross-entropy `lse(z) - z_y`, or on a reverse row
-/// `-log(1 - p_y) = lse(z) - lse_{k != y}(z)` (computed from logits, so it stays finite when
-/// `p_y` rounds to 1). In `f64`, rounded to `f32` for the gradient.
-fn example_loss(z: &[f32], y: usize, coef: f32, reverse: bool, dz: &mut [f32]) -> f64 {
-    let lse = |skip: Option<usize>| {
-        let keep = |k: &usize| Some(*k) != skip;
-        let max = (0..z.len())
-            .filter(keep)
-            .map(|k| f64::from(z[k]))
-            .fold(f64::NEG_INFINITY, f64::max);
-        let sum: f64 = (0..z.len())
-            .filter(keep)
-            .map(|k| (f64::from(z[k]) - max).exp())
-            .sum();
-        max + sum.ln()
-    };
-    let all = lse(None);
-    let coef = f64::from(coef);
-    let p = |k: usize| (f64::from(z[k]) - all).exp();
-    if !reverse {
-        for (k, d) in dz.iter_mut().enumerate() {
-            *d = (coef * (p(k) - f64::from(u8::from(k == y)))) as f32;
-        }
-        return coef * (all - f64::from(z[y]));
-    }
-    let rest = lse(Some(y));
-    for (k, d) in dz.iter_mut().enumerate() {
-        let q = if k == y {
-            0.0
-        } else {
-            (f64::from(z[k]) - rest).exp()
-        };
-        *d = (coef * (p(k) - q)) as f32;
-    }
-    coef * (all - rest)
-}
-
 impl Network for CpuCnn {
     fn layout(&self) -> &Arc<Layout> {
         &self.layout
@@ -483,18 +446,20 @@ impl Network for CpuCnn {
                 let cols = padded(images);
                 let d_logits = sized(&mut s.d_logits, classes * cols);
                 d_logits.fill(0.0);
-                let mut z = vec![0f32; classes];
-                let mut dz = vec![0f32; classes];
+                let mut z = vec![0f64; classes];
+                let mut dz = vec![0f64; classes];
                 let mut loss = 0.0;
                 for i in 0..images {
                     let e = first + i;
                     for (k, v) in z.iter_mut().enumerate() {
-                        *v = s.logits[k * cols + i];
+                        *v = f64::from(s.logits[k * cols + i]);
                     }
                     let y = data.labels()[e] as usize;
-                    loss += example_loss(&z, y, batch.coef[e], batch.reverse[e], &mut dz);
+                    let (l, _) = softmax_loss(&z, y, batch.reverse[e], &mut dz);
+                    let coef = f64::from(batch.coef[e]);
+                    loss += coef * l;
                     for (k, &d) in dz.iter().enumerate() {
-                        d_logits[k * cols + i] = d;
+                        d_logits[k * cols + i] = (coef * d) as f32;
                     }
                 }
                 let mut part = vec![0f32; self.layout.len()];
