@@ -722,6 +722,9 @@ fn help_teaches_by_example() {
             "{workload}"
         );
     }
+    // Both exported networks run on genviz's own engines through ONNX.
+    assert_eq!(bench["onnx"]["mlp_onnx_engine"], "mlp");
+    assert_eq!(bench["onnx"]["cnn_onnx_engine"], "cnn");
     // Peers' figures only under their own key, never divided by.
     assert!(bench.get("speedup_vs_jax").is_none());
     assert!(bench["peers_measured_elsewhere"]["where"].is_string());

@@ -12,8 +12,9 @@
 //!
 //! - [`OnnxModel`]: the loaded, checked graph with its layout and warnings;
 //! - [`OnnxNet`]: the model on a burn device, a [`Network`](genviz_core::Network); on the
-//!   CPU a graph of dense layers only runs on genviz's native MLP engine instead (same
-//!   function, same parameter names, the native speed: [`OnnxNet::new`]);
+//!   CPU a graph of dense layers only, or the small CNN genviz trains (`--model cnn`), runs
+//!   on genviz's own engine instead (same function, same parameter names, the native speed:
+//!   [`OnnxNet::new`]);
 //! - [`export_mlp`], [`export_conv`]: genviz's own networks written as ONNX;
 //! - [`builder`]: writing ONNX graphs by hand.
 //!
@@ -23,11 +24,13 @@
 //! files, where genviz must return an error naming the tensor.
 
 pub mod builder;
+mod cnn;
 mod dense;
 pub mod export;
 mod graph;
 pub mod host;
 mod model;
+mod native;
 mod net;
 mod ops;
 pub mod proto;

@@ -2,9 +2,9 @@
 //! parameters, the input each example must have, the loss head), ready to run on any burn
 //! backend.
 
-use crate::dense::DenseChain;
 use crate::graph::{dims_text, Dim, Graph, Node};
 use crate::host::{Elem, Host};
+use crate::native::NativeNet;
 use crate::ops::{self, BatchNorm, Ctx, Dev, Value};
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
@@ -132,8 +132,8 @@ pub struct OnnxModel {
     pub(crate) options: OnnxOptions,
     head: Head,
     warnings: Vec<String>,
-    /// The graph as a chain of dense layers for the native MLP engine, when it is one.
-    pub(crate) dense: Option<Arc<DenseChain>>,
+    /// The native engine that computes the graph on the CPU, when genviz has one for it.
+    pub(crate) native: Option<Arc<NativeNet>>,
 }
 
 /// Backend of the load-time probe: burn's CPU backend, whatever backend evaluates later.
@@ -305,7 +305,7 @@ impl OnnxModel {
             options: options.clone(),
             head: Head::Softmax,
             warnings: Vec::new(),
-            dense: None,
+            native: None,
         };
         model.outputs = model.probe().map_err(bad)?;
         let recorded = proto
@@ -337,7 +337,7 @@ impl OnnxModel {
             _ => {}
         }
         model.warnings = model.find_warnings();
-        model.dense = DenseChain::detect(&model).map(Arc::new);
+        model.native = NativeNet::detect(&model).map(Arc::new);
         Ok(model)
     }
 

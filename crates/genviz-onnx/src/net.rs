@@ -1,7 +1,7 @@
 //! [`OnnxNet`]: an [`OnnxModel`] on a burn backend, seen by genviz as a [`Network`].
 
-use crate::dense::DenseChain;
 use crate::model::{Head, OnnxModel};
+use crate::native::NativeNet;
 use crate::ops::{BatchNorm, Dev};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
@@ -40,8 +40,8 @@ pub struct OnnxNet<B: AutodiffBackend> {
     model: Arc<OnnxModel>,
     device: B::Device,
     stats: Stats,
-    /// The native MLP engine for a graph of dense layers, on the CPU (see [`OnnxNet::new`]).
-    dense: Option<Arc<DenseChain>>,
+    /// genviz's own engine for a graph it recognises, on the CPU (see [`OnnxNet::new`]).
+    native: Option<Arc<NativeNet>>,
 }
 
 fn to_vec(data: TensorData) -> Vec<f32> {
@@ -104,14 +104,19 @@ fn on_cpu<B: AutodiffBackend>() -> bool {
 impl<B: AutodiffBackend> OnnxNet<B> {
     /// The model on `device`, with the file's BatchNorm statistics.
     ///
-    /// On the CPU, a graph that is only dense layers (`Gemm`, or `MatMul` and a bias `Add`,
-    /// with one activation, `Relu`, `Tanh` or `LeakyRelu`, between every two) runs on
-    /// genviz's native MLP engine rather than through burn: the same function and the same
-    /// parameters under their ONNX names, at the native engine's speed, with exact
-    /// Hessian-vector products. [`OnnxNet::interpreted`] turns this off.
+    /// On the CPU, two shapes of graph run on genviz's own engines rather than through burn,
+    /// computing the same function with the same parameters under their ONNX names:
+    /// - only dense layers (`Gemm`, or `MatMul` and a bias `Add`, with one activation,
+    ///   `Relu`, `Tanh` or `LeakyRelu`, between every two): the native MLP engine, with exact
+    ///   Hessian-vector products;
+    /// - the small CNN (`--model cnn`: two 5x5 convolutions with padding 2, each with a ReLU
+    ///   and a 2x2 max pooling, then two dense layers with a ReLU between): the CPU
+    ///   convolution engine ([`genviz_conv::CpuCnn`]).
+    ///
+    /// [`OnnxNet::interpreted`] turns this off; [`OnnxNet::native_engine`] says which.
     pub fn new(model: Arc<OnnxModel>, device: B::Device) -> Self {
-        let dense = if on_cpu::<B>() {
-            model.dense.clone()
+        let native = if on_cpu::<B>() {
+            model.native.clone()
         } else {
             None
         };
@@ -119,20 +124,26 @@ impl<B: AutodiffBackend> OnnxNet<B> {
             model,
             device,
             stats: Stats::Stored,
-            dense,
+            native,
         }
     }
 
-    /// Every node through burn's operations, even for a graph the native MLP engine would
-    /// run (to compare the two, or to measure the interpreter).
+    /// Every node through burn's operations, even for a graph a native engine would run (to
+    /// compare the two, or to measure the interpreter).
     pub fn interpreted(mut self) -> Self {
-        self.dense = None;
+        self.native = None;
         self
     }
 
-    /// Whether this network runs on the native MLP engine (see [`OnnxNet::new`]).
+    /// Whether this network runs on one of genviz's own engines (see [`OnnxNet::new`]).
     pub fn runs_natively(&self) -> bool {
-        self.dense.is_some()
+        self.native.is_some()
+    }
+
+    /// Which of genviz's own engines computes this network: `Some("mlp")`, `Some("cnn")`, or
+    /// `None` when burn interprets the graph.
+    pub fn native_engine(&self) -> Option<&'static str> {
+        self.native.as_ref().map(|n| n.engine_name())
     }
 
     /// Recomputes BatchNorm's running statistics from `train` (in batches of `batch` rows)
@@ -315,8 +326,8 @@ impl<B: AutodiffBackend> OnnxNet<B> {
                 inputs.len()
             )));
         }
-        if let Some(dense) = &self.dense {
-            return Ok(dense.logits(theta, inputs, n));
+        if let Some(native) = &self.native {
+            return Ok(native.logits(theta, inputs, n));
         }
         let stats = self.current_stats(theta)?;
         let env = self
@@ -343,11 +354,11 @@ impl<B: AutodiffBackend> OnnxNet<B> {
     /// As [`OnnxNet::try_logits`], and data that does not fit the model.
     pub fn try_evaluate(&self, thetas: &[&[f32]], data: &Dataset) -> Result<Vec<Eval>> {
         self.model.check_dataset(data)?;
-        if let Some(dense) = &self.dense {
+        if let Some(native) = &self.native {
             for theta in thetas {
                 self.check_theta(theta)?;
             }
-            return Ok(dense.evaluate(thetas, data));
+            return Ok(native.evaluate(thetas, data));
         }
         let one = |theta: &&[f32]| {
             if data.is_empty() {
@@ -396,8 +407,8 @@ impl<B: AutodiffBackend> OnnxNet<B> {
             return Ok(0.0);
         }
         self.model.check_dataset(data)?;
-        if let Some(dense) = &self.dense {
-            return Ok(dense.loss_grad(theta, batch, grad));
+        if let Some(native) = &self.native {
+            return Ok(native.loss_grad(theta, batch, grad));
         }
         let stats = self.current_stats(theta)?;
         let mut total = 0.0;
@@ -491,30 +502,30 @@ impl<B: AutodiffBackend> Network for OnnxNet<B> {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// The native engine's first-layer shortcut for a dense chain; points one by one
-    /// otherwise.
+    /// Through the native engine when there is one (the MLP's first-layer shortcut); points
+    /// one by one otherwise.
     fn evaluate_affine(&self, plane: Affine<'_>, ab: &[(f64, f64)], data: &Dataset) -> Vec<Eval> {
-        match &self.dense {
-            Some(dense)
+        match &self.native {
+            Some(native)
                 if plane.center.len() == self.layout().len()
                     && self.model.check_dataset(data).is_ok() =>
             {
-                dense.evaluate_affine(plane, ab, data)
+                native.evaluate_affine(plane, ab, data)
             }
             _ => evaluate_affine_points(self, plane, ab, data),
         }
     }
 
-    /// Exact (the native engine's R-operator) for a dense chain; central differences of
+    /// Exact (the native MLP engine's R-operator) for a dense chain; central differences of
     /// gradients otherwise.
     fn hvp(&self, theta: &[f32], v: &[f32], data: &Dataset) -> Vec<f64> {
-        match &self.dense {
-            Some(dense)
+        match &self.native {
+            Some(native)
                 if theta.len() == self.layout().len()
                     && v.len() == theta.len()
                     && self.model.check_dataset(data).is_ok() =>
             {
-                dense.hvp(theta, v, data)
+                native.hvp(theta, v, data)
             }
             _ => central_difference_hvp(self, theta, v, data),
         }
