@@ -34,6 +34,12 @@ fn data(n: usize, dim: usize, classes: u32, seed: u64) -> Dataset {
     Dataset::new(uniform(n * dim, seed, 1.0), labels, dim, classes as usize).unwrap()
 }
 
+/// Input `x` of `[batch, channels, height, width]` floats.
+fn image_input(g: &mut GraphBuilder, [c, h, w]: [usize; 3]) -> String {
+    let dims = ["batch".into(), c.into(), h.into(), w.into()];
+    g.input("x", Elem::Float, &dims)
+}
+
 fn close(a: f64, b: f64, what: &str) {
     assert!(
         (a - b).abs() <= TOLERANCE * b.abs().max(1e-3),
@@ -150,16 +156,7 @@ fn the_exported_swiss_roll_net_runs_natively_and_matches_the_interpreter() {
 /// the layers.
 fn matmul_chain(leaky: bool) -> (Vec<u8>, Vec<f32>) {
     let mut g = GraphBuilder::new(17);
-    let x = g.input(
-        "x",
-        Elem::Float,
-        &[
-            "batch".into(),
-            DimSpec::Fixed(1),
-            DimSpec::Fixed(2),
-            DimSpec::Fixed(3),
-        ],
-    );
+    let x = image_input(&mut g, [1, 2, 3]);
     let mut values = Vec::new();
     let mut init = |g: &mut GraphBuilder, name: &str, shape: &[usize], seed: u64| {
         let v = uniform(shape.iter().product(), seed, 0.6);
@@ -372,16 +369,7 @@ fn cnn_graph(
     tail: &dyn Fn(&mut GraphBuilder, &str) -> String,
 ) -> (Vec<u8>, Vec<f32>) {
     let mut g = GraphBuilder::new(17);
-    let x = g.input(
-        "x",
-        Elem::Float,
-        &[
-            "batch".into(),
-            DimSpec::Fixed(1),
-            DimSpec::Fixed(8),
-            DimSpec::Fixed(8),
-        ],
-    );
+    let x = image_input(&mut g, [1, 8, 8]);
     let mut values = Vec::new();
     let mut init = |g: &mut GraphBuilder, name: &str, shape: &[usize], seed: u64| {
         let v = uniform(shape.iter().product(), seed, 0.4);
