@@ -83,14 +83,15 @@ impl Walker<'_> {
         })
     }
 
-    /// A 2x2 max pooling with stride 2 and no padding (floor rule, or ceil on even sides,
-    /// where the two agree).
+    /// A 2x2 max pooling with stride 2 (written out: ONNX's default is 1) and no padding
+    /// (floor rule, or ceil on even sides, where the two agree).
     fn pool(&mut self, planes: Planes) -> Option<Planes> {
         let node = self.take(&["MaxPool"])?;
         let even = planes.height.is_multiple_of(2) && planes.width.is_multiple_of(2);
         let plain = ints_are(node, "kernel_shape", &[2, 2])
             && node.ints("kernel_shape").ok()?.is_some()
-            && ints_are(node, "strides", &[2, 2])
+            // Pooling's stride defaults to 1, not to the window.
+            && node.ints("strides").ok()? == Some(vec![2, 2])
             && ints_are(node, "pads", &[0; 4])
             && ints_are(node, "dilations", &[1, 1])
             && matches!(
@@ -127,7 +128,9 @@ impl Walker<'_> {
         let constant = self.take_constant();
         let node = self.take(&["Flatten", "Reshape"])?;
         if node.op == "Flatten" {
-            return (constant.is_none() && node.int("axis", 1).ok()? == 1).then_some(());
+            // Axis 1 of the 4-D planes, counted from either end.
+            let axis = node.int("axis", 1).ok()?;
+            return (constant.is_none() && matches!(axis, 1 | -3)).then_some(());
         }
         let id = node.inputs.get(1).copied().flatten()?;
         let shape = match constant {
