@@ -1,12 +1,14 @@
 //! The small CNN on genviz's CPU convolution engine ([`genviz_conv::CpuCnn`]): a graph of two
 //! 5x5 convolutions (stride 1, padding 2), each followed by a ReLU and a 2x2 max pooling
 //! (in either order: the two commute), then a flatten and two dense layers with a ReLU
-//! between them. That is what genviz writes for `--model cnn` (`export_conv`), and what
-//! `torch.onnx.export` writes for the classic MNIST network of that shape.
+//! between them. That is what genviz writes for `--model cnn` (`export_conv`), and what both of
+//! PyTorch's exporters write for the classic MNIST network of that shape
+//! (`tests/fixtures/cnn_*.onnx`).
 
 use crate::graph::Node;
 use crate::model::{Head, OnnxModel};
 use crate::native::{Engine, NativeNet, ParamMap, Source, Walker};
+use crate::shape_arith::Dim;
 use genviz_conv::{Arch, ConvSpec, CpuCnn};
 use genviz_core::Network;
 
@@ -118,33 +120,35 @@ impl Walker<'_> {
             self.take(&["Relu"])?;
             pooled
         };
+        let dims = [pooled.channels, pooled.height, pooled.width].map(|d| Dim::Fixed(d as i64));
+        let mut shape = vec![Dim::Batch];
+        shape.extend(dims);
+        self.note_shape(self.current, shape);
         self.skip_identities();
         Some(pooled)
     }
 
-    /// `Flatten` on axis 1, or a `Reshape` to a constant `[batch, features]` (an initializer
-    /// or a `Constant` node just before it).
+    /// `Flatten` on axis 1, or a `Reshape` to `[batch, features]`: a constant (`-1` or `0`
+    /// for the batch) or one computed from the batch size beside the chain.
     fn flatten(&mut self, features: usize) -> Option<()> {
-        let constant = self.take_constant();
         let node = self.take(&["Flatten", "Reshape"])?;
         if node.op == "Flatten" {
             // Axis 1 of the 4-D planes, counted from either end.
             let axis = node.int("axis", 1).ok()?;
-            return (constant.is_none() && matches!(axis, 1 | -3)).then_some(());
+            return matches!(axis, 1 | -3).then_some(());
         }
-        let id = node.inputs.get(1).copied().flatten()?;
-        let shape = match constant {
-            Some((out, host)) if out == id => host.ints()?,
-            Some(_) => return None,
-            None => self.int_constant(id)?,
+        let shape = self.int_value(node.inputs.get(1).copied().flatten()?)?;
+        let f = Dim::Fixed(features as i64);
+        let inferred = Dim::Fixed(-1);
+        // `0` copies the batch size unless `allowzero` is set.
+        let copies = node.int("allowzero", 0).ok()? == 0;
+        let ok = match shape.dims[..] {
+            [Dim::Batch, n] => n == f || n == inferred,
+            [Dim::Fixed(-1), n] => n == f,
+            [Dim::Fixed(0), n] => copies && (n == f || n == inferred),
+            _ => false,
         };
-        let f = features as i64;
-        // `0` copies the batch size (unless `allowzero`); `-1` is inferred.
-        let batch_ok = |b: i64| b == -1 || (b == 0 && node.int("allowzero", 0).ok() == Some(0));
-        match shape[..] {
-            [b, n] if batch_ok(b) && (n == f || (n == -1 && b != -1)) => Some(()),
-            _ => None,
-        }
+        (ok && !shape.scalar).then_some(())
     }
 }
 

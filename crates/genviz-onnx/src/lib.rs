@@ -34,6 +34,7 @@ mod native;
 mod net;
 mod ops;
 pub mod proto;
+mod shape_arith;
 
 pub use export::{export_conv, export_mlp, write_onnx, EXPORT_OPSET};
 pub use graph::OPSETS;

@@ -12,10 +12,12 @@
 use crate::graph::Node;
 use crate::host::Host;
 use crate::model::OnnxModel;
+use crate::shape_arith::{self, Dim, Ints};
 use genviz_conv::CpuCnn;
 use genviz_core::{Affine, Batch, Dataset, Eval, Network};
 use genviz_mlp::{Activation, Mlp};
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// One tensor's values copied between the ONNX vector and the native one: the native
 /// tensor is `rows x cols` (`[out, in]` for a weight, `1 x out` for a bias) at `native`; the
@@ -285,16 +287,66 @@ pub(crate) struct Walker<'a> {
     /// The value the next node must read.
     pub(crate) current: usize,
     next: usize,
+    /// Shapes of the values met so far that are known (the input's; a recogniser notes
+    /// others), with the batch size symbolic.
+    shapes: HashMap<usize, Vec<Dim>>,
+    /// Integer values computed on the side from shapes and constants ([`shape_arith`]).
+    ints: HashMap<usize, Ints>,
 }
 
 impl<'a> Walker<'a> {
     /// At the model's input.
     pub(crate) fn new(model: &'a OnnxModel) -> Self {
+        let mut shape = vec![Dim::Batch];
+        shape.extend(model.example_shape().iter().map(|&d| Dim::Fixed(d as i64)));
         Walker {
             model,
             current: model.graph.input.value,
             next: 0,
+            shapes: HashMap::from([(model.graph.input.value, shape)]),
+            ints: HashMap::new(),
         }
+    }
+
+    /// Records the shape of `value`, for shape computations that read it.
+    pub(crate) fn note_shape(&mut self, value: usize, shape: Vec<Dim>) {
+        self.shapes.insert(value, shape);
+    }
+
+    /// An integer value computed on the side, or an integer initializer.
+    pub(crate) fn int_value(&self, id: usize) -> Option<Ints> {
+        if let Some(v) = self.ints.get(&id) {
+            return Some(v.clone());
+        }
+        let (_, host) = self.model.constants.iter().find(|(c, _)| *c == id)?;
+        Ints::of_host(host)
+    }
+
+    /// Takes the shape computations at the head of the chain (nodes that build integers
+    /// from shapes and constants; not the main chain's own `Reshape`), evaluating them.
+    fn skip_shape_computations(&mut self) -> bool {
+        let mut took = false;
+        while let Some(node) = self.peek() {
+            let reads_current = node.inputs.first().copied().flatten() == Some(self.current);
+            if !shape_arith::SHAPE_OPS.contains(&node.op.as_str())
+                || (reads_current && node.op != "Shape")
+            {
+                break;
+            }
+            let [Some(out)] = node.outputs[..] else {
+                break;
+            };
+            let value = shape_arith::eval(
+                node,
+                |k| self.int_value(node.inputs.get(k).copied().flatten()?),
+                |id| self.shapes.get(&id).cloned(),
+            );
+            let Some(value) = value else { break };
+            self.ints.insert(out, value);
+            self.next += 1;
+            took = true;
+        }
+        took
     }
 
     pub(crate) fn peek(&self) -> Option<&'a Node> {
@@ -334,26 +386,6 @@ impl<'a> Walker<'a> {
             Host::F32(_) => Some((host.shape().to_vec(), Source::Constant(host.to_f32_vec()))),
             _ => None,
         }
-    }
-
-    /// A `Constant` node at the head of the chain (it reads nothing): its output value and
-    /// tensor.
-    pub(crate) fn take_constant(&mut self) -> Option<(usize, &'a Host)> {
-        let node = self
-            .peek()
-            .filter(|n| n.op == "Constant" && n.inputs.is_empty())?;
-        let [Some(out)] = node.outputs[..] else {
-            return None;
-        };
-        let value = node.tensor("value").ok()??;
-        self.next += 1;
-        Some((out, value))
-    }
-
-    /// A constant integer initializer's values (a `Reshape`'s target shape).
-    pub(crate) fn int_constant(&self, id: usize) -> Option<Vec<i64>> {
-        let (_, host) = self.model.constants.iter().find(|(c, _)| *c == id)?;
-        host.ints()
     }
 
     /// A bias of `outputs` values (`[out]` or `[1, out]`).
@@ -435,9 +467,9 @@ impl<'a> Walker<'a> {
         })
     }
 
-    /// Skips nodes that change nothing.
+    /// Skips nodes that change nothing on the chain, and takes shape computations beside it.
     pub(crate) fn skip_identities(&mut self) {
-        while self.take(&["Identity"]).is_some() {}
+        while self.take(&["Identity"]).is_some() || self.skip_shape_computations() {}
     }
 }
 

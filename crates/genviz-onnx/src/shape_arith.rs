@@ -1,0 +1,165 @@
+//! The integer side computations exporters write to build a target shape from the batch size
+//! (PyTorch's dynamo exporter flattens with `Shape -> Squeeze -> Reshape -> Concat -> Reshape`):
+//! evaluated symbolically, with the batch size as the one unknown, so that a recogniser can
+//! tell `[batch, features]` from anything else.
+
+use crate::graph::Node;
+use crate::host::Host;
+
+/// One integer of a shape computation: the batch size, or a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dim {
+    Batch,
+    Fixed(i64),
+}
+
+/// An integer tensor of rank 0 (`scalar`) or 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Ints {
+    pub(crate) dims: Vec<Dim>,
+    pub(crate) scalar: bool,
+}
+
+impl Ints {
+    fn fixed(values: &[i64], scalar: bool) -> Ints {
+        Ints {
+            dims: values.iter().map(|&v| Dim::Fixed(v)).collect(),
+            scalar,
+        }
+    }
+
+    /// A host tensor of rank 0 or 1 holding integers.
+    pub(crate) fn of_host(host: &Host) -> Option<Ints> {
+        let values = host.ints()?;
+        match host.shape().len() {
+            0 => Some(Ints::fixed(&values, true)),
+            1 => Some(Ints::fixed(&values, false)),
+            _ => None,
+        }
+    }
+
+    /// The numbers, if none is the batch size.
+    fn numbers(&self) -> Option<Vec<i64>> {
+        self.dims
+            .iter()
+            .map(|d| match d {
+                Dim::Fixed(v) => Some(*v),
+                Dim::Batch => None,
+            })
+            .collect()
+    }
+}
+
+/// The operators of shape computations.
+pub(crate) const SHAPE_OPS: &[&str] = &[
+    "Shape",
+    "Constant",
+    "Squeeze",
+    "Unsqueeze",
+    "Reshape",
+    "Concat",
+    "Gather",
+    "Cast",
+];
+
+/// The value `node` computes from `input(k)` (the symbolic value of its `k`-th input, if
+/// known) and `shape_of` (the shape of a tensor, for `Shape`); `None` when it is not a shape
+/// computation genviz follows.
+pub(crate) fn eval(
+    node: &Node,
+    input: impl Fn(usize) -> Option<Ints>,
+    shape_of: impl Fn(usize) -> Option<Vec<Dim>>,
+) -> Option<Ints> {
+    let id = |k: usize| node.inputs.get(k).copied().flatten();
+    // An axes list from the attribute (before opset 13) or the second input.
+    let axes = || -> Option<Option<Vec<i64>>> {
+        match node.ints("axes").ok()? {
+            Some(a) => Some(Some(a)),
+            None => match id(1) {
+                Some(_) => Some(Some(input(1)?.numbers()?)),
+                None => Some(None),
+            },
+        }
+    };
+    match node.op.as_str() {
+        "Shape" => {
+            let shape = shape_of(id(0)?)?;
+            let rank = shape.len() as i64;
+            let at = |v: i64| (if v < 0 { v + rank } else { v }).clamp(0, rank) as usize;
+            let start = at(node.int("start", 0).ok()?);
+            let end = at(node.int("end", rank).ok()?);
+            Some(Ints {
+                dims: shape.get(start..end.max(start))?.to_vec(),
+                scalar: false,
+            })
+        }
+        "Constant" => {
+            if let Some(t) = node.tensor("value").ok()? {
+                Ints::of_host(t)
+            } else if node.has("value_int") {
+                Some(Ints::fixed(&[node.int("value_int", 0).ok()?], true))
+            } else {
+                Some(Ints::fixed(&node.ints("value_ints").ok()??, false))
+            }
+        }
+        "Squeeze" => {
+            let x = input(0)?;
+            let ok =
+                !x.scalar && x.dims.len() == 1 && matches!(axes()?.as_deref(), None | Some([0]));
+            ok.then_some(Ints { scalar: true, ..x })
+        }
+        "Unsqueeze" => {
+            let x = input(0)?;
+            (x.scalar && axes()?.as_deref() == Some(&[0])).then_some(Ints { scalar: false, ..x })
+        }
+        "Reshape" => {
+            // An integer tensor of one value to rank 0 or 1, or a vector kept a vector.
+            let x = input(0)?;
+            let target = input(1)?.numbers()?;
+            match target[..] {
+                [] if x.dims.len() == 1 => Some(Ints { scalar: true, ..x }),
+                [n] if n == -1 || n == x.dims.len() as i64 => Some(Ints { scalar: false, ..x }),
+                _ => None,
+            }
+        }
+        "Concat" => {
+            if node.int("axis", 0).ok()? != 0 {
+                return None;
+            }
+            let mut dims = Vec::new();
+            for k in 0..node.inputs.len() {
+                let x = input(k)?;
+                if x.scalar {
+                    return None;
+                }
+                dims.extend(x.dims);
+            }
+            Some(Ints {
+                dims,
+                scalar: false,
+            })
+        }
+        "Gather" => {
+            let (x, indices) = (input(0)?, input(1)?);
+            if node.int("axis", 0).ok()? != 0 || x.scalar {
+                return None;
+            }
+            let len = x.dims.len() as i64;
+            let dims = indices
+                .numbers()?
+                .into_iter()
+                .map(|i| {
+                    let i = if i < 0 { i + len } else { i };
+                    x.dims.get(usize::try_from(i).ok()?).copied()
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(Ints {
+                dims,
+                scalar: indices.scalar,
+            })
+        }
+        // To INT64 (7): the values as they are.
+        "Cast" => (node.int("to", 0).ok()? == 7).then(|| input(0)).flatten(),
+        _ => None,
+    }
+}
