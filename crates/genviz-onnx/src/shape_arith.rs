@@ -163,3 +163,135 @@ pub(crate) fn eval(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Attr;
+    use std::collections::HashMap;
+
+    /// A node `op` reading values `0..inputs` into value 100.
+    fn node(op: &str, inputs: usize, attrs: &[(&str, Attr)]) -> Node {
+        Node {
+            name: String::new(),
+            index: 0,
+            op: op.into(),
+            inputs: (0..inputs).map(Some).collect(),
+            outputs: vec![Some(100)],
+            attrs: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<HashMap<_, _>>(),
+        }
+    }
+
+    fn vector(dims: &[Dim]) -> Ints {
+        Ints {
+            dims: dims.to_vec(),
+            scalar: false,
+        }
+    }
+
+    /// `node` evaluated on `values` (its inputs in order), with value 0 of shape
+    /// `[batch, 3, 4]`.
+    fn run(node: &Node, values: &[Ints]) -> Option<Ints> {
+        eval(
+            node,
+            |k| values.get(k).cloned(),
+            |id| (id == 0).then(|| vec![Dim::Batch, Dim::Fixed(3), Dim::Fixed(4)]),
+        )
+    }
+
+    #[test]
+    fn the_dynamo_exporters_flatten_target_is_batch_by_features() {
+        use Dim::{Batch, Fixed};
+        let first = node(
+            "Shape",
+            1,
+            &[("start", Attr::Int(0)), ("end", Attr::Int(1))],
+        );
+        let shape = run(&first, &[]).unwrap();
+        assert_eq!(shape, vector(&[Batch]));
+        let scalar = run(&node("Squeeze", 1, &[]), &[shape]).unwrap();
+        assert!(scalar.scalar);
+        let minus_one = Ints::fixed(&[-1], false);
+        let back = run(&node("Reshape", 2, &[]), &[scalar.clone(), minus_one]).unwrap();
+        assert_eq!(back, vector(&[Batch]));
+        let features = run(
+            &node("Constant", 0, &[("value_ints", Attr::Ints(vec![12]))]),
+            &[],
+        );
+        let target = run(
+            &node("Concat", 2, &[("axis", Attr::Int(0))]),
+            &[back, features.unwrap()],
+        );
+        assert_eq!(target.unwrap(), vector(&[Batch, Fixed(12)]));
+        // `x.size(0)` the TorchScript way: a Gather, then an Unsqueeze.
+        let all = run(&node("Shape", 1, &[]), &[]).unwrap();
+        let index = Ints::fixed(&[0], true);
+        let picked = run(&node("Gather", 2, &[]), &[all.clone(), index.clone()]).unwrap();
+        assert_eq!(
+            (picked.dims.as_slice(), picked.scalar),
+            (&[Batch][..], true)
+        );
+        let axes = ("axes", Attr::Ints(vec![0]));
+        let unsqueezed = run(&node("Unsqueeze", 1, &[axes]), &[picked]).unwrap();
+        assert_eq!(unsqueezed, vector(&[Batch]));
+        let cast = run(&node("Cast", 1, &[("to", Attr::Int(7))]), &[all.clone()]);
+        assert_eq!(cast.unwrap(), all);
+        let last = run(&node("Shape", 1, &[("start", Attr::Int(-1))]), &[]).unwrap();
+        assert_eq!(last, vector(&[Fixed(4)]));
+    }
+
+    #[test]
+    fn computations_it_cannot_follow_are_refused() {
+        use Dim::{Batch, Fixed};
+        let all = vector(&[Batch, Fixed(3), Fixed(4)]);
+        let cases: Vec<(&str, Node, Vec<Ints>)> = vec![
+            (
+                "a Gather on axis 1",
+                node("Gather", 2, &[("axis", Attr::Int(1))]),
+                vec![all.clone(), Ints::fixed(&[0], true)],
+            ),
+            (
+                "a Squeeze of three values",
+                node("Squeeze", 1, &[]),
+                vec![all.clone()],
+            ),
+            (
+                "a Cast to float",
+                node("Cast", 1, &[("to", Attr::Int(1))]),
+                vec![all.clone()],
+            ),
+            (
+                "a Concat of a scalar",
+                node("Concat", 2, &[("axis", Attr::Int(0))]),
+                vec![all.clone(), Ints::fixed(&[2], true)],
+            ),
+            (
+                "a Reshape to two axes",
+                node("Reshape", 2, &[]),
+                vec![all.clone(), Ints::fixed(&[1, 3], false)],
+            ),
+            (
+                "an index past the end",
+                node("Gather", 2, &[]),
+                vec![all.clone(), Ints::fixed(&[3], true)],
+            ),
+            (
+                "an arithmetic node",
+                node("Mul", 2, &[]),
+                vec![all.clone(), all.clone()],
+            ),
+        ];
+        for (what, n, values) in cases {
+            assert_eq!(run(&n, &values), None, "{what}");
+        }
+        // The shape of a value whose shape is unknown.
+        let unknown = Node {
+            inputs: vec![Some(5)],
+            ..node("Shape", 1, &[])
+        };
+        assert_eq!(run(&unknown, &[]), None);
+    }
+}

@@ -620,6 +620,36 @@ fn conv_graphs_the_engine_does_not_compute_stay_with_the_interpreter() {
         assert!(e.loss.is_finite(), "{what}: loss {}", e.loss);
     }
 
+    // A reshape to a constant batch of 2 (the batch the model is probed with at load, so the
+    // file loads): right for that batch only, so not the engine's function.
+    let (bytes, _) = cnn_graph(
+        CnnVariant {
+            reshape: true,
+            ..Default::default()
+        },
+        &|_, h| h.to_string(),
+    );
+    let mut model: genviz_onnx::proto::ModelProto =
+        prost::Message::decode(bytes.as_slice()).unwrap();
+    let graph = model.graph.as_mut().unwrap();
+    let target = graph
+        .initializer
+        .iter_mut()
+        .find(|t| t.name == "flat_shape")
+        .unwrap();
+    let features = [-1, 8];
+    assert!(target.int64_data == features || !target.raw_data.is_empty());
+    target.int64_data.clear();
+    target.raw_data = [2i64, 8].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let net = load(
+        &prost::Message::encode_to_vec(&model),
+        &OnnxOptions::default(),
+    );
+    assert!(
+        !net.runs_natively(),
+        "a reshape to [2, 8]: lowered to the native engine"
+    );
+
     // The graphs these cases edit do run natively.
     for side in [4, 8] {
         let (bytes, _) = cnn_graph_of_side(side, CnnVariant::default(), &|_, h| h.to_string());
