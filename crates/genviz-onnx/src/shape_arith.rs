@@ -237,7 +237,10 @@ mod tests {
         let axes = ("axes", Attr::Ints(vec![0]));
         let unsqueezed = run(&node("Unsqueeze", 1, &[axes]), &[picked]).unwrap();
         assert_eq!(unsqueezed, vector(&[Batch]));
-        let cast = run(&node("Cast", 1, &[("to", Attr::Int(7))]), &[all.clone()]);
+        let cast = run(
+            &node("Cast", 1, &[("to", Attr::Int(7))]),
+            std::slice::from_ref(&all),
+        );
         assert_eq!(cast.unwrap(), all);
         let last = run(&node("Shape", 1, &[("start", Attr::Int(-1))]), &[]).unwrap();
         assert_eq!(last, vector(&[Fixed(4)]));
