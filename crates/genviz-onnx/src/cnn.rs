@@ -127,29 +127,6 @@ impl Walker<'_> {
         self.skip_identities();
         Some(pooled)
     }
-
-    /// `Flatten` on axis 1, or a `Reshape` to `[batch, features]`: a constant (`-1` or `0`
-    /// for the batch) or one computed from the batch size beside the chain.
-    fn flatten(&mut self, features: usize) -> Option<()> {
-        let node = self.take(&["Flatten", "Reshape"])?;
-        if node.op == "Flatten" {
-            // Axis 1 of the 4-D planes, counted from either end.
-            let axis = node.int("axis", 1).ok()?;
-            return matches!(axis, 1 | -3).then_some(());
-        }
-        let shape = self.int_value(node.inputs.get(1).copied().flatten()?)?;
-        let f = Dim::Fixed(features as i64);
-        let inferred = Dim::Fixed(-1);
-        // `0` copies the batch size unless `allowzero` is set.
-        let copies = node.int("allowzero", 0).ok()? == 0;
-        let ok = match shape.dims[..] {
-            [Dim::Batch, n] => n == f || n == inferred,
-            [Dim::Fixed(-1), n] => n == f,
-            [Dim::Fixed(0), n] => copies && (n == f || n == inferred),
-            _ => false,
-        };
-        (ok && !shape.scalar).then_some(())
-    }
 }
 
 /// The small CNN `model`'s graph is, if it is one (see the module's documentation); the
@@ -176,7 +153,7 @@ pub(crate) fn detect(model: &OnnxModel) -> Option<NativeNet> {
         ..planes
     })?;
     let features = planes.channels * planes.height * planes.width;
-    walk.flatten(features)?;
+    walk.flatten(features, 4)?;
     walk.skip_identities();
     let fc1 = walk.dense(features)?;
     walk.skip_identities();

@@ -8,18 +8,21 @@ use genviz_core::Network;
 use genviz_mlp::{Mlp, MlpSpec};
 
 /// The chain `model`'s graph is, if it is one: a float input of one dimension (or one
-/// flattened by a leading `Flatten` on axis 1), then dense layers (`Gemm`, or `MatMul` with
+/// flattened first: `Flatten` on axis 1, or a `Reshape` to `[batch, features]`), then dense
+/// layers (`Gemm`, or `MatMul` with
 /// an optional bias `Add`, weights and biases from initializers) with the same activation
 /// (`Relu`, `Tanh`, `LeakyRelu`) between every two, and nothing after the last.
 pub(crate) fn detect(model: &OnnxModel) -> Option<NativeNet> {
     let mut walk = Walker::new(model);
     let features: usize = model.example_shape().iter().product();
-    if walk.peek().is_some_and(|n| n.op == "Flatten") {
-        let flatten = walk.take(&["Flatten"])?;
-        if flatten.int("axis", 1).ok()? != 1 {
-            return None;
-        }
-    } else if model.example_shape().len() > 1 {
+    let rank = model.example_shape().len() + 1;
+    walk.skip_identities();
+    if walk
+        .peek()
+        .is_some_and(|n| n.op == "Flatten" || n.op == "Reshape")
+    {
+        walk.flatten(features, rank)?;
+    } else if rank > 2 {
         return None;
     }
     let mut layers = Vec::new();

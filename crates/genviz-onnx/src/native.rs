@@ -388,6 +388,30 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// `Flatten` on axis 1 of a value of `rank` axes, or a `Reshape` to `[batch, features]`:
+    /// a constant (`-1` or `0` for the batch) or one computed from the batch size beside the
+    /// chain (PyTorch's dynamo exporter).
+    pub(crate) fn flatten(&mut self, features: usize, rank: usize) -> Option<()> {
+        let node = self.take(&["Flatten", "Reshape"])?;
+        if node.op == "Flatten" {
+            // Axis 1, counted from either end.
+            let axis = node.int("axis", 1).ok()?;
+            return (axis == 1 || axis == 1 - rank as i64).then_some(());
+        }
+        let shape = self.int_value(node.inputs.get(1).copied().flatten()?)?;
+        let f = Dim::Fixed(features as i64);
+        let inferred = Dim::Fixed(-1);
+        // `0` copies the batch size unless `allowzero` is set.
+        let copies = node.int("allowzero", 0).ok()? == 0;
+        let ok = match shape.dims[..] {
+            [Dim::Batch, n] => n == f || n == inferred,
+            [Dim::Fixed(-1), n] => n == f,
+            [Dim::Fixed(0), n] => copies && (n == f || n == inferred),
+            _ => false,
+        };
+        (ok && !shape.scalar).then_some(())
+    }
+
     /// A bias of `outputs` values (`[out]` or `[1, out]`).
     pub(crate) fn bias(&self, id: usize, outputs: usize) -> Option<Source> {
         let (shape, source) = self.initializer(id)?;

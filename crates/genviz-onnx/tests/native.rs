@@ -210,6 +210,45 @@ fn matmul_chains_with_transposed_and_constant_weights_match_the_interpreter() {
     same_function(&fast, &slow, &theta, &d, true);
 }
 
+/// An MLP on images flattened the way PyTorch's dynamo exporter writes `nn.Flatten`: a
+/// `Reshape` to `[batch, 6]` with the batch size taken from the input's shape.
+#[test]
+fn a_dense_chain_flattened_by_a_computed_reshape_runs_natively() {
+    let graph = |features: i64| {
+        let mut g = GraphBuilder::new(17);
+        let x = image_input(&mut g, [1, 2, 3]);
+        let start = vec![attr_int("start", 0), attr_int("end", 1)];
+        let batch = g.node("Shape", &[&x], start);
+        let batch = g.node("Squeeze", &[&batch], vec![]);
+        let axes = g.initializer("axes", &Host::i64(&[1], vec![0]));
+        let batch = g.node("Unsqueeze", &[&batch, &axes], vec![]);
+        let f = g.node(
+            "Constant",
+            &[],
+            vec![attr_tensor("value", &Host::i64(&[1], vec![features]))],
+        );
+        let target = g.node("Concat", &[&batch, &f], vec![attr_int("axis", 0)]);
+        let h = g.node("Reshape", &[&x, &target], vec![]);
+        let w0 = g.initializer("w0", &Host::f32(&[4, 6], uniform(24, 1, 0.5)));
+        let w1 = g.initializer("w1", &Host::f32(&[3, 4], uniform(12, 2, 0.5)));
+        let h = g.node("Gemm", &[&h, &w0], vec![attr_int("transB", 1)]);
+        let h = g.node("Tanh", &[&h], vec![]);
+        let h = g.node("Gemm", &[&h, &w1], vec![attr_int("transB", 1)]);
+        g.output(&h, Elem::Float, &["batch".into(), DimSpec::Fixed(3)]);
+        g.to_bytes()
+    };
+    let fast = load(&graph(6), &OnnxOptions::default());
+    assert_eq!(fast.native_engine(), Some("mlp"));
+    let slow = fast.clone().interpreted();
+    let theta = uniform(fast.layout().len(), 3, 0.5);
+    same_function(&fast, &slow, &theta, &data(30, 6, 3, 4), true);
+    // `-1` for the features is inferred, and right too.
+    assert_eq!(
+        load(&graph(-1), &OnnxOptions::default()).native_engine(),
+        Some("mlp")
+    );
+}
+
 #[test]
 fn a_weight_shared_by_two_layers_gets_both_gradients() {
     let mut g = GraphBuilder::new(17);
