@@ -283,7 +283,7 @@ impl Dense {
 
 /// Walks the graph from its input; `None` at the first node that does not fit the pattern.
 pub(crate) struct Walker<'a> {
-    pub(crate) model: &'a OnnxModel,
+    model: &'a OnnxModel,
     /// The value the next node must read.
     pub(crate) current: usize,
     next: usize,
